@@ -1,0 +1,44 @@
+# Kommunales Wissensnetz: the two commands of the README (make run, make test) and operations.
+# Each target bootstraps .venv itself, so a fresh clone needs only Python 3.11 and the registries.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint bench model bootstrap clean-data
+
+bootstrap: $(STAMP)
+
+# torch goes first: the CPU build of 2.13.0 lies on disk, while an unpinned "torch"
+# (asked for by sentence-transformers) would pull several GB of CUDA packages.
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 ($(PYTHON)) is required"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+model: bootstrap
+	$(PY) manage.py build_embedding_model
+
+run: model
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo_content
+	$(PY) manage.py ensure_admin
+	@echo "Kommunales Wissensnetz: http://$(HOST):$(PORT)/  (Verwaltung: http://$(HOST):$(PORT)/admin/)"
+	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+test: model
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+lint: bootstrap
+	$(VENV)/bin/ruff check .
+
+clean-data:
+	rm -rf var/

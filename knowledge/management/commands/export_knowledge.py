@@ -1,0 +1,37 @@
+"""``manage.py export_knowledge FILE.jsonl``: all live knowledge pages in the import format."""
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from knowledge.importing import export_pages, record_from_page
+
+
+class Command(BaseCommand):
+    help = "Export all live knowledge pages as JSON Lines, readable by import_knowledge."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path, help="target file ('-' for standard output)")
+
+    def handle(self, *args, **options):
+        pages = export_pages()
+        lines = [
+            json.dumps(record_from_page(page), ensure_ascii=False)
+            for page in tqdm(pages, desc="Exporting", unit="page",
+                             disable=options["verbosity"] == 0 or str(options["file"]) == "-")
+        ]
+        text = "".join(line + "\n" for line in lines)
+        if str(options["file"]) == "-":
+            self.stdout.write(text, ending="")
+            return
+        target: Path = options["file"]
+        try:
+            # Write next to the target and rename, so a failed export never truncates a file.
+            partial = target.with_name(target.name + ".partial")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(target)
+        except OSError as exc:
+            raise CommandError(f"Cannot write {target}: {exc}") from None
+        self.stderr.write(f"{len(lines)} page(s) exported to {target}.")

@@ -1,0 +1,30 @@
+"""Models of the knowledge domain: snippets (municipality, topic) and the page tree."""
+
+from knowledge.models.mixins import KnowledgePage
+from knowledge.models.pages import (
+    KNOWLEDGE_PAGE_MODELS,
+    BestPracticeIndexPage,
+    BestPracticePage,
+    HomePage,
+    LessonLearnedIndexPage,
+    LessonLearnedPage,
+    ProjectIndexPage,
+    ProjectPage,
+    SessionProtocolPage,
+)
+from knowledge.models.snippets import Municipality, Topic
+
+__all__ = [
+    "KNOWLEDGE_PAGE_MODELS",
+    "BestPracticeIndexPage",
+    "BestPracticePage",
+    "HomePage",
+    "KnowledgePage",
+    "LessonLearnedIndexPage",
+    "LessonLearnedPage",
+    "Municipality",
+    "ProjectIndexPage",
+    "ProjectPage",
+    "SessionProtocolPage",
+    "Topic",
+]

@@ -1,0 +1,80 @@
+"""Municipalities and topics: the two axes along which members look for each other's experience.
+
+Both are Wagtail snippets so that the Redaktion can maintain them in the admin; the import
+creates missing ones by name.
+"""
+
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.search import index
+
+from knowledge.text import german_slugify
+
+
+class Municipality(index.Indexed, models.Model):
+    """A member of the IT service provider: a town (Stadt), municipality (Gemeinde) or district."""
+
+    class Kind(models.TextChoices):
+        STADT = "stadt", _("Stadt")
+        GEMEINDE = "gemeinde", _("Gemeinde")
+        KREIS = "kreis", _("Kreis")
+
+    name = models.CharField(_("Name"), max_length=120, unique=True)
+    slug = models.SlugField(_("Kurzname (URL)"), max_length=120, unique=True, blank=True)
+    kind = models.CharField(_("Art"), max_length=10, choices=Kind.choices, default=Kind.STADT)
+    district = models.CharField(_("Kreis"), max_length=120, blank=True)
+    population = models.PositiveIntegerField(_("Einwohnerzahl"), null=True, blank=True)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("kind"),
+        FieldPanel("district"),
+        FieldPanel("population"),
+    ]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("Kommune")
+        verbose_name_plural = _("Kommunen")
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = german_slugify(self.name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("knowledge:browse") + f"?kommune={self.slug}"
+
+
+class Topic(index.Indexed, models.Model):
+    """A subject area (Digitalisierungsstrategie, E-Akte, ...) shared across municipalities."""
+
+    name = models.CharField(_("Name"), max_length=120, unique=True)
+    slug = models.SlugField(_("Kurzname (URL)"), max_length=120, unique=True, blank=True)
+    description = models.TextField(_("Beschreibung"), blank=True)
+
+    panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("description")]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("Thema")
+        verbose_name_plural = _("Themen")
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = german_slugify(self.name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("knowledge:browse") + f"?thema={self.slug}"

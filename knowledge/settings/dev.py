@@ -1,0 +1,12 @@
+"""Local development and `make run`: debug on, embedded database, generated secret key."""
+
+from knowledge.database import database_config
+
+from .base import *  # noqa: F403
+from .base import KNOWLEDGE_DATA_DIR
+from .secret import load_or_create_secret_key
+
+DEBUG = True
+SECRET_KEY = load_or_create_secret_key(KNOWLEDGE_DATA_DIR)
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+DATABASES = {"default": database_config(KNOWLEDGE_DATA_DIR)}
