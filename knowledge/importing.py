@@ -143,7 +143,7 @@ class CommonFields(_Strict):
     municipality: RequiredText = Field(max_length=120)
     topics: list[RequiredText] = Field(default_factory=list)
     date: Date
-    summary: Text = ""
+    summary: RequiredText
     body: Text = ""
     project: Text | None = None
 
@@ -165,15 +165,15 @@ class SessionProtocolRecord(CommonFields):
 
 
 class LessonLearnedRecord(CommonFields):
-    situation: Text = ""
+    situation: RequiredText
     went_well: Text = ""
     went_badly: Text = ""
-    recommendation: Text = ""
+    recommendation: RequiredText
 
 
 class BestPracticeRecord(CommonFields):
-    problem: Text = ""
-    solution: Text = ""
+    problem: RequiredText
+    solution: RequiredText
     result: Text = ""
     transferability: Text = ""
     effort: Text = Field(default="", max_length=300)
@@ -247,6 +247,15 @@ def parse_line(number: int, raw: str) -> ParsedLine | LineError:
     return ParsedLine(number, record)
 
 
+def _readable_external_id(raw: str) -> str:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        return ""
+    value = data.get("external_id") if isinstance(data, dict) else None
+    return value.strip() if isinstance(value, str) else ""
+
+
 def validate_lines(lines: Iterable[str]) -> tuple[list[ParsedLine], list[LineError]]:
     """Validate all lines, including duplicates and project references across the file.
 
@@ -259,12 +268,14 @@ def validate_lines(lines: Iterable[str]) -> tuple[list[ParsedLine], list[LineErr
     parsed: list[ParsedLine] = []
     errors: list[LineError] = []
     first_seen: dict[str, int] = {}
+    failed_ids: set[str] = set()  # external_ids of lines that failed, as far as readable
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         result = parse_line(number, raw)
         if isinstance(result, LineError):
             errors.append(result)
+            failed_ids.add(_readable_external_id(raw))
             continue
         external_id = result.record.external_id
         if external_id in first_seen:
@@ -285,7 +296,7 @@ def validate_lines(lines: Iterable[str]) -> tuple[list[ParsedLine], list[LineErr
                                                     if p.record.project})
         .values_list("external_id", flat=True)
     )
-    invalid_projects = {e for e in first_seen if e not in file_projects}
+    not_projects = {e for e in first_seen if e not in file_projects}
     valid: list[ParsedLine] = []
     for item in parsed:
         record = item.record
@@ -295,9 +306,12 @@ def validate_lines(lines: Iterable[str]) -> tuple[list[ParsedLine], list[LineErr
                                     f"belongs to a page of type {existing.knowledge_type!r}"))
             continue
         if record.project and record.project not in file_projects | db_projects:
-            reason = (f"project {record.project!r} is not a project"
-                      if record.project in invalid_projects
-                      else f"unknown project reference {record.project!r}")
+            if record.project in failed_ids:
+                reason = f"its project {record.project!r} is invalid"
+            elif record.project in not_projects:
+                reason = f"{record.project!r} is not a project"
+            else:
+                reason = f"unknown project reference {record.project!r}"
             errors.append(LineError(item.line, reason))
             continue
         valid.append(item)
@@ -317,6 +331,14 @@ def validate_lines(lines: Iterable[str]) -> tuple[list[ParsedLine], list[LineErr
 
 
 # --- Writing pages ------------------------------------------------------------------------
+
+
+class ImportFailed(Exception):
+    """A validated line could still not be saved; the whole import was rolled back."""
+
+    def __init__(self, error: LineError):
+        super().__init__(str(error))
+        self.error = error
 
 
 @dataclass
@@ -473,7 +495,13 @@ def import_records(items: list[ParsedLine], progress: Iterator | None = None) ->
     result = ImportResult()
     with transaction.atomic():
         for item in ordered:
-            _import_record(item.record, result)
+            try:
+                _import_record(item.record, result)
+            except DjangoValidationError as exc:
+                messages = "; ".join(
+                    f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items()
+                ) if hasattr(exc, "error_dict") else " ".join(exc.messages)
+                raise ImportFailed(LineError(item.line, f"cannot be saved: {messages}")) from exc
             if progress is not None:
                 progress.update(1)
     return result

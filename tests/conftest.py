@@ -44,8 +44,15 @@ def record(kind: str, **overrides) -> dict:
         "body": "",
         "project": None,
     }
+    base.update(REQUIRED_BY_TYPE.get(kind, {}))
     base.update(overrides)
     return base
+
+
+REQUIRED_BY_TYPE = {
+    "lesson_learned": {"situation": "Ausgangslage.", "recommendation": "Empfehlung."},
+    "best_practice": {"problem": "Problem.", "solution": "Lösung."},
+}
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import os
 import re
 import stat
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -319,7 +320,24 @@ def test_manifest_mismatch_and_damage_trigger_rebuild(tmp_path):
     build_embedding_model(target, force=True)
     assert (target / "model.safetensors").stat().st_ino != inode
     assert is_model_current(target)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("model", ".model.lock")]
+    assert leftovers == []
+
+
+def test_concurrent_builds_do_not_clobber_each_other(tmp_path):
+    """Two bootstraps at once (make run + make test): one builds, the other waits and reuses."""
+    target = tmp_path / "model"
+    messages: list[str] = []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [
+            pool.submit(build_embedding_model, target, progress=messages.append) for _ in range(2)
+        ]
+        results = [future.result() for future in futures]
+    assert results == [target, target]
+    assert is_model_current(target)
+    assert sum(message.startswith("Built ") for message in messages) == 1
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("model", ".model.lock")]
+    assert leftovers == []
 
 
 def test_checksum_mismatch_raises_and_leaves_nothing(tmp_path, monkeypatch):

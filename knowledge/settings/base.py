@@ -166,3 +166,16 @@ KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT = os.environ.get(
 # The pgvector column has a fixed dimension (HNSW needs one); 384 for both bundled models.
 KNOWLEDGE_EMBEDDING_DIMENSIONS = int(os.environ.get("KNOWLEDGE_EMBEDDING_DIMENSIONS", "384"))
 KNOWLEDGE_EMBEDDING_BATCH_SIZE = int(os.environ.get("KNOWLEDGE_EMBEDDING_BATCH_SIZE", "32"))
+# Indexing (search/chunking.py, search/indexing.py): the token budget of one passage, capped
+# by the model's max_seq_length (0 = the model's maximum). Shorter passages give sharper
+# vectors and snippets; nothing is ever cut off, long sections become several passages.
+KNOWLEDGE_SEARCH_PASSAGE_TOKENS = int(os.environ.get("KNOWLEDGE_SEARCH_PASSAGE_TOKENS", "256"))
+# Degraded mode only (model not loadable): passages are split at this many characters and
+# re-chunked with the real tokenizer by `rebuild_search_index --stale`.
+KNOWLEDGE_SEARCH_FALLBACK_PASSAGE_CHARS = int(
+    os.environ.get("KNOWLEDGE_SEARCH_FALLBACK_PASSAGE_CHARS", "1000")
+)
+# Pages per batch (and per transaction) of `rebuild_search_index`.
+KNOWLEDGE_SEARCH_REBUILD_BATCH_SIZE = int(
+    os.environ.get("KNOWLEDGE_SEARCH_REBUILD_BATCH_SIZE", "64")
+)

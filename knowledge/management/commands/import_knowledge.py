@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from knowledge.importing import import_records, validate_lines
+from knowledge.importing import ImportFailed, import_records, validate_lines
 
 
 class Command(BaseCommand):
@@ -45,7 +45,10 @@ class Command(BaseCommand):
 
         with tqdm(total=len(valid), desc="Importing", unit="page",
                   disable=options["verbosity"] == 0) as progress:
-            result = import_records(valid, progress=progress)
+            try:
+                result = import_records(valid, progress=progress)
+            except ImportFailed as exc:
+                raise CommandError(f"{path.name}: {exc.error}; nothing was imported.") from None
         self.stdout.write(
             f"{result.created} created, {result.updated} updated, "
             f"{result.unchanged} unchanged."

@@ -1,0 +1,82 @@
+"""Front-end pages render in German, accessibly, with their metadata and links."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def family(make_page):
+    project = make_page("project", title="Digitalisierungsstrategie Lage", municipality="Lage",
+                        topics=["Change Management", "Qualifizierung"], date="2021-09-01",
+                        goals="- Führungskräfte gewinnen")
+    protocols = [
+        make_page("session_protocol", project=project.external_id, municipality="Lage",
+                  title=f"{n}. Projektgruppensitzung", session_number=n, date=f"2021-1{n}-03",
+                  format="vor_ort",
+                  action_items=[{"task": "Umfrage auswerten", "owner_role": "Personalamt",
+                                 "due_date": "2021-12-01", "status": "in_arbeit"}])
+        for n in (1, 2)
+    ]
+    return project, protocols
+
+
+def test_pages_show_municipality_topics_date_project_and_siblings(client, family):
+    project, (first, second) = family
+    html = client.get(first.url).content.decode()
+    assert '<html lang="de">' in html
+    assert ">Lage</a>" in html and "Digitalisierungsstrategie" in html
+    assert "3. November 2021" in html  # German date
+    assert f'href="{project.url}"' in html
+    assert f'href="{second.url}"' in html  # sibling session
+    assert "vor Ort" in html and "in Arbeit" in html and "Personalamt" in html
+    project_html = client.get(project.url).content.decode()
+    assert first.title in project_html and second.title in project_html
+    assert "Führungskräfte gewinnen" in project_html
+    assert "Change Management" in project_html and "September 2021" in project_html
+
+
+def test_accessible_page_skeleton(client, family):
+    html = client.get(family[0].url).content.decode()
+    assert 'class="skip-link" href="#inhalt"' in html
+    assert '<main id="inhalt"' in html
+    assert re.search(r"<header[^>]*>", html) and "<footer" in html
+    assert 'aria-label="Hauptnavigation"' in html
+    assert 'role="search"' in html and '<label for="header-q"' in html
+    assert "<table" not in html
+    assert html.count("<h1") == 1
+
+
+def test_listing_filters_and_pagination(client, make_page, settings):
+    settings.KNOWLEDGE_LISTING_PAGE_SIZE = 2
+    for n in range(5):
+        make_page("best_practice", title=f"Praxis {n}", municipality="Detmold",
+                  date=f"202{n}-05-01")
+    make_page("best_practice", title="Praxis aus Vlotho", municipality="Vlotho",
+              date="2024-05-01")
+    html = client.get("/best-practices/?kommune=detmold").content.decode()
+    assert "5 Einträge" in html and "Seite 1 von 3" in html
+    assert "Praxis aus Vlotho" not in html
+    assert "kommune=detmold&amp;seite=2" in html
+    html = client.get("/best-practices/?kommune=detmold&jahr=2023").content.decode()
+    assert "1 Eintrag" in html and "Praxis 3" in html
+    html = client.get("/inhalte/?typ=best_practice&thema=digitalisierungsstrategie").content\
+        .decode()
+    assert "6 Einträge" in html
+
+
+@pytest.mark.parametrize("query", ["?jahr=abc", "?kommune=gibtsnicht", "?typ=<script>",
+                                   "?seite=999", "?seite=-1", "?thema=%00"])
+def test_bad_filter_values_never_fail(client, make_page, query):
+    make_page("best_practice")
+    response = client.get("/inhalte/" + query)
+    assert response.status_code == 200
+    assert "<script>" not in response.content.decode()
+
+
+def test_404_is_german(client):
+    response = client.get("/gibt-es-nicht/")
+    assert response.status_code == 404
+    assert "Seite nicht gefunden" in response.content.decode()
