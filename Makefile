@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench model bootstrap clean-data
+.PHONY: run test lint bench model bootstrap clean-data backup restore
 
 bootstrap: $(STAMP)
 
@@ -39,6 +39,15 @@ test: model
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .
+
+backup: bootstrap
+	$(PY) manage.py backup_data $(if $(FILE),--output $(FILE),)
+
+# make restore FILE=var/backups/wissensnetz-....tar.gz (replaces all content of this checkout)
+restore: model
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backup.tar.gz"; exit 2; }
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py restore_data --yes "$(FILE)"
 
 clean-data:
 	rm -rf var/

@@ -24,4 +24,7 @@ class KnowledgeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from knowledge import audit
+
         post_migrate.connect(_set_up_site, sender=self, dispatch_uid="knowledge-setup")
+        audit.connect()
