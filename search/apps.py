@@ -5,3 +5,8 @@ class SearchConfig(AppConfig):
     name = "search"
     verbose_name = "Semantische Suche"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from search import signals
+
+        signals.connect()

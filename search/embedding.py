@@ -27,6 +27,24 @@ class EmbeddingUnavailable(RuntimeError):
     """The configured embedding model cannot be loaded or used."""
 
 
+def model_id_for(model_name: str, dimensions: int, passage_prompt: str) -> str:
+    """The label stored with every vector: model, dimension and passage prompt.
+
+    Derivable from settings alone, so that code which only reads stored vectors (related
+    content) knows which ones to compare without loading the model.
+    """
+    path = Path(model_name)
+    name = path.name if path.exists() else model_name
+    prompt_tag = hashlib.sha256(passage_prompt.encode()).hexdigest()[:8]
+    return f"{name}:{dimensions}:{prompt_tag}"
+
+
+def configured_model_id() -> str:
+    return model_id_for(settings.KNOWLEDGE_EMBEDDING_MODEL,
+                        settings.KNOWLEDGE_EMBEDDING_DIMENSIONS,
+                        settings.KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT)
+
+
 class Embedder:
     """A loaded sentence-transformers model plus the prompts it needs."""
 
@@ -59,9 +77,7 @@ class Embedder:
             )
         self.max_tokens = int(self.model.max_seq_length)
         self.tokenizer = self.model.tokenizer
-        name = path.name if path.exists() else model_name
-        prompt_tag = hashlib.sha256(passage_prompt.encode()).hexdigest()[:8]
-        self.model_id = f"{name}:{self.dimensions}:{prompt_tag}"
+        self.model_id = model_id_for(model_name, self.dimensions, passage_prompt)
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for a passage, prompt and special tokens included."""

@@ -86,3 +86,26 @@ class PageIndexState(models.Model):
 
     def __str__(self):
         return f"{self.page_id}: {self.status}"
+
+
+class IndexGeneration(models.Model):
+    """A counter bumped whenever passages change; part of every related-content cache key.
+
+    Stored in the database (not in the per-process cache) so that all web workers see a
+    publish, unpublish or delete at once.
+    """
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return str(self.value)
+
+    @classmethod
+    def current(cls) -> int:
+        return cls.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+
+    @classmethod
+    def bump(cls) -> None:
+        updated = cls.objects.filter(pk=1).update(value=models.F("value") + 1)
+        if not updated:
+            cls.objects.get_or_create(pk=1, defaults={"value": 1})

@@ -179,3 +179,12 @@ KNOWLEDGE_SEARCH_FALLBACK_PASSAGE_CHARS = int(
 KNOWLEDGE_SEARCH_REBUILD_BATCH_SIZE = int(
     os.environ.get("KNOWLEDGE_SEARCH_REBUILD_BATCH_SIZE", "64")
 )
+
+# Per-process cache for related content; keys carry the index generation (stored in the
+# database), so every worker notices a publish or unpublish at once.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}
