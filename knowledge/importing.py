@@ -37,7 +37,7 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 from wagtail.rich_text import expand_db_html
 
-from knowledge.text import german_slugify
+from knowledge.text import german_slugify, strip_control_characters
 
 KNOWLEDGE_TYPES = ("project", "session_protocol", "lesson_learned", "best_practice")
 
@@ -221,6 +221,18 @@ def _describe_validation_error(error: PydanticValidationError) -> str:
     return "; ".join(parts)
 
 
+def _without_control_characters(value):
+    """Drop control characters (except tab and newline) from every string in the data:
+    they are invisible junk in a title, and PostgreSQL cannot store NUL at all."""
+    if isinstance(value, str):
+        return strip_control_characters(value)
+    if isinstance(value, list):
+        return [_without_control_characters(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_control_characters(v) for k, v in value.items()}
+    return value
+
+
 def parse_line(number: int, raw: str) -> ParsedLine | LineError:
     """Parse and validate one line on its own (references are checked afterwards)."""
     try:
@@ -229,10 +241,11 @@ def parse_line(number: int, raw: str) -> ParsedLine | LineError:
         return LineError(number, f"invalid JSON: {exc.msg} (column {exc.colno})")
     if not isinstance(data, dict):
         return LineError(number, "expected a JSON object")
+    data = _without_control_characters(data)
     kind = data.get("type")
     if kind is None:
         return LineError(number, "missing required field 'type'")
-    if kind not in TYPE_SCHEMAS:
+    if not isinstance(kind, str) or kind not in TYPE_SCHEMAS:
         return LineError(
             number, f"unknown type {kind!r} (expected one of {', '.join(KNOWLEDGE_TYPES)})"
         )

@@ -15,10 +15,14 @@ def german_slugify(value: str, max_length: int = 80) -> str:
     return slug or "seite"
 
 
+def strip_control_characters(value: str) -> str:
+    """Remove control characters except tab and newline (NUL would make psycopg fail)."""
+    return "".join(ch for ch in value if ch in "\t\n" or unicodedata.category(ch) != "Cc")
+
+
 def clean_query_value(value: str | None, max_length: int = 200) -> str:
-    """A query-string value safe to hand to PostgreSQL: no control characters (NUL would make
-    psycopg fail), surrounding whitespace removed, bounded length."""
+    """A query-string value safe to hand to PostgreSQL: no control characters, surrounding
+    whitespace removed, bounded length."""
     if not value:
         return ""
-    cleaned = "".join(ch for ch in value if ch in "\t\n" or unicodedata.category(ch) != "Cc")
-    return cleaned.strip()[:max_length]
+    return strip_control_characters(value).strip()[:max_length]

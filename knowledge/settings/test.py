@@ -29,3 +29,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="wissensnetz-media-"))
 WAGTAILADMIN_BASE_URL = "http://testserver"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Keep test output readable; tests that check the audit log raise the level themselves.
+LOGGING["loggers"]["knowledge"]["level"] = "WARNING"  # noqa: F405
