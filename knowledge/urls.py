@@ -7,6 +7,8 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from knowledge import views
+from search import matching_views
+from search.api import api
 
 app_urls = (
     [path("inhalte/", views.browse, name="browse")],
@@ -21,6 +23,9 @@ urlpatterns = [
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path("sitemap.xml", sitemap),
     path("", include(app_urls)),
+    path("suche/", include("search.urls")),
+    path("lernen/", matching_views.match_page, name="match"),
+    path("api/v1/", api.urls),
 ]
 
 if settings.DEBUG:

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -51,7 +52,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -188,3 +188,38 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 20000},
     }
 }
+
+# --- Semantic search: ranking (search/ranking.py; evidence in docs/search-ranking.md) ------
+# Hybrid = weighted fusion of min-max normalised scores: this share for the vector score,
+# the rest for full text (ts_rank_cd). Tuned on the Musterdatenkatalog and the demo queries.
+KNOWLEDGE_SEARCH_VECTOR_WEIGHT = float(os.environ.get("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", "0.7"))
+# Candidate passages per retriever for hybrid and vector search (also the result depth).
+KNOWLEDGE_SEARCH_CANDIDATES = int(os.environ.get("KNOWLEDGE_SEARCH_CANDIDATES", "100"))
+# Candidate passages of a pure full-text search (OR semantics can match many passages).
+KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES = int(
+    os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES", "1000")
+)
+# Page score = best passage + this times the further matching passages (capped).
+KNOWLEDGE_SEARCH_PASSAGE_BONUS = float(os.environ.get("KNOWLEDGE_SEARCH_PASSAGE_BONUS", "0.1"))
+# HNSW search breadth (pgvector hnsw.ef_search; iterative scan continues beyond it).
+KNOWLEDGE_SEARCH_EF_SEARCH = int(os.environ.get("KNOWLEDGE_SEARCH_EF_SEARCH", "100"))
+# ts_rank_cd normalisation flags (1 = divide by 1 + log(length)); see PostgreSQL docs 12.3.3.
+KNOWLEDGE_SEARCH_RANK_NORMALIZATION = int(
+    os.environ.get("KNOWLEDGE_SEARCH_RANK_NORMALIZATION", "1")
+)
+# Query words at least this long also match as prefixes (German compounds); 0 = off.
+KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH = int(
+    os.environ.get("KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH", "5")
+)
+# Longest accepted query in characters (longer: HTTP 400 / error message, never truncated).
+KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH = int(
+    os.environ.get("KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH", "1000")
+)
+# Results per page of /suche/.
+KNOWLEDGE_SEARCH_PAGE_SIZE = int(os.environ.get("KNOWLEDGE_SEARCH_PAGE_SIZE", "10"))
+# "page": aggregate each retriever's scores per page first, then fuse (title words and body
+# meaning combine); "passage": fuse per passage, then aggregate.
+KNOWLEDGE_SEARCH_FUSION_LEVEL = os.environ.get("KNOWLEDGE_SEARCH_FUSION_LEVEL", "page")
+# Full-text passage score: "idf" (sum of BM25-style weights of the query words a passage
+# contains, + ts_rank_cd as tie-breaker) or "ts_rank_cd" (PostgreSQL's cover density only).
+KNOWLEDGE_SEARCH_FULLTEXT_SCORING = os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_SCORING", "idf")

@@ -19,6 +19,16 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 DATABASES = {"default": database_config(KNOWLEDGE_DATA_DIR)}
 
+# Static files straight from the application server (WhiteNoise: compressed, cache-busted
+# names), so a reverse proxy needs no access to the checkout.
+MIDDLEWARE = [  # noqa: F405
+    MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]  # noqa: F405
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True

@@ -1,0 +1,35 @@
+"""gunicorn settings for production and the load test: ``gunicorn -c deploy/gunicorn.conf.py``.
+
+Threads rather than many processes: every worker process holds its own copy of the embedding
+model (about 1.5 GB resident with torch), so two processes with several threads each serve
+more requests per GB than many single-threaded workers. The model is loaded right after each
+worker starts, so the first search does not pay for it (and a broken model shows up in the
+log at start-up, while the site keeps serving in degraded mode).
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+timeout = 60
+graceful_timeout = 30
+max_requests = 5000
+max_requests_jitter = 500
+wsgi_app = "knowledge.wsgi:application"
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", None)
+errorlog = "-"
+
+
+def post_worker_init(worker):
+    """Load the embedding model once per worker, before the first request."""
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("KNOWLEDGE_TORCH_THREADS", "1")))
+    from search.embedding import EmbeddingUnavailable, get_embedder
+
+    try:
+        get_embedder().embed_query("Aufwärmen")
+    except EmbeddingUnavailable as exc:
+        worker.log.warning("Embedding model unavailable, serving in degraded mode: %s", exc)

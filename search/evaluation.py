@@ -1,0 +1,298 @@
+"""Retrieval quality on judged query sets: nDCG@10, recall@10 and MRR@10 per ranking mode.
+
+Two kinds of dataset directory (``records.jsonl`` + ``queries.jsonl``):
+
+* the Musterdatenkatalog format (``../shared/datasets/musterdatenkatalog/``): records with
+  ``id``, ``title``, ``description``, ``theme``, ``municipality``; each becomes one knowledge
+  page (title, description as body, municipality, theme as topic). Queries carry the asking
+  ``municipality``, whose own items are excluded, and ``relevant`` record ids;
+* the import format (``knowledge/demo_content/*.jsonl``, recognised by a ``type`` field), with
+  queries whose ``relevant`` are ``external_id``s and an optional ``exclude_municipality``.
+
+The data goes into a throwaway database, never the user's: ``evaluate_search`` runs the
+evaluation in a child process whose settings point at a fresh embedded PostgreSQL cluster in a
+temporary directory (``knowledge.settings.test`` without ``DATABASE_URL``), which is deleted
+when the child exits. See :mod:`search.management.commands.evaluate_search`.
+
+Metrics use binary relevance; nDCG's ideal ranking puts min(|relevant|, k) hits first, recall
+is the share of relevant items in the top k, MRR the reciprocal rank of the first hit (0 if none
+in the top k). All are averaged over queries.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+K = 10
+MODES = ("fulltext", "vector", "hybrid")
+WAGTAIL = "wagtail"
+EVAL_DATE = "2024-01-01"
+
+
+# --- Metrics -------------------------------------------------------------------------------
+
+
+def dcg(gains: Sequence[float]) -> float:
+    return sum(g / math.log2(i + 2) for i, g in enumerate(gains))
+
+
+def ndcg_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int = K) -> float:
+    relevant = set(relevant)
+    if not relevant:
+        return 0.0
+    gains = [1.0 if item in relevant else 0.0 for item in ranked[:k]]
+    ideal = dcg([1.0] * min(len(relevant), k))
+    return dcg(gains) / ideal
+
+
+def recall_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int = K) -> float:
+    relevant = set(relevant)
+    if not relevant:
+        return 0.0
+    return len(relevant & set(ranked[:k])) / len(relevant)
+
+
+def mrr_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int = K) -> float:
+    relevant = set(relevant)
+    for i, item in enumerate(ranked[:k]):
+        if item in relevant:
+            return 1.0 / (i + 1)
+    return 0.0
+
+
+@dataclass
+class Scores:
+    ndcg: float = 0.0
+    recall: float = 0.0
+    mrr: float = 0.0
+    queries: int = 0
+
+    @classmethod
+    def average(cls, rankings: Sequence[tuple[Sequence[str], Iterable[str]]], k: int = K
+                ) -> Scores:
+        n = len(rankings)
+        if not n:
+            return cls()
+        judged = [(ranked, set(relevant)) for ranked, relevant in rankings]
+        return cls(
+            ndcg=sum(ndcg_at_k(r, rel, k) for r, rel in judged) / n,
+            recall=sum(recall_at_k(r, rel, k) for r, rel in judged) / n,
+            mrr=sum(mrr_at_k(r, rel, k) for r, rel in judged) / n,
+            queries=n,
+        )
+
+
+# --- Datasets ------------------------------------------------------------------------------
+
+
+@dataclass
+class Query:
+    id: str
+    text: str
+    relevant: list[str]
+    exclude_municipality: str | None = None
+    kind: str = ""
+
+
+@dataclass
+class Dataset:
+    name: str
+    records: list[dict]  # in the import format
+    queries: list[Query] = field(default_factory=list)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def musterdatenkatalog_record(row: dict, summary_chars: int = 400) -> dict:
+    """One Musterdatenkatalog row as an import record (protocol step 1).
+
+    The import requires a summary: a short description is the summary (and there is no body),
+    a long one keeps its beginning as summary and the full text as body.
+    """
+    title = (row.get("title") or row["id"]).strip()[:255]
+    description = " ".join((row.get("description") or "").split())
+    if len(description) <= summary_chars:
+        summary, body = description or title, ""
+    else:
+        summary = description[:summary_chars].rsplit(" ", 1)[0] + " …"
+        body = description
+    return {
+        "external_id": row["id"],
+        "type": "project",
+        "title": title,
+        "municipality": row["municipality"],
+        "topics": [row["theme"]] if row.get("theme") else [],
+        "date": EVAL_DATE,
+        "summary": summary,
+        "body": body,
+        "project": None,
+    }
+
+
+def load_dataset(directory: Path, queries_file: Path | None = None) -> Dataset:
+    """Read a dataset directory (either format, see the module docstring)."""
+    directory = Path(directory)
+    rows = _read_jsonl(directory / "records.jsonl")
+    import_format = bool(rows) and "type" in rows[0]
+    records = rows if import_format else [musterdatenkatalog_record(r) for r in rows]
+    queries = [
+        Query(id=q["id"], text=q["query"], relevant=list(q["relevant"]),
+              exclude_municipality=q.get("exclude_municipality") or q.get("municipality"),
+              kind=q.get("kind", ""))
+        for q in _read_jsonl(queries_file or directory / "queries.jsonl")
+    ]
+    return Dataset(directory.name, records, queries)
+
+
+def load_demo_dataset(content_dir: Path, queries_file: Path) -> Dataset:
+    """The demo content (all ``*.jsonl`` in ``content_dir``) with the judged demo queries."""
+    records = []
+    for path in sorted(Path(content_dir).glob("*.jsonl")):
+        records.extend(_read_jsonl(path))
+    queries = [
+        Query(id=q["id"], text=q["query"], relevant=list(q["relevant"]),
+              exclude_municipality=q.get("exclude_municipality"), kind=q.get("kind", ""))
+        for q in _read_jsonl(queries_file)
+    ]
+    return Dataset("demo", records, queries)
+
+
+# --- Loading into the (throwaway) database -------------------------------------------------
+
+
+def import_dataset(dataset: Dataset, progress: Callable | None = None) -> dict[int, str]:
+    """Import the records and index their passages; returns page id -> external_id.
+
+    Must only ever run against a throwaway database (the command makes sure of that).
+    """
+    from knowledge.importing import import_records, validate_lines
+    from knowledge.models import KnowledgePage
+    from search.indexing import index_pages
+
+    lines = [json.dumps(r, ensure_ascii=False) for r in dataset.records]
+    valid, errors = validate_lines(lines)
+    if errors:
+        raise ValueError("invalid records: " + "; ".join(str(e) for e in errors[:5]))
+    bar = progress(total=len(valid), desc="Import", unit="Seite") if progress else None
+    import_records(valid, progress=bar)
+    if bar is not None:
+        bar.close()
+    ids = dict(KnowledgePage.objects.filter(
+        external_id__in=[r["external_id"] for r in dataset.records]
+    ).values_list("pk", "external_id"))
+    page_ids = sorted(ids)
+    bar = progress(total=len(page_ids), desc="Index", unit="Seite") if progress else None
+    for start in range(0, len(page_ids), 64):
+        batch = page_ids[start:start + 64]
+        index_pages(batch)
+        if bar is not None:
+            bar.update(len(batch))
+    if bar is not None:
+        bar.close()
+    # Wagtail's own search index is updated by background tasks; build it for the fourth row.
+    from django.core.management import call_command
+
+    call_command("wagtail_update_index", verbosity=0)
+    return ids
+
+
+# --- Running queries -----------------------------------------------------------------------
+
+
+class _CachingEmbedder:
+    """Embeds each query once although several modes (and parameter sets) ask for it."""
+
+    def __init__(self, embedder):
+        self.inner = embedder
+        self.model_id = embedder.model_id
+        self.cache: dict[str, object] = {}
+
+    def embed_query(self, text: str):
+        if text not in self.cache:
+            self.cache[text] = self.inner.embed_query(text)
+        return self.cache[text]
+
+
+def _prepare(query: Query) -> tuple[str, object]:
+    from knowledge.models import Municipality
+    from search.ranking import SearchFilters, clean_query, max_query_length
+
+    text = clean_query(query.text[: max_query_length()])
+    filters = SearchFilters()
+    if query.exclude_municipality:
+        municipality = Municipality.objects.filter(name__iexact=query.exclude_municipality).first()
+        if municipality is not None:
+            filters = SearchFilters(exclude_municipality_ids=(municipality.pk,))
+    return text, filters
+
+
+def run_mode(dataset: Dataset, mode: str, ids: dict[int, str], *, embedder=None,
+             params=None, progress: Callable | None = None, k: int = K) -> Scores:
+    """Average metrics of one ranking mode (or ``"wagtail"``) over the dataset's queries."""
+    from search.ranking import FusionParams, rank_pages
+
+    params = params or FusionParams.from_settings()
+    rankings = []
+    queries = dataset.queries
+    iterator = progress(queries, desc=mode, unit="Anfrage", leave=False) if progress else queries
+    for query in iterator:
+        text, filters = _prepare(query)
+        if mode == WAGTAIL:
+            ranked_ids = _wagtail_ranking(text, filters, k)
+        else:
+            ranked, effective, _notice = rank_pages(text, user=None, mode=mode,
+                                                    filters=filters, params=params,
+                                                    embedder=embedder)
+            if effective != mode:
+                raise RuntimeError(f"{mode} search degraded to {effective}: {_notice}")
+            ranked_ids = [page_id for page_id, _s, _p in ranked[:k]]
+        rankings.append(([ids.get(pid, "") for pid in ranked_ids], query.relevant))
+    return Scores.average(rankings, k)
+
+
+def _wagtail_ranking(text: str, filters, k: int) -> list[int]:
+    """Wagtail's configured search backend (database, German) over the same pages.
+
+    Its backend cannot filter on municipality (not a FilterField), so more results are fetched
+    and the excluded municipality is dropped afterwards.
+    """
+    from knowledge.models import KnowledgePage
+
+    excluded = set(filters.exclude_municipality_ids)
+    results = KnowledgePage.objects.live().search(text)[: k + 200]
+    ranked = []
+    for page in results:
+        if page.municipality_id in excluded:
+            continue
+        ranked.append(page.pk)
+        if len(ranked) == k:
+            break
+    return ranked
+
+
+def evaluate(dataset: Dataset, ids: dict[int, str], modes: Sequence[str] = (*MODES, WAGTAIL),
+             *, progress: Callable | None = None, params=None) -> dict[str, Scores]:
+    from search.embedding import get_embedder
+
+    embedder = _CachingEmbedder(get_embedder())
+    return {mode: run_mode(dataset, mode, ids, embedder=embedder, params=params,
+                           progress=progress) for mode in modes}
+
+
+def format_table(title: str, scores: dict[str, Scores], k: int = K) -> str:
+    labels = {"fulltext": "Volltext (fulltext)", "vector": "Vektor (vector)",
+              "hybrid": "Hybrid (hybrid)", WAGTAIL: "Wagtail-Datenbanksuche"}
+    lines = [title, f"| Modus | nDCG@{k} | Recall@{k} | MRR@{k} |", "|---|---:|---:|---:|"]
+    for mode, s in scores.items():
+        lines.append(f"| {labels.get(mode, mode)} | {s.ndcg:.3f} | {s.recall:.3f} "
+                     f"| {s.mrr:.3f} |")
+    queries = next(iter(scores.values())).queries if scores else 0
+    lines.append(f"({queries} Anfragen)")
+    return "\n".join(lines)

@@ -1,0 +1,541 @@
+"""Mutual learning: "we are about to start X, what did the others learn?" and related material.
+
+Matching a new project is the hybrid search pipeline run with the project description,
+excluding the asking municipality, and then shaped for the question behind it:
+
+* results are grouped by kind (Lessons Learned, Best Practices, Projekte & Sitzungsprotokolle);
+* pages of one project are folded together so that a project with five protocols does not
+  flood the list (protocols appear under their project, lessons are capped per project);
+* each result explains itself with the one to three passages that matched best;
+* the municipalities whose material matched most are listed with their projects, so the user
+  knows whom to call.
+
+Related material on a page ("Das haben andere Kommunen dazu gelernt") needs no model call: it
+starts from the page's stored passage embeddings. It is cached per page, per visibility class
+of the viewer and per index generation (bumped whenever passages change), so a publish,
+unpublish or privacy change is visible at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from knowledge.access import denied_path_prefixes, viewable_pages
+from knowledge.text import clean_query_value
+from knowledge.types import TYPE_LABELS
+from search import ranking
+
+logger = logging.getLogger(__name__)
+
+GROUPS = (
+    ("lessons_learned", _("Lessons Learned"), ("lesson_learned",)),
+    ("best_practices", _("Best Practices"), ("best_practice",)),
+    ("projects", _("Projekte & Sitzungsprotokolle"), ("project", "session_protocol")),
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def max_description_length() -> int:
+    return int(_setting("KNOWLEDGE_MATCH_MAX_DESCRIPTION", 5000))
+
+
+class MatchError(ValueError):
+    """Invalid matching input; ``str(error)`` is a German message for the user."""
+
+
+# --- Result objects -------------------------------------------------------------------------
+
+
+@dataclass
+class Explanation:
+    heading: str
+    snippet: str  # HTML: escaped text, <mark> around matching words
+
+
+@dataclass
+class MatchItem:
+    page_id: int
+    title: str
+    url: str
+    knowledge_type: str
+    type_label: str
+    municipality: str
+    municipality_slug: str
+    external_id: str | None
+    date: object
+    score: float
+    topics: list[str]
+    shared_topics: list[str]
+    explanations: list[Explanation]
+    contact_role: str = ""
+    contact_email: str = ""
+    project_id: int | None = None
+    project_title: str = ""
+    project_url: str = ""
+    members: list[MatchItem] = field(default_factory=list)  # protocols folded into a project
+
+    def as_dict(self) -> dict:
+        return {
+            "title": self.title,
+            "url": self.url,
+            "type": self.knowledge_type,
+            "municipality": self.municipality,
+            "external_id": self.external_id,
+            "score": round(self.score, 4),
+            "snippet": self.explanations[0].snippet if self.explanations else "",
+            "date": self.date.isoformat(),
+            "topics": self.topics,
+            "shared_topics": self.shared_topics,
+            "explanations": [{"heading": e.heading, "snippet": e.snippet}
+                             for e in self.explanations],
+            "contact_role": self.contact_role,
+            "project": ({"title": self.project_title, "url": self.project_url}
+                        if self.project_title else None),
+            "related": [m.as_dict() for m in self.members],
+        }
+
+
+@dataclass
+class MatchGroup:
+    key: str
+    label: str
+    items: list[MatchItem]
+
+
+@dataclass
+class SimilarMunicipality:
+    name: str
+    slug: str
+    score: float
+    projects: list[tuple[str, str]]  # (title, url)
+    matches: int
+
+
+@dataclass
+class MatchResults:
+    description: str
+    groups: list[MatchGroup]
+    municipalities: list[SimilarMunicipality]
+    degraded: bool
+    notice: str
+
+    @property
+    def results(self) -> list[MatchItem]:
+        items = [item for group in self.groups for item in group.items]
+        return sorted(items, key=lambda item: -item.score)
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+def clean_description(text) -> str:
+    """Validate the free-text description (German messages on error)."""
+    if text is None or not isinstance(text, str):
+        raise MatchError(_("Bitte beschreiben Sie Ihr Vorhaben."))
+    cleaned = clean_query_value(text, max_length=max_description_length() + 1)
+    if not cleaned:
+        raise MatchError(_("Bitte beschreiben Sie Ihr Vorhaben."))
+    if len(cleaned) > max_description_length():
+        raise MatchError(_(
+            "Die Beschreibung ist zu lang (höchstens %(max)d Zeichen). Bitte kürzen Sie sie auf "
+            "das Wesentliche."
+        ) % {"max": max_description_length()})
+    return cleaned
+
+
+def _windows(text: str, embedder) -> list[str]:
+    """Split a long description into windows the model reads without truncation."""
+    budget = max(32, embedder.max_tokens - 8)
+    if embedder.count_tokens(text) <= budget:
+        return [text]
+    windows, current = [], ""
+    for sentence in _SENTENCE_END.split(text):
+        candidate = f"{current} {sentence}".strip()
+        if current and embedder.count_tokens(candidate) > budget:
+            windows.append(current)
+            current = sentence
+        else:
+            current = candidate
+    if current:
+        windows.append(current)
+    return windows
+
+
+class _DescriptionEmbedder:
+    """Presents a long description's averaged window vectors as ``embed_query``.
+
+    ``ranking.rank_pages`` embeds its query with the embedder it is given; wrapping lets a
+    description longer than the model's window count in full (the windows are averaged and
+    re-normalised, as the reference e5 engine does), and lets matching reuse the vector for the
+    explanations instead of embedding twice.
+    """
+
+    def __init__(self, embedder, text: str):
+        self.model_id = embedder.model_id
+        windows = _windows(text, embedder)
+        vectors = np.stack([embedder.embed_query(w) for w in windows])
+        mean = vectors.mean(axis=0)
+        self.vector = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
+
+    def embed_query(self, _text: str):
+        return self.vector
+
+
+# --- Matching -------------------------------------------------------------------------------
+
+
+def match_project(description: str, *, user, municipality=None, topics=(), limit: int = 5,
+                  request=None) -> MatchResults:
+    """What other municipalities learned that helps with the described project.
+
+    ``municipality`` (a Municipality or None) is the asking one: its own material is excluded.
+    ``topics`` (Topic objects) gently boost pages that share them; they never hide anything.
+    """
+    description = clean_description(description)
+    limit = max(1, min(int(limit), 20))
+    params = ranking.FusionParams.from_settings()
+    params = ranking.FusionParams(**{**params.__dict__, "candidates": max(
+        params.candidates, int(_setting("KNOWLEDGE_MATCH_CANDIDATES", 200)))})
+    filters = ranking.SearchFilters(
+        exclude_municipality_ids=(municipality.pk,) if municipality is not None else ()
+    )
+    embedder, notice = ranking._current_embedder()
+    wrapped = None
+    if embedder is not None:
+        from search.embedding import EmbeddingUnavailable
+
+        try:
+            wrapped = _DescriptionEmbedder(embedder, description)
+        except EmbeddingUnavailable as exc:
+            logger.warning("Description embedding failed: %s", exc)
+            notice = _("Die semantische Suche ist gerade nicht verfügbar; es werden nur "
+                       "Treffer der Volltextsuche angezeigt.")
+    mode = "hybrid" if wrapped is not None else "fulltext"
+    ranked, effective, rank_notice = ranking.rank_pages(
+        description, user=user, mode=mode, filters=filters, params=params, embedder=wrapped
+    )
+    notice = rank_notice or notice
+    depth = int(_setting("KNOWLEDGE_MATCH_PAGE_DEPTH", 60))
+    top = ranked[:depth]
+    vector = wrapped.vector if (wrapped is not None and effective == "hybrid") else None
+    items = _load_items(top, description, vector, wrapped.model_id if wrapped else None,
+                        params, topics, request)
+    groups = _group(items, limit)
+    return MatchResults(
+        description=description,
+        groups=groups,
+        municipalities=_similar_municipalities(items, request),
+        degraded=effective != "hybrid",
+        notice=notice,
+    )
+
+
+def _load_items(top, description, vector, model_id, params, topics, request) -> list[MatchItem]:
+    from knowledge.models import KnowledgePage
+
+    if not top:
+        return []
+    page_ids = [page_id for page_id, _s, _p in top]
+    pages = {
+        page.pk: page
+        for page in KnowledgePage.objects.filter(pk__in=page_ids)
+        .select_related("municipality").prefetch_related("topics").specific()
+    }
+    wanted = {t.pk for t in topics}
+    explanations = _explanations(page_ids, description, vector, model_id, params)
+    topic_bonus = float(_setting("KNOWLEDGE_MATCH_TOPIC_BONUS", 0.05))
+    items = []
+    for page_id, score, _passage in top:
+        page = pages.get(page_id)
+        if page is None:
+            continue
+        page_topics = list(page.topics.all())
+        shared = [t.name for t in page_topics if t.pk in wanted]
+        project = page.get_project()
+        item = MatchItem(
+            page_id=page.pk,
+            title=page.title,
+            url=page.get_url(request=request) or "",
+            knowledge_type=page.knowledge_type,
+            type_label=str(TYPE_LABELS[page.knowledge_type]),
+            municipality=page.municipality.name,
+            municipality_slug=page.municipality.slug,
+            external_id=page.external_id,
+            date=page.date,
+            score=score + topic_bonus * min(len(shared), 2),
+            topics=[t.name for t in page_topics],
+            shared_topics=shared,
+            explanations=explanations.get(page_id, []),
+            contact_role=getattr(page, "contact_role", ""),
+            contact_email=getattr(page, "contact_email", ""),
+            project_id=project.pk if project is not None else None,
+            project_title=project.title if project is not None and project.pk != page.pk
+            else "",
+            project_url=(project.get_url(request=request) or "")
+            if project is not None and project.pk != page.pk else "",
+        )
+        items.append(item)
+    items.sort(key=lambda item: -item.score)
+    return items
+
+
+def _explanations(page_ids, description, vector, model_id, params) -> dict[int, list]:
+    """The one to three best passages of each page: why it was suggested."""
+    from search.models import Passage
+
+    rows = list(Passage.objects.filter(page_id__in=page_ids).values_list("pk", "page_id",
+                                                                         "heading"))
+    if not rows:
+        return {}
+    scores = ranking._exact_scores([pk for pk, _p, _h in rows], description, vector, model_id,
+                                   params)
+    fulltext = {pk: s[0] for pk, s in scores.items()}
+    vectors = {pk: s[1] for pk, s in scores.items() if s[1] is not None}
+    fused = ranking.fuse(fulltext, vectors, params.vector_weight if vectors else 0.0)
+    per_page: dict[int, list[tuple[float, int, str]]] = defaultdict(list)
+    for pk, page_id, heading in rows:
+        per_page[page_id].append((fused.get(pk, 0.0), pk, heading))
+    chosen: dict[int, list[tuple[int, str]]] = {}
+    for page_id, scored in per_page.items():
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        best = scored[0][0]
+        keep = [(pk, heading) for score, pk, heading in scored[:3]
+                if score >= 0.75 * best and score > 0] or [(scored[0][1], scored[0][2])]
+        chosen[page_id] = keep
+    snippets = ranking._headlines([pk for keep in chosen.values() for pk, _h in keep],
+                                  description, params)
+    return {
+        page_id: [Explanation(heading, snippets.get(pk, "")) for pk, heading in keep]
+        for page_id, keep in chosen.items()
+    }
+
+
+def _group(items: list[MatchItem], limit: int) -> list[MatchGroup]:
+    """Group by kind; fold protocols into their project; cap lessons per project."""
+    per_project_cap = int(_setting("KNOWLEDGE_MATCH_PER_PROJECT", 2))
+    groups = []
+    for key, label, kinds in GROUPS:
+        chosen: list[MatchItem] = []
+        if key == "projects":
+            by_project: dict[int, MatchItem] = {}
+            for item in items:
+                if item.knowledge_type not in kinds:
+                    continue
+                project_key = item.project_id or item.page_id
+                entry = by_project.get(project_key)
+                if entry is None:
+                    by_project[project_key] = entry = item
+                    chosen.append(entry)
+                    if item.knowledge_type == "session_protocol":
+                        # The project itself may rank lower or not at all: the protocol stands
+                        # for it, with the project named as context.
+                        continue
+                elif len(entry.members) < 3 and item is not entry:
+                    entry.members.append(item)
+        else:
+            used_per_project: dict[int, int] = defaultdict(int)
+            for item in items:
+                if item.knowledge_type not in kinds:
+                    continue
+                if item.project_id is not None:
+                    if used_per_project[item.project_id] >= per_project_cap:
+                        continue
+                    used_per_project[item.project_id] += 1
+                chosen.append(item)
+        groups.append(MatchGroup(key, str(label), chosen[:limit]))
+    return groups
+
+
+def _similar_municipalities(items: list[MatchItem], request) -> list[SimilarMunicipality]:
+    """Municipalities whose material matched most, with their matching projects."""
+    from knowledge.models import ProjectPage
+
+    by_municipality: dict[str, list[MatchItem]] = defaultdict(list)
+    for item in items:
+        by_municipality[item.municipality_slug].append(item)
+    ranked = []
+    for slug, group in by_municipality.items():
+        scores = sorted((i.score for i in group), reverse=True)
+        score = sum(scores[:3])
+        project_ids = list(dict.fromkeys(i.project_id for i in group if i.project_id))
+        ranked.append((score, slug, group, project_ids))
+    ranked.sort(key=lambda entry: (-entry[0], entry[1]))
+    count = int(_setting("KNOWLEDGE_MATCH_MUNICIPALITIES", 5))
+    projects = {
+        p.pk: p for p in ProjectPage.objects.filter(
+            pk__in=[pid for entry in ranked[:count] for pid in entry[3]])
+    }
+    result = []
+    for score, slug, group, project_ids in ranked[:count]:
+        result.append(SimilarMunicipality(
+            name=group[0].municipality,
+            slug=slug,
+            score=score,
+            projects=[(projects[pid].title, projects[pid].get_url(request=request) or "")
+                      for pid in project_ids if pid in projects][:3],
+            matches=len(group),
+        ))
+    return result
+
+
+# --- Related material -----------------------------------------------------------------------
+
+
+@dataclass
+class RelatedItem:
+    page_id: int
+    title: str
+    url: str
+    type_label: str
+    municipality: str
+    date: object
+    score: float
+    heading: str
+
+
+def _index_generation() -> int:
+    from search.models import IndexGeneration
+
+    return IndexGeneration.current()
+
+
+def _visibility_key(user) -> str:
+    return hashlib.sha256("|".join(denied_path_prefixes(user)).encode()).hexdigest()[:16]
+
+
+def related_pages(page, *, user, limit: int | None = None, request=None) -> list[RelatedItem]:
+    """The most similar pages of other municipalities, from stored embeddings (cached)."""
+    limit = limit or int(_setting("KNOWLEDGE_RELATED_COUNT", 5))
+    key = (f"related:{page.pk}:{limit}:{_index_generation()}:{_visibility_key(user)}:"
+           f"{_current_model_id()}")
+    cached = cache.get(key)
+    if cached is None:
+        cached = _compute_related(page, user=user, limit=limit)
+        cache.set(key, cached, int(_setting("KNOWLEDGE_RELATED_CACHE_SECONDS", 3600)))
+    return _load_related(cached, user, request)
+
+
+def project_matches(project, *, user, limit: int | None = None, request=None
+                    ) -> list[RelatedItem]:
+    """Material of other municipalities matching a project as a whole (goals and summary)."""
+    limit = limit or int(_setting("KNOWLEDGE_RELATED_COUNT", 5))
+    key = (f"project-matches:{project.pk}:{limit}:{_index_generation()}:"
+           f"{_visibility_key(user)}:{_current_model_id()}")
+    cached = cache.get(key)
+    if cached is None:
+        cached = _compute_related(project, user=user, limit=limit, overview_only=True)
+        cache.set(key, cached, int(_setting("KNOWLEDGE_RELATED_CACHE_SECONDS", 3600)))
+    return _load_related(cached, user, request)
+
+
+def _current_model_id() -> str:
+    from search.embedding import configured_model_id
+
+    return configured_model_id()
+
+
+def _project_root_path(page) -> str | None:
+    """The subtree of the page's own project (a best practice's linked project), if any."""
+    project = page.get_project()
+    return project.path if project is not None else None
+
+
+def _compute_related(page, *, user, limit: int, overview_only: bool = False
+                     ) -> list[tuple[int, float, int]]:
+    """(page id, score, best passage id) of related pages, at most ``limit``, best first."""
+    from search.models import Passage
+
+    model_id = _current_model_id()
+    source = Passage.objects.filter(page_id=page.pk, model_id=model_id).exclude(embedding=None)
+    if overview_only:
+        source = source.filter(kind=Passage.Kind.OVERVIEW)
+    vectors = [np.asarray(v, dtype=np.float32) for v in source.values_list("embedding",
+                                                                           flat=True)]
+    if not vectors:
+        return []
+    centroid = np.mean(np.stack(vectors), axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    literal = ranking._vector_literal(centroid)
+
+    where, params = ranking._filter_sql(user, ranking.SearchFilters(
+        exclude_municipality_ids=(page.municipality_id,)))
+    project_path = _project_root_path(page)
+    exclusions = ["p.page_id <> %s"]
+    exclusion_params: list = [page.pk]
+    if project_path:
+        exclusions.append("NOT (wp.path LIKE %s)")
+        exclusion_params.append(project_path + "%")
+    where = " AND ".join([where, *exclusions])
+    params = [*params, *exclusion_params]
+    depth = max(limit * 20, 100)
+
+    hnsw_sql = f"""
+        WITH c AS MATERIALIZED (
+            SELECT p.id, p.page_id, p.embedding <=> %s::vector AS distance
+            FROM search_passage p JOIN wagtailcore_page wp ON wp.id = p.page_id
+            WHERE p.model_id = %s AND p.embedding IS NOT NULL AND {where}
+            ORDER BY p.embedding <=> %s::vector
+            LIMIT %s
+        )
+        SELECT DISTINCT ON (page_id) page_id, 1 - distance, id
+        FROM c ORDER BY page_id, distance, id
+    """  # noqa: S608 - fixed SQL fragments only; values are parameters
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(depth)])
+        cursor.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+        cursor.execute(hnsw_sql, [literal, model_id, *params, literal, depth])
+        rows = cursor.fetchall()
+    if len(rows) < limit:
+        # Few distinct pages among the nearest passages (long pages crowd the candidates):
+        # rank every permitted page exactly so the list is always filled when material exists.
+        exact_sql = f"""
+            SELECT DISTINCT ON (p.page_id) p.page_id, 1 - (p.embedding <=> %s::vector), p.id
+            FROM search_passage p JOIN wagtailcore_page wp ON wp.id = p.page_id
+            WHERE p.model_id = %s AND p.embedding IS NOT NULL AND {where}
+            ORDER BY p.page_id, p.embedding <=> %s::vector, p.id
+        """  # noqa: S608 - fixed SQL fragments only; values are parameters
+        with connection.cursor() as cursor:
+            cursor.execute(exact_sql, [literal, model_id, *params, literal])
+            rows = cursor.fetchall()
+    ranked = sorted(((r[0], float(r[1]), r[2]) for r in rows), key=lambda r: (-r[1], r[0]))
+    return ranked[:limit]
+
+
+def _load_related(ranked, user, request) -> list[RelatedItem]:
+    """Load cached ids, re-checking visibility: a cache entry can never leak a page that was
+    moved under a restriction or unpublished after it was computed."""
+    from knowledge.models import KnowledgePage
+    from search.models import Passage
+
+    if not ranked:
+        return []
+    pages = {p.pk: p for p in viewable_pages(user, KnowledgePage)
+             .filter(pk__in=[r[0] for r in ranked]).select_related("municipality")}
+    headings = dict(Passage.objects.filter(pk__in=[r[2] for r in ranked])
+                    .values_list("pk", "heading"))
+    items = []
+    for page_id, score, passage_id in ranked:
+        page = pages.get(page_id)
+        if page is None:
+            continue
+        knowledge_type = page.specific_class.knowledge_type
+        items.append(RelatedItem(
+            page_id=page_id, title=page.title, url=page.get_url(request=request) or "",
+            type_label=str(TYPE_LABELS[knowledge_type]), municipality=page.municipality.name,
+            date=page.date, score=score, heading=headings.get(passage_id, ""),
+        ))
+    return items

@@ -1,0 +1,836 @@
+"""Full-text, vector and hybrid retrieval over the passage index, aggregated to pages.
+
+Why it looks like this:
+
+* **Permissions live in the SQL.** Every candidate query joins ``wagtailcore_page`` and keeps
+  only live pages outside the path prefixes the user may not see
+  (:func:`knowledge.access.denied_path_prefixes`). Nothing the user may not see ever leaves
+  PostgreSQL, so results, snippets, facet counts and the API cannot leak it.
+* **Full text uses OR semantics.** Users type several words; an AND query over German municipal
+  text finds almost nothing. The query is reduced to word tokens in Python (so quotes,
+  backslashes and tsquery operators can never reach the tsquery parser), each token is stemmed by
+  PostgreSQL's German configuration, and the tokens are OR-ed; ``ts_rank_cd`` rewards passages
+  that contain many of them close together. Long tokens also match as prefixes, which catches the
+  first part of German compounds ("Abfall" finds "Abfallkalender").
+* **Vectors never mix models.** Only passages whose ``model_id`` equals the current embedder's
+  are compared; if none exists the index was built with another model and the search degrades to
+  full text with a message to run ``rebuild_search_index``. The HNSW scan uses pgvector's
+  iterative scan so that filters (type, municipality, permissions) still fill a page.
+* **Hybrid is weighted score fusion, not reciprocal rank fusion.** Both retrievers contribute a
+  candidate pool; for every candidate passage *both* scores are computed exactly, each is
+  min-max normalised over the pool, and they are mixed with ``KNOWLEDGE_SEARCH_VECTOR_WEIGHT``.
+  Passages aggregate to pages by their best score plus a small bonus for further matching
+  passages. The defaults were tuned on judged queries (see ``docs/search-ranking.md``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+from knowledge.access import denied_path_prefixes
+from knowledge.types import TYPE_LABELS
+
+logger = logging.getLogger(__name__)
+
+MODES = ("hybrid", "fulltext", "vector")
+
+# Sentinels around highlighted words in ts_headline output: private-use characters that are
+# stripped from the passage text first, so the HTML can be escaped and <mark> put back safely.
+_MARK_START = "\ue000"
+_MARK_END = "\ue001"
+_TOKEN_RE = re.compile(r"\w+", re.UNICODE)
+_MAX_TOKENS = 64
+_MAX_TOKEN_LENGTH = 60
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+class SearchError(ValueError):
+    """Invalid search input; ``str(error)`` is a German message meant for the user."""
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Resolved filters (ids, not names): build them with :func:`resolve_filters`."""
+
+    types: tuple[str, ...] = ()
+    municipality_ids: tuple[int, ...] = ()
+    exclude_municipality_ids: tuple[int, ...] = ()
+    topic_ids: tuple[int, ...] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """The tunable knobs of ranking; defaults come from settings (see docs/search-ranking.md)."""
+
+    vector_weight: float
+    candidates: int
+    fulltext_candidates: int
+    passage_bonus: float
+    ef_search: int
+    rank_normalization: int
+    prefix_min_length: int
+    fusion_level: str = "page"
+    fulltext_scoring: str = "idf"
+
+    @classmethod
+    def from_settings(cls, **overrides) -> FusionParams:
+        values = {
+            "vector_weight": float(_setting("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", 0.7)),
+            "candidates": int(_setting("KNOWLEDGE_SEARCH_CANDIDATES", 100)),
+            "fulltext_candidates": int(_setting("KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES", 1000)),
+            "passage_bonus": float(_setting("KNOWLEDGE_SEARCH_PASSAGE_BONUS", 0.1)),
+            "ef_search": int(_setting("KNOWLEDGE_SEARCH_EF_SEARCH", 100)),
+            "rank_normalization": int(_setting("KNOWLEDGE_SEARCH_RANK_NORMALIZATION", 1)),
+            "prefix_min_length": int(_setting("KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH", 5)),
+            "fusion_level": str(_setting("KNOWLEDGE_SEARCH_FUSION_LEVEL", "page")),
+            "fulltext_scoring": str(_setting("KNOWLEDGE_SEARCH_FULLTEXT_SCORING", "idf")),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+@dataclass
+class SearchHit:
+    page_id: int
+    title: str
+    url: str
+    knowledge_type: str
+    type_label: str
+    municipality: str
+    municipality_slug: str
+    external_id: str | None
+    score: float
+    snippet: str  # HTML: escaped text with <mark> around query terms
+    heading: str
+    date: dt.date
+    topics: list[str]
+
+    def as_dict(self) -> dict:
+        """The result object shared by the API and ``search_knowledge --json``."""
+        return {
+            "title": self.title,
+            "url": self.url,
+            "type": self.knowledge_type,
+            "municipality": self.municipality,
+            "external_id": self.external_id,
+            "score": round(self.score, 4),
+            "snippet": self.snippet,
+            "date": self.date.isoformat(),
+            "topics": self.topics,
+        }
+
+
+@dataclass
+class Facet:
+    value: str  # the filter value (type key or slug)
+    label: str
+    count: int
+
+
+@dataclass
+class SearchResults:
+    query: str
+    mode: str
+    requested_mode: str
+    results: list[SearchHit]
+    total: int
+    offset: int
+    limit: int
+    degraded: bool = False
+    notice: str = ""
+    facets: dict[str, list[Facet]] = field(default_factory=dict)
+    ranked_page_ids: list[int] = field(default_factory=list)
+
+
+# --- Input ---------------------------------------------------------------------------------
+
+
+def max_query_length() -> int:
+    return int(_setting("KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH", 1000))
+
+
+def clean_query(text) -> str:
+    """Normalise user input: no control characters (NUL never reaches PostgreSQL), one space.
+
+    Raises :class:`SearchError` for an empty or overlong query. The limit is checked on the
+    cleaned text, so a query padded with spaces is not rejected.
+    """
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        text = str(text)
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") or ch.isspace() else ch
+        for ch in text
+    )
+    text = " ".join(text.split())
+    if not text:
+        raise SearchError(_("Bitte geben Sie einen Suchbegriff ein."))
+    limit = max_query_length()
+    if len(text) > limit:
+        raise SearchError(
+            _("Die Suchanfrage ist zu lang: höchstens %(limit)d Zeichen, erhalten %(length)d.")
+            % {"limit": limit, "length": len(text)}
+        )
+    return text
+
+
+def clean_mode(mode) -> str:
+    mode = (mode or "hybrid").strip().lower() if isinstance(mode, str) else "hybrid"
+    if mode not in MODES:
+        raise SearchError(
+            _("Unbekannter Suchmodus „%(mode)s“. Erlaubt sind: hybrid, fulltext, vector.")
+            % {"mode": mode[:50]}
+        )
+    return mode
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    items = []
+    for item in value:
+        if item is None:
+            continue
+        items.extend(part.strip() for part in str(item).split(","))
+    return [i for i in items if i]
+
+
+def parse_date(value, label: str) -> dt.date | None:
+    """``YYYY-MM-DD`` (or a date) -> date; anything else -> a German :class:`SearchError`."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise SearchError(
+            _("%(label)s muss ein Datum im Format JJJJ-MM-TT sein.") % {"label": label}
+        )
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise SearchError(
+            _("%(label)s ist kein gültiges Kalenderdatum.") % {"label": label}
+        ) from None
+
+
+def _resolve_named(model, values: list[str], what: str) -> tuple[int, ...]:
+    from django.db.models import Q
+
+    ids = []
+    for value in values:
+        value = clean_filter_value(value)
+        match = model.objects.filter(Q(slug=value.lower()) | Q(name__iexact=value)).first()
+        if match is None:
+            raise SearchError(
+                _("%(what)s „%(value)s“ ist unbekannt.") % {"what": what, "value": value[:80]}
+            )
+        ids.append(match.pk)
+    return tuple(dict.fromkeys(ids))
+
+
+def clean_filter_value(value: str) -> str:
+    """Filter values go through the ORM (parameters), but NUL must not reach PostgreSQL."""
+    return "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))[:200]
+
+
+def resolve_filters(
+    *,
+    types=None,
+    municipality=None,
+    exclude_municipality=None,
+    topic=None,
+    date_from=None,
+    date_to=None,
+) -> SearchFilters:
+    """Turn names/slugs from a URL, the API or the CLI into ids; unknown values are errors.
+
+    Unknown values raise instead of being ignored: an API client that misspells a municipality
+    must not silently get results from all of them.
+    """
+    from knowledge.models import Municipality, Topic
+
+    type_keys = []
+    for key in _as_list(types):
+        key = clean_filter_value(key).lower()
+        if key not in TYPE_LABELS:
+            raise SearchError(
+                _("Unbekannter Inhaltstyp „%(value)s“. Erlaubt sind: %(allowed)s.")
+                % {"value": key[:80], "allowed": ", ".join(TYPE_LABELS)}
+            )
+        type_keys.append(key)
+    filters = SearchFilters(
+        types=tuple(dict.fromkeys(type_keys)),
+        municipality_ids=_resolve_named(Municipality, _as_list(municipality), _("Kommune")),
+        exclude_municipality_ids=_resolve_named(
+            Municipality, _as_list(exclude_municipality), _("Kommune")
+        ),
+        topic_ids=_resolve_named(Topic, _as_list(topic), _("Thema")),
+        date_from=parse_date(date_from, _("Das Datum „von“")),
+        date_to=parse_date(date_to, _("Das Datum „bis“")),
+    )
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise SearchError(_("Das Datum „von“ liegt nach dem Datum „bis“."))
+    return filters
+
+
+# --- SQL building blocks -------------------------------------------------------------------
+
+
+def query_tokens(query: str) -> list[str]:
+    """Word tokens of the query, deduplicated: the only part of user text a tsquery ever sees."""
+    seen: dict[str, str] = {}
+    for token in _TOKEN_RE.findall(query):
+        token = token.strip("_")[:_MAX_TOKEN_LENGTH]
+        if token and token.lower() not in seen:
+            seen[token.lower()] = token
+        if len(seen) >= _MAX_TOKENS:
+            break
+    return list(seen.values())
+
+
+def tsquery_text(query: str, prefix_min_length: int = 0) -> str:
+    """Input for ``to_tsquery('german', ...)``: tokens OR-ed, long ones also as prefix.
+
+    Tokens contain only word characters, so no operator, quote or backslash can reach the
+    tsquery parser; PostgreSQL stems each token and drops stop words.
+    """
+    parts = []
+    for token in query_tokens(query):
+        if prefix_min_length and len(token) >= prefix_min_length and not token.isdigit():
+            parts.append(f"{token}:*")
+        else:
+            parts.append(token)
+    return " | ".join(parts)
+
+
+def _filter_sql(user, filters: SearchFilters) -> tuple[str, list]:
+    """WHERE conditions for permissions and filters (always joined to ``wagtailcore_page wp``)."""
+    conditions = ["wp.live"]
+    params: list = []
+    denied = denied_path_prefixes(user)
+    if denied:
+        conditions.append("NOT (wp.path LIKE ANY(%s))")
+        params.append([prefix + "%" for prefix in denied])
+    if filters.types:
+        conditions.append("p.knowledge_type = ANY(%s)")
+        params.append(list(filters.types))
+    if filters.municipality_ids:
+        conditions.append("p.municipality_id = ANY(%s)")
+        params.append(list(filters.municipality_ids))
+    if filters.exclude_municipality_ids:
+        conditions.append("NOT (p.municipality_id = ANY(%s))")
+        params.append(list(filters.exclude_municipality_ids))
+    if filters.date_from:
+        conditions.append("p.date >= %s")
+        params.append(filters.date_from)
+    if filters.date_to:
+        conditions.append("p.date <= %s")
+        params.append(filters.date_to)
+    if filters.topic_ids:
+        conditions.append(
+            "EXISTS (SELECT 1 FROM knowledge_knowledgepage_topics kt "
+            "WHERE kt.knowledgepage_id = p.page_id AND kt.topic_id = ANY(%s))"
+        )
+        params.append(list(filters.topic_ids))
+    return " AND ".join(conditions), params
+
+
+def _vector_literal(vector) -> str:
+    return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
+
+
+def term_weights(query: str, params: FusionParams) -> tuple[list[str], list[float]]:
+    """Per query term: its normalised tsquery and a BM25-style inverse document frequency.
+
+    ``ts_rank_cd`` has no notion of how rare a word is, so in a long query ("Der Datensatz
+    enthält die Geodaten der Grünanlagen …") frequent words drown the telling ones. Document
+    frequencies come from the GIN index, one bitmap scan per term. They are counted over all
+    passages (not only those the user may see): a number per word, never content.
+    """
+    tokens = [f"{t}:*" if params.prefix_min_length and len(t) >= params.prefix_min_length
+              and not t.isdigit() else t for t in query_tokens(query)]
+    if not tokens:
+        return [], []
+    sql = """
+        SELECT t.q::text, count(p.id), (SELECT count(*) FROM search_passage)
+        FROM (SELECT DISTINCT to_tsquery('german', tok) AS q
+              FROM unnest(%s::text[]) AS u(tok)) t
+        LEFT JOIN search_passage p ON p.search_vector @@ t.q
+        WHERE t.q::text <> ''
+        GROUP BY t.q::text
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tokens])
+        rows = cursor.fetchall()
+    terms, weights = [], []
+    for term, df, total in rows:
+        terms.append(term)
+        weights.append(math.log(1 + (total - df + 0.5) / (df + 0.5)))
+    return terms, weights
+
+
+def _rank_sql(query: str, params: FusionParams) -> tuple[str, list]:
+    """SQL expression (over ``p`` and ``q.query``) of a passage's full-text score."""
+    if params.fulltext_scoring == "idf":
+        terms, weights = term_weights(query, params)
+        # Sum of the weights of the terms a passage contains, plus ts_rank_cd as a small
+        # tie-breaker that rewards repetition and proximity.
+        return ("(COALESCE((SELECT sum(w.idf) FROM unnest(%s::text[], %s::float8[]) "
+                "AS w(term, idf) WHERE p.search_vector @@ w.term::tsquery), 0) "
+                "+ 0.1 * ts_rank_cd(p.search_vector, q.query, %s))",
+                [terms, weights, params.rank_normalization])
+    return "ts_rank_cd(p.search_vector, q.query, %s)", [params.rank_normalization]
+
+
+def fulltext_sql(query: str, user, filters: SearchFilters, params: FusionParams,
+                 limit: int) -> tuple[str, list] | None:
+    """The full-text candidate query (None if the query has no word tokens)."""
+    text = tsquery_text(query, params.prefix_min_length)
+    if not text:
+        return None
+    where, where_params = _filter_sql(user, filters)
+    rank, rank_params = _rank_sql(query, params)
+    sql = f"""
+        SELECT p.id, p.page_id, {rank} AS rank
+        FROM search_passage p
+        JOIN wagtailcore_page wp ON wp.id = p.page_id,
+             (SELECT to_tsquery('german', %s) AS query) q
+        WHERE p.search_vector @@ q.query AND {where}
+        ORDER BY rank DESC, p.id
+        LIMIT %s
+    """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
+    return sql, [*rank_params, text, *where_params, limit]
+
+
+def fulltext_candidates(query: str, user, filters: SearchFilters, params: FusionParams,
+                        limit: int) -> list[tuple[int, int, float]]:
+    """(passage id, page id, rank) of passages matching any query token, best first."""
+    built = fulltext_sql(query, user, filters, params, limit)
+    if built is None:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(*built)
+        return [(row[0], row[1], float(row[2])) for row in cursor.fetchall()]
+
+
+def vector_sql(vector, model_id: str, user, filters: SearchFilters,
+               limit: int) -> tuple[str, list]:
+    """The HNSW candidate query: nearest passages of the current model under all filters."""
+    where, where_params = _filter_sql(user, filters)
+    literal = _vector_literal(vector)
+    sql = f"""
+        WITH c AS MATERIALIZED (
+            SELECT p.id, p.page_id, p.embedding <=> %s::vector AS distance
+            FROM search_passage p
+            JOIN wagtailcore_page wp ON wp.id = p.page_id
+            WHERE p.model_id = %s AND p.embedding IS NOT NULL AND {where}
+            ORDER BY p.embedding <=> %s::vector
+            LIMIT %s
+        )
+        SELECT id, page_id, 1 - distance FROM c ORDER BY distance, id
+    """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
+    return sql, [literal, model_id, *where_params, literal, limit]
+
+
+def vector_candidates(vector, model_id: str, user, filters: SearchFilters,
+                      params: FusionParams, limit: int) -> list[tuple[int, int, float]]:
+    """(passage id, page id, cosine similarity) of the nearest passages, via the HNSW index.
+
+    ``hnsw.iterative_scan = relaxed_order`` lets pgvector keep scanning the graph until the
+    filters (permissions, type, municipality, ...) let ``limit`` rows through; the relaxed
+    order is repaired by sorting the materialised candidates by exact distance.
+    """
+    sql, sql_params = vector_sql(vector, model_id, user, filters, limit)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)",
+                       [str(max(params.ef_search, limit))])
+        cursor.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+        cursor.execute(sql, sql_params)
+        return [(row[0], row[1], float(row[2])) for row in cursor.fetchall()]
+
+
+def _exact_scores(passage_ids: Iterable[int], query: str, vector, model_id: str | None,
+                  params: FusionParams) -> dict[int, tuple[float, float | None]]:
+    """Both scores for given passages (those one retriever found and the other did not)."""
+    ids = list(passage_ids)
+    if not ids:
+        return {}
+    text = tsquery_text(query, params.prefix_min_length)
+    literal = _vector_literal(vector) if vector is not None else None
+    rank, rank_params = _rank_sql(query, params)
+    sql = f"""
+        SELECT p.id,
+               CASE WHEN p.search_vector @@ q.query THEN {rank} ELSE 0 END,
+               CASE WHEN %s::vector IS NOT NULL AND p.model_id = %s
+                    THEN 1 - (p.embedding <=> %s::vector) END
+        FROM search_passage p, (SELECT to_tsquery('german', %s) AS query) q
+        WHERE p.id = ANY(%s)
+    """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*rank_params, literal, model_id or "", literal, text, ids])
+        return {
+            row[0]: (float(row[1]), None if row[2] is None else float(row[2]))
+            for row in cursor.fetchall()
+        }
+
+
+# --- Fusion and aggregation ----------------------------------------------------------------
+
+
+def _minmax(values: dict[int, float]) -> dict[int, float]:
+    if not values:
+        return {}
+    low, high = min(values.values()), max(values.values())
+    if high - low < 1e-9:
+        return dict.fromkeys(values, 1.0 if high > 0 else 0.0)
+    return {k: (v - low) / (high - low) for k, v in values.items()}
+
+
+def fuse(fulltext: dict[int, float], vector: dict[int, float], vector_weight: float
+         ) -> dict[int, float]:
+    """Weighted sum of min-max normalised scores; a passage missing a score gets 0 for it."""
+    ft_norm = _minmax({k: v for k, v in fulltext.items() if v > 0})
+    vec_norm = _minmax(vector)
+    keys = set(fulltext) | set(vector)
+    return {
+        k: vector_weight * vec_norm.get(k, 0.0) + (1 - vector_weight) * ft_norm.get(k, 0.0)
+        for k in keys
+    }
+
+
+def aggregate_pages(passage_scores: dict[int, float], passage_pages: dict[int, int],
+                    bonus: float) -> list[tuple[int, float, int]]:
+    """Pages ranked by best passage score plus ``bonus`` times the sum of further passages.
+
+    The bonus is small and capped (at most one extra best score) so that a long page with many
+    mediocre passages cannot outrank a short page with one excellent passage.
+    Returns (page id, score, best passage id), best first.
+    """
+    by_page: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for passage_id, score in passage_scores.items():
+        by_page[passage_pages[passage_id]].append((score, passage_id))
+    ranked = []
+    for page_id, scored in by_page.items():
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        best, best_id = scored[0]
+        extra = sum(s for s, _ in scored[1:4])
+        ranked.append((page_id, best + bonus * min(extra, max(best, 0.0)), best_id))
+    ranked.sort(key=lambda item: (-item[1], item[0]))
+    return ranked
+
+
+def fuse_pages(fulltext: dict[int, float], vector: dict[int, float],
+               passage_pages: dict[int, int], params: FusionParams
+               ) -> list[tuple[int, float, int]]:
+    """Fusion at page level: each retriever's evidence is first aggregated per page.
+
+    A page whose title passage matches the words and whose body passage matches the meaning
+    combines both, which passage-level fusion would miss (each passage would only carry one
+    strong score). The snippet is the passage with the best fused passage score.
+    """
+    ft_pages = aggregate_pages({k: v for k, v in fulltext.items() if v > 0}, passage_pages,
+                               params.passage_bonus)
+    vec_pages = aggregate_pages(_minmax(vector), passage_pages, params.passage_bonus)
+    ft_norm = _minmax({page: score for page, score, _best in ft_pages})
+    vec_norm = _minmax({page: score for page, score, _best in vec_pages})
+    passage_scores = fuse(fulltext, vector, params.vector_weight)
+    best_passage: dict[int, tuple[float, int]] = {}
+    for passage_id, score in passage_scores.items():
+        page = passage_pages[passage_id]
+        if page not in best_passage or (score, -passage_id) > (best_passage[page][0],
+                                                                -best_passage[page][1]):
+            best_passage[page] = (score, passage_id)
+    weight = params.vector_weight
+    ranked = [
+        (page, weight * vec_norm.get(page, 0.0) + (1 - weight) * ft_norm.get(page, 0.0),
+         best_passage[page][1])
+        for page in best_passage
+    ]
+    ranked.sort(key=lambda item: (-item[1], item[0]))
+    return ranked
+
+
+def reciprocal_rank_fusion(fulltext: dict[int, float], vector: dict[int, float],
+                           passage_pages: dict[int, int], params: FusionParams, k: int = 60
+                           ) -> list[tuple[int, float, int]]:
+    """Plain RRF over the two page rankings (1/(k + rank) summed): only a baseline.
+
+    It ignores how far apart the scores are, so a weak retriever's top ranks count as much as
+    a strong one's; on our judged sets it loses to the better single mode.
+    """
+    scores: dict[int, float] = defaultdict(float)
+    best: dict[int, int] = {}
+    for ranking in (
+        aggregate_pages({k_: v for k_, v in fulltext.items() if v > 0}, passage_pages,
+                        params.passage_bonus),
+        aggregate_pages(_minmax(vector), passage_pages, params.passage_bonus),
+    ):
+        for rank, (page, _score, passage) in enumerate(ranking, start=1):
+            scores[page] += 1.0 / (k + rank)
+            best.setdefault(page, passage)
+    ranked = [(page, score, best[page]) for page, score in scores.items()]
+    ranked.sort(key=lambda item: (-item[1], item[0]))
+    return ranked
+
+
+# --- The search ----------------------------------------------------------------------------
+
+
+def _current_embedder():
+    from search.embedding import EmbeddingUnavailable, get_embedder
+
+    try:
+        return get_embedder(), ""
+    except EmbeddingUnavailable as exc:
+        logger.warning("Semantic search unavailable, falling back to full text: %s", exc)
+        return None, _(
+            "Die semantische Suche ist gerade nicht verfügbar; es werden nur Treffer der "
+            "Volltextsuche angezeigt."
+        )
+
+
+def _model_has_passages(model_id: str) -> bool:
+    from search.models import Passage
+
+    return Passage.objects.filter(model_id=model_id).exists()
+
+
+def _index_model_mismatch() -> bool:
+    from search.models import Passage
+
+    return Passage.objects.exclude(embedding=None).exists()
+
+
+def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
+               params: FusionParams, embedder=None
+               ) -> tuple[list[tuple[int, float, int]], str, str]:
+    """The full ranked list (page id, score, best passage id), effective mode and notice.
+
+    Separate from :func:`search` so that the evaluation can rank without loading pages.
+    """
+    notice = ""
+    vector = model_id = None
+    if mode in ("vector", "hybrid"):
+        if embedder is None:
+            embedder, notice = _current_embedder()
+        if embedder is not None:
+            model_id = embedder.model_id
+            if not _model_has_passages(model_id) and _index_model_mismatch():
+                notice = _(
+                    "Der Suchindex wurde mit einem anderen Sprachmodell erstellt als dem "
+                    "eingestellten; es werden nur Treffer der Volltextsuche angezeigt. Bitte "
+                    "den Index mit „python manage.py rebuild_search_index“ neu aufbauen."
+                )
+                embedder = None
+        if embedder is None:
+            mode = "fulltext"
+        else:
+            from search.embedding import EmbeddingUnavailable
+
+            try:
+                vector = embedder.embed_query(query)
+            except EmbeddingUnavailable as exc:
+                logger.warning("Query embedding failed: %s", exc)
+                notice = _(
+                    "Die semantische Suche ist gerade nicht verfügbar; es werden nur Treffer "
+                    "der Volltextsuche angezeigt."
+                )
+                mode = "fulltext"
+
+    if mode == "fulltext":
+        rows = fulltext_candidates(query, user, filters, params, params.fulltext_candidates)
+        scores = {pid: rank for pid, _page, rank in rows}
+        pages = {pid: page for pid, page, _rank in rows}
+        top = max(scores.values(), default=0.0) or 1.0
+        scores = {k: v / top for k, v in scores.items()}
+    elif mode == "vector":
+        rows = vector_candidates(vector, model_id, user, filters, params, params.candidates)
+        # Normalised like in hybrid mode, so the multi-passage bonus means the same thing
+        # (raw cosine similarities of one query are squeezed into a narrow band).
+        scores = _minmax({pid: sim for pid, _page, sim in rows})
+        pages = {pid: page for pid, page, _sim in rows}
+    else:
+        vec_rows = vector_candidates(vector, model_id, user, filters, params, params.candidates)
+        ft_rows = fulltext_candidates(query, user, filters, params, params.candidates)
+        pages = {pid: page for pid, page, _ in vec_rows} | {pid: page for pid, page, _ in ft_rows}
+        vec = {pid: sim for pid, _page, sim in vec_rows}
+        ft = {pid: rank for pid, _page, rank in ft_rows}
+        missing = [pid for pid in pages if pid not in vec or pid not in ft]
+        for pid, (rank, sim) in _exact_scores(missing, query, vector, model_id, params).items():
+            ft.setdefault(pid, rank)
+            if sim is not None:
+                vec.setdefault(pid, sim)
+        if params.fusion_level == "page":
+            return fuse_pages(ft, vec, pages, params), mode, notice
+        if params.fusion_level == "rrf":  # the naive baseline, kept for the evaluation
+            return reciprocal_rank_fusion(ft, vec, pages, params), mode, notice
+        scores = fuse(ft, vec, params.vector_weight)
+    return aggregate_pages(scores, pages, params.passage_bonus), mode, notice
+
+
+def search(
+    query: str,
+    *,
+    user=None,
+    mode: str = "hybrid",
+    limit: int = 10,
+    offset: int = 0,
+    filters: SearchFilters | None = None,
+    request=None,
+    params: FusionParams | None = None,
+) -> SearchResults:
+    """Search pages the user may see; ``query`` and ``mode`` are validated here as well.
+
+    Raises :class:`SearchError` (German message) for invalid input. A missing or unusable
+    embedding model is not an error: the result is full text with ``degraded=True``.
+    """
+    query = clean_query(query)
+    requested = clean_mode(mode)
+    filters = filters or SearchFilters()
+    params = params or FusionParams.from_settings()
+    limit = max(1, min(int(limit), 100))
+    offset = max(0, int(offset))
+    ranked, effective, notice = rank_pages(query, user=user, mode=requested, filters=filters,
+                                           params=params)
+    window = ranked[offset:offset + limit]
+    results = SearchResults(
+        query=query,
+        mode=effective,
+        requested_mode=requested,
+        results=_load_hits(window, query, params, request),
+        total=len(ranked),
+        offset=offset,
+        limit=limit,
+        degraded=effective != requested,
+        notice=notice,
+        facets=_facets([page_id for page_id, _s, _p in ranked]),
+        ranked_page_ids=[page_id for page_id, _s, _p in ranked],
+    )
+    return results
+
+
+def _headlines(passage_ids: Sequence[int], query: str, params: FusionParams) -> dict[int, str]:
+    """Highlighted snippets: PostgreSQL's ts_headline with the same (German, OR) query."""
+    if not passage_ids:
+        return {}
+    text = tsquery_text(query, params.prefix_min_length)
+    options = (
+        f"StartSel={_MARK_START}, StopSel={_MARK_END}, MaxWords=35, MinWords=15, "
+        "ShortWord=2, MaxFragments=2, FragmentDelimiter=\" … \""
+    )
+    sql = """
+        SELECT p.id, ts_headline('german',
+               translate(p.text, %s, ''), to_tsquery('german', %s), %s)
+        FROM search_passage p WHERE p.id = ANY(%s)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_MARK_START + _MARK_END, text, options, list(passage_ids)])
+        rows = cursor.fetchall()
+    return {pid: highlight_html(headline) for pid, headline in rows}
+
+
+def highlight_html(headline: str) -> str:
+    """Escape everything, then turn the sentinels back into <mark> elements."""
+    html = str(escape(headline))
+    return html.replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
+
+
+def _load_hits(window, query, params, request) -> list[SearchHit]:
+    from knowledge.models import KnowledgePage
+    from search.models import Passage
+
+    if not window:
+        return []
+    page_ids = [page_id for page_id, _s, _p in window]
+    pages = {
+        page.pk: page
+        for page in KnowledgePage.objects.filter(pk__in=page_ids)
+        .select_related("municipality").prefetch_related("topics")
+    }
+    passage_ids = [passage_id for _page, _s, passage_id in window]
+    headings = dict(Passage.objects.filter(pk__in=passage_ids).values_list("pk", "heading"))
+    snippets = _headlines(passage_ids, query, params)
+    hits = []
+    for page_id, score, passage_id in window:
+        page = pages.get(page_id)
+        if page is None:  # deleted between ranking and loading
+            continue
+        knowledge_type = page.specific_class.knowledge_type if page.specific_class else ""
+        hits.append(SearchHit(
+            page_id=page_id,
+            title=page.title,
+            url=page.get_url(request=request) or "",
+            knowledge_type=knowledge_type,
+            type_label=str(TYPE_LABELS.get(knowledge_type, "")),
+            municipality=page.municipality.name,
+            municipality_slug=page.municipality.slug,
+            external_id=page.external_id,
+            score=score,
+            snippet=snippets.get(passage_id, ""),
+            heading=headings.get(passage_id, ""),
+            date=page.date,
+            topics=[t.name for t in page.topics.all()],
+        ))
+    return hits
+
+
+def _facets(page_ids: list[int]) -> dict[str, list[Facet]]:
+    """Counts per type, municipality and topic over the (already permitted) result pages."""
+    from knowledge.models import KnowledgePage, Municipality, Topic
+
+    if not page_ids:
+        return {"types": [], "municipalities": [], "topics": []}
+    rows = list(
+        KnowledgePage.objects.filter(pk__in=page_ids)
+        .values_list("pk", "content_type_id", "municipality_id")
+    )
+    from django.contrib.contenttypes.models import ContentType
+
+    type_counts: dict[str, int] = defaultdict(int)
+    municipality_counts: dict[int, int] = defaultdict(int)
+    for _pk, content_type_id, municipality_id in rows:
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        type_counts[getattr(model, "knowledge_type", "")] += 1
+        municipality_counts[municipality_id] += 1
+    topic_counts: dict[int, int] = defaultdict(int)
+    through = KnowledgePage.topics.through
+    for topic_id in through.objects.filter(knowledgepage_id__in=page_ids).values_list(
+        "topic_id", flat=True
+    ):
+        topic_counts[topic_id] += 1
+    municipalities = {m.pk: m for m in Municipality.objects.filter(pk__in=municipality_counts)}
+    topics = {t.pk: t for t in Topic.objects.filter(pk__in=topic_counts)}
+
+    def ordered(items):
+        return sorted(items, key=lambda f: (-f.count, f.label.lower()))
+
+    return {
+        "types": ordered(Facet(k, str(TYPE_LABELS[k]), n) for k, n in type_counts.items()
+                         if k in TYPE_LABELS),
+        "municipalities": ordered(Facet(municipalities[k].slug, municipalities[k].name, n)
+                                  for k, n in municipality_counts.items()),
+        "topics": ordered(Facet(topics[k].slug, topics[k].name, n)
+                          for k, n in topic_counts.items()),
+    }

@@ -1,0 +1,217 @@
+"""Matching a new project to what other municipalities learned, and related material."""
+
+import pytest
+from wagtail.models import PageViewRestriction
+
+from knowledge.models import Municipality, Topic
+from search.matching import MatchError, clean_description, match_project, related_pages
+from tests.search_fixtures import *  # noqa: F403
+
+pytestmark = pytest.mark.django_db
+
+DESCRIPTION = (
+    "Wir wollen in unserer Verwaltung den Posteingang digitalisieren. Briefe sollen zentral "
+    "gescannt und elektronisch an die Fachbereiche verteilt werden. Wir fragen uns, wie viel "
+    "Personal die Scanstelle braucht und wie wir die Beschäftigten mitnehmen."
+)
+
+
+@pytest.fixture
+def corpus(indexed_page):
+    """Material of several municipalities around incoming mail, plus unrelated pages."""
+    pages = {}
+    pages["project"] = indexed_page(
+        "project", external_id="p-scan", title="Digitaler Posteingang Oerlinghausen",
+        municipality="Oerlinghausen", topics=["E-Akte und Dokumentenmanagement"],
+        summary="Zentrale Scanstelle für die gesamte Briefpost der Stadtverwaltung.",
+        goals="- Posteingang zentral scannen\n- Verteilung elektronisch an die Ämter")
+    for n in (1, 2, 3):
+        pages[f"protocol{n}"] = indexed_page(
+            "session_protocol", project="p-scan", municipality="Oerlinghausen",
+            title=f"{n}. Sitzung Scanstelle", session_number=n,
+            summary="Die Projektgruppe bespricht die Scanstelle und den Posteingang.",
+            agenda_items=[{"title": "Scanstelle",
+                           "discussion": "Personalbedarf der Scanstelle und Verteilung der "
+                           "gescannten Post an die Fachbereiche."}])
+    for n in (1, 2, 3):
+        pages[f"lesson{n}"] = indexed_page(
+            "lesson_learned", project="p-scan", municipality="Oerlinghausen",
+            title=f"Scanstelle Erfahrung {n}",
+            summary="Die Vorbereitung der Post kostet mehr Zeit als das Scannen selbst.",
+            situation="Wir haben den Posteingang zentral gescannt.",
+            recommendation="Planen Sie Personal für das Vorbereiten der Briefe ein.")
+    pages["practice"] = indexed_page(
+        "best_practice", title="Bürgerbüro scannt die Post", municipality="Leopoldshöhe",
+        topics=["E-Akte und Dokumentenmanagement"], contact_role="Leitung Bürgerbüro",
+        summary="Das Bürgerbüro digitalisiert eingehende Briefe noch am Eingangstag.",
+        problem="Papierpost wanderte tagelang durch das Rathaus.",
+        solution="Zentrales Scannen im Bürgerbüro und elektronische Verteilung.")
+    pages["own"] = indexed_page(
+        "best_practice", title="Unser eigener Scan-Ansatz", municipality="Lemgo",
+        summary="Lemgo scannt den Posteingang zentral.",
+        problem="Posteingang auf Papier.", solution="Zentral scannen.")
+    pages["unrelated"] = indexed_page(
+        "best_practice", title="Livestream der Ratssitzungen", municipality="Horn-Bad Meinberg",
+        topics=["Sitzungsdienst und Gremien"],
+        summary="Ratssitzungen werden live übertragen und archiviert.",
+        problem="Wenig Öffentlichkeit.", solution="Kamera und Streaming-Dienst.")
+    return pages
+
+
+def test_asking_municipality_is_excluded(corpus):
+    results = match_project(DESCRIPTION, user=None,
+                            municipality=Municipality.objects.get(name="Lemgo"))
+    titles = [item.title for item in results.results]
+    assert "Unser eigener Scan-Ansatz" not in titles
+    assert "Bürgerbüro scannt die Post" in titles
+    assert all(item.municipality != "Lemgo" for item in results.results)
+
+
+def test_results_are_grouped_and_projects_do_not_flood(corpus, settings):
+    settings.KNOWLEDGE_MATCH_PER_PROJECT = 2
+    results = match_project(DESCRIPTION, user=None)
+    groups = {group.key: group for group in results.groups}
+    assert list(groups) == ["lessons_learned", "best_practices", "projects"]
+    assert all(i.knowledge_type == "lesson_learned" for i in groups["lessons_learned"].items)
+    # Three lessons of one project: at most two are shown.
+    assert len(groups["lessons_learned"].items) == 2
+    # The project and its protocols form one entry, further protocols folded under it.
+    projects = groups["projects"].items
+    assert len(projects) == 1
+    assert len(projects[0].members) >= 1
+    assert {m.knowledge_type for m in projects[0].members} <= {"session_protocol", "project"}
+
+
+def test_each_result_explains_itself(corpus):
+    results = match_project(DESCRIPTION, user=None,
+                            topics=list(Topic.objects.filter(
+                                name="E-Akte und Dokumentenmanagement")))
+    for item in results.results:
+        assert 1 <= len(item.explanations) <= 3
+        assert any(e.snippet for e in item.explanations)
+    practice = next(i for i in results.results if i.title == "Bürgerbüro scannt die Post")
+    assert practice.contact_role == "Leitung Bürgerbüro"
+    assert practice.shared_topics == ["E-Akte und Dokumentenmanagement"]
+
+
+def test_similar_municipalities_name_their_projects(corpus):
+    results = match_project(DESCRIPTION, user=None)
+    names = [m.name for m in results.municipalities]
+    assert "Oerlinghausen" in names
+    oerlinghausen = next(m for m in results.municipalities if m.name == "Oerlinghausen")
+    assert ("Digitaler Posteingang Oerlinghausen", corpus["project"].url) in oerlinghausen.projects
+
+
+def test_restricted_page_is_never_suggested(corpus, synced, user_in):
+    with synced():
+        PageViewRestriction.objects.create(page=corpus["practice"],
+                                           restriction_type=PageViewRestriction.LOGIN)
+    anonymous = [i.title for i in match_project(DESCRIPTION, user=None).results]
+    assert "Bürgerbüro scannt die Post" not in anonymous
+    member = [i.title for i in match_project(DESCRIPTION, user=user_in("Kommune")).results]
+    assert "Bürgerbüro scannt die Post" in member
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t ", None, "x" * 6000])
+def test_bad_descriptions_are_rejected_in_german(bad):
+    with pytest.raises(MatchError) as info:
+        clean_description(bad)
+    assert "Vorhaben" in str(info.value) or "zu lang" in str(info.value)
+
+
+def test_control_characters_are_removed():
+    assert clean_description("Post\x00eingang scannen") == "Posteingang scannen"
+
+
+# --- Related material ---------------------------------------------------------------------
+
+
+def test_related_excludes_itself_own_project_and_own_municipality(corpus):
+    related = related_pages(corpus["lesson1"], user=None, limit=5)
+    titles = [r.title for r in related]
+    assert titles, "expected related material"
+    assert all(r.municipality != "Oerlinghausen" for r in related)
+    assert "Bürgerbüro scannt die Post" in titles
+
+
+def test_related_is_always_filled_when_material_exists(corpus, indexed_page):
+    for n in range(6):
+        indexed_page("best_practice", title=f"Weitere Praxis {n}", municipality="Vlotho",
+                     summary="Irgendein anderes Thema.", problem="Problem.", solution="Lösung.")
+    related = related_pages(corpus["protocol1"], user=None, limit=5)
+    assert len(related) == 5
+    assert len({r.page_id for r in related}) == 5  # aggregated per page
+
+
+def test_related_respects_permissions(corpus, synced, user_in):
+    with synced():
+        PageViewRestriction.objects.create(page=corpus["practice"],
+                                           restriction_type=PageViewRestriction.LOGIN)
+    anonymous = [r.title for r in related_pages(corpus["lesson1"], user=None, limit=5)]
+    assert "Bürgerbüro scannt die Post" not in anonymous
+    member = [r.title for r in related_pages(corpus["lesson1"], user=user_in("Kommune"),
+                                             limit=5)]
+    assert "Bürgerbüro scannt die Post" in member
+
+
+def test_related_cache_follows_publish_and_unpublish(corpus, indexed_page, synced):
+    before = [r.title for r in related_pages(corpus["lesson1"], user=None, limit=10)]
+    assert "Posteingang ohne Papier in Bünde" not in before
+    new = indexed_page("best_practice", title="Posteingang ohne Papier in Bünde",
+                       municipality="Bünde",
+                       summary="Bünde scannt den Posteingang zentral und verteilt ihn digital.",
+                       problem="Papierpost.", solution="Scanstelle mit zwei Beschäftigten.")
+    after = [r.title for r in related_pages(corpus["lesson1"], user=None, limit=10)]
+    assert "Posteingang ohne Papier in Bünde" in after
+    with synced():
+        new.unpublish()
+    again = [r.title for r in related_pages(corpus["lesson1"], user=None, limit=10)]
+    assert "Posteingang ohne Papier in Bünde" not in again
+
+
+def test_related_needs_no_model(corpus, model_unavailable):
+    assert related_pages(corpus["lesson1"], user=None, limit=3)
+
+
+def test_project_matches_use_goals_and_summary(corpus):
+    from search.matching import project_matches
+
+    titles = [r.title for r in project_matches(corpus["project"], user=None, limit=3)]
+    assert "Bürgerbüro scannt die Post" in titles
+
+
+# --- The page /lernen/ ----------------------------------------------------------------------
+
+
+def test_matching_page_shows_grouped_suggestions(client, corpus):
+    assert client.get("/lernen/").status_code == 200
+    response = client.post("/lernen/", {"description": DESCRIPTION, "municipality": "lemgo",
+                                        "topics": ["e-akte-und-dokumentenmanagement"]})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Kommunen mit ähnlichen Vorhaben" in html
+    assert "Bürgerbüro scannt die Post" in html and "Unser eigener Scan-Ansatz" not in html
+    assert "Warum vorgeschlagen" in html and "<mark>" in html
+    assert "Leitung Bürgerbüro" in html
+
+
+@pytest.mark.parametrize("data", [
+    {"description": ""},
+    {"description": "   "},
+    {"description": "x" * 6000},
+    {"description": "Posteingang", "municipality": "gibt-es-nicht"},
+    {"description": "Posteingang", "topics": ["<script>"]},
+])
+def test_matching_page_rejects_bad_input_with_400(client, data):
+    response = client.post("/lernen/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Bitte prüfen Sie Ihre Angaben" in html
+    assert "<script>" not in html
+
+
+def test_matching_form_requires_csrf(corpus):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post("/lernen/", {"description": DESCRIPTION}).status_code == 403

@@ -1,0 +1,420 @@
+"""Ranking: the three modes, filters, permissions, degraded mode and the indexes the SQL uses.
+
+Everything runs against the real embedded PostgreSQL and the configured embedding model; the
+assertions avoid depending on which model that is (they use queries whose answer shares words
+or is the only plausible match).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection, transaction
+from wagtail.models import PageViewRestriction
+
+from search import ranking
+from search.ranking import (
+    FusionParams,
+    SearchError,
+    SearchFilters,
+    aggregate_pages,
+    clean_query,
+    fuse,
+    resolve_filters,
+    search,
+    tsquery_text,
+)
+from tests.conftest import record
+from tests.retrieval_fixtures import index_pages, write_passages
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def corpus(import_lines):
+    """Four public pages in three municipalities, indexed."""
+    from knowledge.models import KnowledgePage
+
+    records = [
+        record("best_practice", external_id="bp-abfall", title="Digitaler Abfallkalender",
+               municipality="Lemgo", topics=["Abfallwirtschaft"], date="2023-05-01",
+               summary="Die Müllabfuhrtermine stehen als App und als iCal-Datei bereit.",
+               solution="Wir veröffentlichen die Abfuhrtermine aller Tonnen als offene Daten."),
+        record("lesson_learned", external_id="ll-eakte", title="Einführung der E-Akte",
+               municipality="Detmold", topics=["E-Akte"], date="2022-01-15",
+               summary="Die elektronische Aktenführung scheiterte zunächst an Schulungen.",
+               went_badly="Zu wenige Schulungen für die Sachbearbeitung."),
+        record("project", external_id="pr-kita", title="Kita-Portal",
+               municipality="Bielefeld", topics=["Bildung"], date="2024-02-01",
+               summary="Eltern melden ihre Kinder online für einen Betreuungsplatz an."),
+        record("best_practice", external_id="bp-winter", title="Winterdienst mit GPS",
+               municipality="Detmold", topics=["Abfallwirtschaft"], date="2021-11-30",
+               summary="Streufahrzeuge melden ihre Position; Bürger sehen geräumte Straßen."),
+    ]
+    import_lines(*records)
+    pages = [p.specific for p in KnowledgePage.objects.filter(
+        external_id__in=[r["external_id"] for r in records])]
+    index_pages(pages)
+    return {p.external_id: p for p in pages}
+
+
+def ids(results):
+    return [hit.external_id for hit in results.results]
+
+
+@pytest.mark.parametrize("mode", ["fulltext", "vector", "hybrid"])
+def test_each_mode_finds_the_obvious_page(corpus, mode):
+    results = search("Abfallkalender Müllabfuhr", mode=mode)
+    assert results.mode == mode
+    assert not results.degraded
+    assert ids(results)[0] == "bp-abfall"
+
+
+def test_fulltext_is_tolerant_of_inflection_and_word_order(corpus):
+    # "Schulung" (singular) and reversed word order still find "Schulungen ... E-Akte".
+    results = search("Schulung Akte elektronisch", mode="fulltext")
+    assert ids(results)[0] == "ll-eakte"
+
+
+def test_fulltext_uses_or_semantics(corpus):
+    results = search("Abfallkalender Zauberwürfel Raumfahrt", mode="fulltext")
+    assert "bp-abfall" in ids(results)
+
+
+def test_fulltext_prefix_matches_first_part_of_compounds(corpus):
+    assert "bp-abfall" in ids(search("Müllabfuhr", mode="fulltext"))
+
+
+def test_vector_finds_paraphrase_without_shared_words(corpus):
+    # Model-agnostic: only require the answer among the two best of four pages.
+    results = search("Kindergartenplatz im Internet beantragen", mode="vector")
+    assert "pr-kita" in ids(results)[:2]
+
+
+def test_snippet_is_highlighted_and_escaped(corpus, import_lines):
+    from knowledge.models import KnowledgePage
+
+    import_lines(record("best_practice", external_id="bp-html", title="Sonderzeichen",
+                        summary="Vergleich a < b & <script>alert(1)</script> Glasfaser"))
+    index_pages([KnowledgePage.objects.get(external_id="bp-html").specific])
+    hit = next(h for h in search("Glasfaser", mode="fulltext").results
+               if h.external_id == "bp-html")
+    assert "<mark>Glasfaser</mark>" in hit.snippet
+    assert "<script>" not in hit.snippet
+    assert "&lt;" in hit.snippet
+
+
+def test_vector_snippet_marks_query_terms(corpus):
+    hit = search("Schulungen", mode="vector").results[0]
+    assert hit.external_id == "ll-eakte"
+    assert "<mark>Schulungen</mark>" in hit.snippet
+
+
+def test_result_fields(corpus):
+    hit = search("Abfallkalender", mode="hybrid").results[0]
+    assert hit.title == "Digitaler Abfallkalender"
+    assert hit.knowledge_type == "best_practice"
+    assert hit.municipality == "Lemgo"
+    assert hit.date == dt.date(2023, 5, 1)
+    assert hit.topics == ["Abfallwirtschaft"]
+    assert hit.url.startswith("/best-practices/")
+    assert hit.score > 0
+    data = hit.as_dict()
+    assert set(data) >= {"title", "url", "type", "municipality", "external_id", "score",
+                         "snippet"}
+
+
+# --- Filters -------------------------------------------------------------------------------
+
+
+def test_filters(corpus):
+    def run(**kwargs):
+        return set(ids(search("Abfall Akte Kita Winter", mode="hybrid",
+                              filters=resolve_filters(**kwargs), limit=50)))
+
+    assert run(types="best_practice") == {"bp-abfall", "bp-winter"}
+    assert run(types=["project", "lesson_learned"]) == {"pr-kita", "ll-eakte"}
+    assert run(municipality="Detmold") == {"ll-eakte", "bp-winter"}
+    assert run(municipality="detmold") == {"ll-eakte", "bp-winter"}  # slug works too
+    assert "ll-eakte" not in run(exclude_municipality="Detmold")
+    assert "bp-winter" not in run(exclude_municipality="Detmold")
+    assert run(topic="Abfallwirtschaft") == {"bp-abfall", "bp-winter"}
+    assert run(date_from="2023-01-01") == {"bp-abfall", "pr-kita"}
+    assert run(date_to="2022-01-15") == {"ll-eakte", "bp-winter"}
+    assert run(date_from="2022-01-01", date_to="2023-12-31") == {"ll-eakte", "bp-abfall"}
+
+
+def test_facets_count_result_pages(corpus):
+    results = search("Abfall Akte Kita Winter", mode="hybrid", limit=1)
+    assert len(results.results) == 1
+    assert results.total == 4
+    types = {f.value: f.count for f in results.facets["types"]}
+    assert types == {"best_practice": 2, "lesson_learned": 1, "project": 1}
+    municipalities = {f.label: f.count for f in results.facets["municipalities"]}
+    assert municipalities == {"Detmold": 2, "Lemgo": 1, "Bielefeld": 1}
+    topics = {f.label: f.count for f in results.facets["topics"]}
+    assert topics["Abfallwirtschaft"] == 2
+
+
+def test_vector_search_fills_a_page_under_selective_filters(corpus, import_lines):
+    """Iterative HNSW scan: a filter that only few passages pass still returns all of them."""
+    from knowledge.models import KnowledgePage
+
+    import_lines(*[record("lesson_learned", external_id=f"ll-bulk-{n}", municipality="Bulkstadt",
+                          title=f"Erfahrung Nummer {n}", summary=f"Allgemeiner Bericht {n}.")
+                   for n in range(40)])
+    index_pages([p.specific for p in KnowledgePage.objects.filter(
+        external_id__startswith="ll-bulk-")])
+    params = FusionParams.from_settings(ef_search=10, candidates=10)
+    results = search("Abfallkalender", mode="vector", params=params, limit=10,
+                     filters=resolve_filters(municipality="Lemgo"))
+    assert ids(results) == ["bp-abfall"]
+    results = search("Bericht", mode="vector", params=params, limit=10,
+                     filters=resolve_filters(types="best_practice"))
+    assert set(ids(results)) == {"bp-abfall", "bp-winter"}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"types": "blog"}, "Unbekannter Inhaltstyp"),
+    ({"municipality": "Atlantis"}, "Kommune „Atlantis“ ist unbekannt"),
+    ({"exclude_municipality": "Atlantis"}, "ist unbekannt"),
+    ({"topic": "Raumfahrt"}, "Thema „Raumfahrt“ ist unbekannt"),
+    ({"date_from": "2024-13-01"}, "kein gültiges Kalenderdatum"),
+    ({"date_to": "gestern"}, "Format JJJJ-MM-TT"),
+    ({"date_from": "2024-02-01", "date_to": "2023-01-01"}, "liegt nach"),
+    ({"municipality": "Lemgo\x00'; DROP TABLE x; --"}, "ist unbekannt"),
+])
+def test_bad_filters_raise_german_errors(corpus, kwargs, message):
+    with pytest.raises(SearchError, match=message):
+        resolve_filters(**kwargs)
+
+
+# --- Bad query input -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\t\n", "\x00", "\x00\x01\x7f"])
+def test_empty_queries_are_rejected(query):
+    with pytest.raises(SearchError, match="Suchbegriff"):
+        clean_query(query)
+
+
+def test_overlong_query_is_rejected():
+    with pytest.raises(SearchError, match="zu lang"):
+        clean_query("a" * 1001)
+    assert clean_query("a" * 1000 + "    ") == "a" * 1000
+
+
+def test_unknown_mode_is_rejected():
+    with pytest.raises(SearchError, match="Unbekannter Suchmodus"):
+        search("Abfall", mode="semantic")
+
+
+NASTY = [
+    "\"Abfall", "Abfall\\", "\\\\", "'", "''", "a & b | !c", "Abfall:*", "(Akte <-> E)",
+    "!!!", "& | ! : * ( ) < - >", "<->", "' OR 1=1; --", "Robert'); DROP TABLE search_passage;--",
+    "Müll 🗑️♻️", "🗑️", "Abfall\x00kalender", "Akte\x1b[31m", "\u200b\u200e", "%_%", "$$ $1",
+    "E'\\x00'", "ü" * 999,
+]
+
+
+@pytest.mark.parametrize("mode", ["fulltext", "vector", "hybrid"])
+def test_hostile_input_never_errors(corpus, mode):
+    for query in NASTY:
+        try:
+            results = search(query, mode=mode)
+        except SearchError as exc:  # only the cases that are empty after cleaning
+            assert "Suchbegriff" in str(exc), query
+            continue
+        for hit in results.results:
+            assert "<script" not in hit.snippet
+
+
+def test_tsquery_text_only_contains_words_and_operators():
+    assert tsquery_text("a & b | !c 'd' \\e :* (f) <-> g", prefix_min_length=0) == \
+        "a | b | c | d | e | f | g"
+    assert tsquery_text("Abfallkalender Müll", prefix_min_length=5) == "Abfallkalender:* | Müll"
+    assert tsquery_text("2019 Jahr", prefix_min_length=4) == "2019 | Jahr:*"
+
+
+# --- Permissions ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def restricted(corpus, import_lines):
+    """A page under a group restriction, a login-only page and a draft (unpublished) page."""
+    from knowledge.models import KnowledgePage
+
+    import_lines(
+        record("best_practice", external_id="bp-secret", title="Geheimer Abfallkalender",
+               municipality="Geheimstadt", topics=["Verschlusssache"],
+               summary="Vertrauliche Müllabfuhrtermine der Geheimstadt."),
+        record("best_practice", external_id="bp-login", title="Abfallkalender intern",
+               municipality="Loginstadt", summary="Nur für angemeldete Müllabfuhr-Fans."),
+        record("best_practice", external_id="bp-draft", title="Abfallkalender Entwurf",
+               municipality="Entwurfstadt", summary="Unveröffentlichte Müllabfuhrtermine."),
+    )
+    secret = KnowledgePage.objects.get(external_id="bp-secret").specific
+    login = KnowledgePage.objects.get(external_id="bp-login").specific
+    draft = KnowledgePage.objects.get(external_id="bp-draft").specific
+    restriction = PageViewRestriction.objects.create(
+        page=secret, restriction_type=PageViewRestriction.GROUPS)
+    restriction.groups.add(Group.objects.get(name="Beratung"))
+    PageViewRestriction.objects.create(page=login, restriction_type=PageViewRestriction.LOGIN)
+    index_pages([secret, login])
+    draft.unpublish()
+    write_passages([draft])  # stale passages of an unpublished page must not leak either
+    return {"secret": secret, "login": login, "draft": draft}
+
+
+HIDDEN_STRINGS = ("Geheim", "Vertraulich", "Entwurf", "Unveröffentlicht")
+
+
+def _visible(results):
+    return set(ids(results))
+
+
+def _assert_hidden(results, external_ids, strings=HIDDEN_STRINGS):
+    assert not (_visible(results) & set(external_ids))
+    for hit in results.results:
+        for s in strings:
+            assert s not in hit.snippet and s not in hit.title
+    for facet in results.facets.values():
+        for item in facet:
+            assert item.label not in ("Geheimstadt", "Entwurfstadt", "Verschlusssache")
+
+
+@pytest.mark.parametrize("mode", ["fulltext", "vector", "hybrid"])
+def test_anonymous_never_sees_restricted_or_draft_pages(restricted, mode):
+    results = search("Geheimer Abfallkalender Müllabfuhrtermine Entwurf", mode=mode, limit=50)
+    _assert_hidden(results, {"bp-secret", "bp-login", "bp-draft"})
+    assert "bp-abfall" in _visible(results)
+    assert results.total == len(_visible(results))
+
+
+@pytest.mark.parametrize("mode", ["fulltext", "vector", "hybrid"])
+def test_logged_in_users_see_what_they_may(restricted, user_in, mode):
+    query = "Geheimer Abfallkalender Müllabfuhrtermine"
+    plain = search(query, mode=mode, user=user_in(), limit=50)
+    _assert_hidden(plain, {"bp-secret", "bp-draft"}, strings=("Geheim", "Entwurf"))
+    assert "bp-login" in _visible(plain)
+
+    beratung = search(query, mode=mode, user=user_in("Beratung"), limit=50)
+    assert {"bp-secret", "bp-login"} <= _visible(beratung)
+    assert "bp-draft" not in _visible(beratung)
+    assert any(f.label == "Geheimstadt" for f in beratung.facets["municipalities"])
+
+
+# --- Degraded mode and model mismatch ------------------------------------------------------
+
+
+def test_unavailable_model_degrades_to_fulltext(corpus, monkeypatch):
+    from search.embedding import EmbeddingUnavailable
+
+    def broken():
+        raise EmbeddingUnavailable("kaputt")
+
+    monkeypatch.setattr("search.embedding.get_embedder", broken)
+    for mode in ("vector", "hybrid"):
+        results = search("Abfallkalender", mode=mode)
+        assert results.degraded
+        assert results.mode == "fulltext"
+        assert results.requested_mode == mode
+        assert "nicht verfügbar" in results.notice
+        assert ids(results)[0] == "bp-abfall"
+    assert not search("Abfallkalender", mode="fulltext").degraded
+
+
+def test_passages_of_another_model_are_never_compared(corpus):
+    from search.models import Passage
+
+    Passage.objects.update(model_id="some-other-model:384:deadbeef")
+    results = search("Abfallkalender", mode="vector")
+    assert results.degraded
+    assert "rebuild_search_index" in results.notice
+    assert ids(results)[0] == "bp-abfall"  # full-text fallback still answers
+
+
+# --- Fusion math ---------------------------------------------------------------------------
+
+
+def test_fuse_normalises_and_weights():
+    fused = fuse({1: 0.2, 2: 0.1}, {1: 0.80, 2: 0.90, 3: 0.85}, vector_weight=0.5)
+    assert fused[1] == pytest.approx(0.5 * 0.0 + 0.5 * 1.0)
+    assert fused[2] == pytest.approx(0.5 * 1.0 + 0.5 * 0.0)
+    assert fused[3] == pytest.approx(0.5 * 0.5)
+
+
+def test_aggregate_pages_best_passage_plus_capped_bonus():
+    scores = {1: 0.9, 2: 0.5, 3: 0.8, 4: 0.8, 5: 0.8, 6: 0.8}
+    pages = {1: 10, 2: 10, 3: 20, 4: 20, 5: 20, 6: 20}
+    ranked = aggregate_pages(scores, pages, bonus=0.1)
+    # Page 20's three extra passages add at most one best score times the bonus.
+    assert ranked[0] == (10, pytest.approx(0.9 + 0.1 * 0.5), 1)
+    assert ranked[1] == (20, pytest.approx(0.8 + 0.1 * 0.8), 3)
+
+
+# --- Index usage (EXPLAIN) -----------------------------------------------------------------
+
+
+def _explain(sql, params, bitmap_only=False, no_sort=False):
+    """The plan with sequential scans (and, for GIN, plain index scans) made unattractive.
+
+    The test tables are tiny, so the planner would rightly prefer other paths; what matters is
+    that the query's shape lets PostgreSQL use the index at all.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        if bitmap_only:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+        if no_sort:  # an explicit sort of a handful of rows is cheaper than any index
+            cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_vector_query_uses_hnsw_index(corpus, user_in):
+    from search.embedding import get_embedder
+
+    embedder = get_embedder()
+    vector = embedder.embed_query("Abfallkalender")
+    for user, filters in [(None, SearchFilters()), (user_in(), resolve_filters(
+            types="best_practice", exclude_municipality="Detmold", date_from="2020-01-01"))]:
+        sql, params = ranking.vector_sql(vector, embedder.model_id, user, filters, 10)
+        plan = _explain(sql, params, no_sort=True)
+        assert "passage_embedding_hnsw" in plan, plan
+
+
+def test_fulltext_query_uses_gin_index(corpus):
+    params = FusionParams.from_settings()
+    # (A very selective topic filter may rightly start from the topic table instead.)
+    for filters in [SearchFilters(), resolve_filters(types="best_practice",
+                                                     date_from="2020-01-01")]:
+        sql, sql_params = ranking.fulltext_sql("Abfallkalender Müllabfuhr", None, filters,
+                                               params, 100)
+        plan = _explain(sql, sql_params, bitmap_only=True)
+        assert "passage_search_vector_gin" in plan, plan
+
+
+def test_page_level_fusion_combines_evidence_of_different_passages():
+    """Page 1's title matches the words, its body the meaning: it beats one-sided pages."""
+    params = FusionParams.from_settings(vector_weight=0.5, passage_bonus=0.0)
+    pages = {11: 1, 12: 1, 21: 2, 31: 3}
+    fulltext = {11: 1.0, 21: 0.9, 31: 0.0}
+    vector = {12: 0.9, 21: 0.5, 31: 0.88, 11: 0.5}
+    ranked = ranking.fuse_pages(fulltext, vector, pages, params)
+    assert ranked[0][0] == 1
+    passage_level = aggregate_pages(fuse(fulltext, vector, 0.5), pages, 0.0)
+    assert passage_level[0][1] < ranked[0][1]
+
+
+def test_reciprocal_rank_fusion_baseline():
+    params = FusionParams.from_settings(passage_bonus=0.0)
+    pages = {1: 10, 2: 20, 3: 30}
+    ranked = ranking.reciprocal_rank_fusion({1: 1.0, 2: 0.5}, {2: 0.9, 3: 0.8, 1: 0.1},
+                                            pages, params)
+    scores = {page: score for page, score, _p in ranked}
+    assert scores[20] == pytest.approx(1 / 62 + 1 / 61)
+    assert scores[10] == pytest.approx(1 / 61 + 1 / 63)
+    assert ranked[0][0] == 20

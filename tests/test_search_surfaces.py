@@ -1,0 +1,305 @@
+"""The search page, the JSON API and the CLI: output, permissions and hostile input."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from urllib.parse import quote
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from wagtail.models import PageViewRestriction
+
+from tests.conftest import record
+from tests.retrieval_fixtures import index_pages
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def corpus(import_lines):
+    from knowledge.models import KnowledgePage
+
+    records = [
+        record("best_practice", external_id="bp-abfall", title="Digitaler Abfallkalender",
+               municipality="Lemgo", topics=["Abfallwirtschaft"], date="2023-05-01",
+               summary="Die Müllabfuhrtermine stehen als App und als iCal-Datei bereit."),
+        record("lesson_learned", external_id="ll-eakte", title="Einführung der E-Akte",
+               municipality="Detmold", topics=["E-Akte"], date="2022-01-15",
+               summary="Die elektronische Aktenführung scheiterte zunächst an Schulungen."),
+        record("best_practice", external_id="bp-secret", title="Geheimer Abfallkalender",
+               municipality="Geheimstadt", topics=["Verschlusssache"], date="2023-06-01",
+               summary="Vertrauliche Müllabfuhrtermine der Geheimstadt."),
+    ]
+    import_lines(*records)
+    pages = {p.external_id: p.specific for p in KnowledgePage.objects.filter(
+        external_id__in=[r["external_id"] for r in records])}
+    restriction = PageViewRestriction.objects.create(
+        page=pages["bp-secret"], restriction_type=PageViewRestriction.GROUPS)
+    restriction.groups.add(Group.objects.get(name="Beratung"))
+    index_pages(list(pages.values()))
+    return pages
+
+
+# --- Search page ---------------------------------------------------------------------------
+
+
+def test_page_without_query_shows_form_and_tips(client):
+    response = client.get("/suche/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="search-q"' in html and 'for="search-q"' in html
+    assert "So finden Sie Erfahrungen" in html
+    assert "css/search.css" in html
+
+
+def test_page_shows_cards_facets_and_highlight(client, corpus):
+    response = client.get("/suche/", {"q": "Abfallkalender Müllabfuhrtermine"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Digitaler Abfallkalender" in html
+    assert "<mark>Müllabfuhrtermine</mark>" in html
+    assert "Best Practice" in html and "Lemgo" in html and "Abfallwirtschaft" in html
+    assert "Geheim" not in html  # restricted page: not in results, snippets or facets
+    assert "Treffer eingrenzen" in html
+    assert "?q=Abfallkalender+M%C3%BCllabfuhrtermine&amp;kommune=lemgo" in html  # keeps q
+    assert response.context["query"] == "Abfallkalender Müllabfuhrtermine"  # header box
+
+
+def test_page_filters_and_state_in_url(client, corpus):
+    response = client.get("/suche/", {"q": "Abfallkalender Akte", "typ": "lesson_learned",
+                                      "modus": "fulltext", "von": "2020-01-01"})
+    assert response.status_code == 200
+    hits = response.context["results"].results
+    assert [h.external_id for h in hits] == ["ll-eakte"]
+    html = response.content.decode()
+    assert "Art: Lesson Learned" in html  # removable filter chip
+    assert 'value="fulltext" checked' in html
+
+
+def test_page_allowed_user_sees_restricted(client, corpus, user_in):
+    client.force_login(user_in("Beratung"))
+    html = client.get("/suche/", {"q": "Geheimer Abfallkalender"}).content.decode()
+    assert "Geheimer Abfallkalender" in html and "Geheimstadt" in html
+
+
+def test_page_empty_state(client, corpus):
+    response = client.get("/suche/", {"q": "Zzyzx", "modus": "fulltext"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Dazu haben wir leider nichts gefunden" in html
+    assert "kombinierten Suche" in html
+
+
+def test_page_degraded_notice(client, corpus, monkeypatch):
+    from search.embedding import EmbeddingUnavailable
+
+    def broken():
+        raise EmbeddingUnavailable("kaputt")
+
+    monkeypatch.setattr("search.embedding.get_embedder", broken)
+    html = client.get("/suche/", {"q": "Abfallkalender"}).content.decode()
+    assert "Eingeschränkte Suche" in html
+    assert "Digitaler Abfallkalender" in html
+
+
+def test_page_pagination(client, import_lines):
+    from knowledge.models import KnowledgePage
+
+    import_lines(*[record("lesson_learned", external_id=f"ll-p{n}", title=f"Glasfaser {n}",
+                          summary="Glasfaserausbau im ländlichen Raum.") for n in range(13)])
+    index_pages(list(KnowledgePage.objects.filter(external_id__startswith="ll-p")))
+    first = client.get("/suche/", {"q": "Glasfaserausbau"})
+    assert len(first.context["results"].results) == 10
+    assert "seite=2" in first.content.decode()
+    second = client.get("/suche/", {"q": "Glasfaserausbau", "seite": "2"})
+    assert len(second.context["results"].results) == 3
+    beyond = client.get("/suche/", {"q": "Glasfaserausbau", "seite": "99"})
+    assert len(beyond.context["results"].results) == 3  # clamped to the last page
+    junk = client.get("/suche/", {"q": "Glasfaserausbau", "seite": "x'"})
+    assert junk.status_code == 200
+
+
+BAD_PAGE_INPUT = [
+    ({"q": ""}, "Suchbegriff"),
+    ({"q": "   "}, "Suchbegriff"),
+    ({"q": "\x00"}, "Suchbegriff"),
+    ({"q": "a" * 1001}, "zu lang"),
+    ({"q": "Akte", "modus": "magic"}, "Unbekannter Suchmodus"),
+    ({"q": "Akte", "typ": "blog"}, "Unbekannter Inhaltstyp"),
+    ({"q": "Akte", "kommune": "atlantis"}, "unbekannt"),
+    ({"q": "Akte", "thema": "raumfahrt"}, "unbekannt"),
+    ({"q": "Akte", "von": "01.02.2024"}, "JJJJ-MM-TT"),
+    ({"q": "Akte", "bis": "2024-02-30"}, "Kalenderdatum"),
+]
+
+
+@pytest.mark.parametrize("params, message", BAD_PAGE_INPUT)
+def test_page_bad_input_is_400_with_german_message(client, corpus, params, message):
+    response = client.get("/suche/", params)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+HOSTILE = ["\"Akte", "Akte\\", "a & b | !c", "Akte:*", "(E <-> Akte)", "& | ! : * ( ) < - >",
+           "' OR 1=1; --", "Robert'); DROP TABLE search_passage;--", "Müll 🗑️♻️",
+           "Akte\x00\x01\x1f", "\u202eAkte", "<script>alert(1)</script>", "%00", "ü" * 1000]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "fulltext", "vector"])
+def test_page_hostile_queries_never_500(client, corpus, mode):
+    for query in HOSTILE:
+        response = client.get("/suche/?q=" + quote(query) + "&modus=" + mode)
+        assert response.status_code == 200, query
+        assert "<script>alert" not in response.content.decode()
+
+
+def test_page_nul_in_filters_is_harmless(client, corpus):
+    # Control characters are dropped before anything reaches PostgreSQL.
+    response = client.get("/suche/?q=Akte&kommune=lem%00go&von=2020%00-01-01")
+    assert response.status_code == 200
+    assert response.context["results"].total >= 0
+
+
+# --- API -----------------------------------------------------------------------------------
+
+
+def test_api_search(client, corpus):
+    response = client.get("/api/v1/search", {"q": "Abfallkalender Müllabfuhrtermine",
+                                              "limit": 5})
+    assert response.status_code == 200
+    data = response.json()
+    assert set(data) >= {"query", "mode", "total", "degraded", "results"}
+    assert data["mode"] == "hybrid" and data["degraded"] is False
+    first = data["results"][0]
+    assert first["external_id"] == "bp-abfall"
+    assert set(first) >= {"title", "url", "type", "municipality", "external_id", "score",
+                          "snippet", "date", "topics"}
+    assert first["type"] == "best_practice"
+    assert "<mark>" in first["snippet"]
+    assert all(r["external_id"] != "bp-secret" for r in data["results"])
+    assert "Geheim" not in response.content.decode()
+
+
+def test_api_filters_and_permissions(client, corpus, user_in):
+    url = "/api/v1/search"
+    data = client.get(url, {"q": "Abfallkalender Akte", "type": "lesson_learned"}).json()
+    assert [r["external_id"] for r in data["results"]] == ["ll-eakte"]
+    data = client.get(url, {"q": "Abfallkalender Akte", "exclude_municipality": "Lemgo",
+                            "mode": "fulltext"}).json()
+    assert "bp-abfall" not in [r["external_id"] for r in data["results"]]
+    data = client.get(url + "?q=Abfallkalender&type=lesson_learned,best_practice").json()
+    assert data["total"] >= 1
+    data = client.get(url, {"q": "Abfall", "topic": "abfallwirtschaft",
+                            "date_from": "2023-01-01", "date_to": "2023-12-31"}).json()
+    assert [r["external_id"] for r in data["results"]] == ["bp-abfall"]
+
+    client.force_login(user_in("Beratung"))
+    data = client.get(url, {"q": "Geheimer Abfallkalender"}).json()
+    assert "bp-secret" in [r["external_id"] for r in data["results"]]
+    client.logout()
+    client.force_login(user_in("Kommune"))
+    data = client.get(url, {"q": "Geheimer Abfallkalender"}).json()
+    assert "bp-secret" not in [r["external_id"] for r in data["results"]]
+
+
+@pytest.mark.parametrize("query, status, message", [
+    ("q=", 400, "Suchbegriff"),
+    ("q=%20%20", 400, "Suchbegriff"),
+    ("", 400, "Suchbegriff"),
+    ("q=%00", 400, "Suchbegriff"),
+    ("q=" + "a" * 1001, 400, "zu lang"),
+    ("q=Akte&mode=semantic", 400, "Unbekannter Suchmodus"),
+    ("q=Akte&type=blog", 400, "Unbekannter Inhaltstyp"),
+    ("q=Akte&municipality=Atlantis", 400, "unbekannt"),
+    ("q=Akte&exclude_municipality=Atlantis", 400, "unbekannt"),
+    ("q=Akte&topic=Raumfahrt", 400, "unbekannt"),
+    ("q=Akte&date_from=gestern", 400, "JJJJ-MM-TT"),
+    ("q=Akte&date_to=2023-02-29", 400, "Kalenderdatum"),
+    ("q=Akte&limit=0", 400, "limit"),
+    ("q=Akte&limit=1000", 400, "limit"),
+    ("q=Akte&offset=-1", 400, "offset"),
+    ("q=Akte&limit=zehn", 422, "limit"),
+    ("q=Akte&offset=1e9x", 422, "offset"),
+])
+def test_api_bad_input(client, corpus, query, status, message):
+    response = client.get("/api/v1/search?" + query)
+    assert response.status_code == status, response.content
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and message in detail
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "fulltext", "vector"])
+def test_api_hostile_queries(client, corpus, mode):
+    for query in HOSTILE:
+        response = client.get("/api/v1/search", {"q": query, "mode": mode})
+        assert response.status_code == 200, (query, response.content)
+        assert response.json()["query"]
+
+
+def test_api_degraded(client, corpus, monkeypatch):
+    from search.embedding import EmbeddingUnavailable
+
+    def broken():
+        raise EmbeddingUnavailable("kaputt")
+
+    monkeypatch.setattr("search.embedding.get_embedder", broken)
+    data = client.get("/api/v1/search", {"q": "Abfallkalender", "mode": "vector"}).json()
+    assert data["degraded"] is True and data["mode"] == "fulltext"
+    assert data["results"][0]["external_id"] == "bp-abfall"
+
+
+def test_openapi_schema(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert "/api/v1/search" in schema["paths"]
+    params = {p["name"] for p in schema["paths"]["/api/v1/search"]["get"]["parameters"]}
+    assert params >= {"q", "mode", "limit", "offset", "type", "municipality",
+                      "exclude_municipality", "topic", "date_from", "date_to"}
+
+
+def test_api_get_needs_no_csrf_token(corpus):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    assert client.get("/api/v1/search", {"q": "Akte"}).status_code == 200
+
+
+# --- CLI -----------------------------------------------------------------------------------
+
+
+def test_cli_json(corpus):
+    out = StringIO()
+    call_command("search_knowledge", "Abfallkalender", "--json", "--limit", "5", stdout=out)
+    # (the CLI is anonymous: the restricted "Geheimer Abfallkalender" must not appear)
+    data = json.loads(out.getvalue())
+    assert data[0]["external_id"] == "bp-abfall"
+    assert set(data[0]) >= {"title", "url", "type", "municipality", "external_id", "score",
+                            "snippet"}
+    assert all(item["external_id"] != "bp-secret" for item in data)  # anonymous
+
+
+def test_cli_text_and_exclude(corpus):
+    out = StringIO()
+    call_command("search_knowledge", "Abfallkalender Akte", "--mode", "fulltext",
+                 "--exclude-municipality", "Lemgo", stdout=out)
+    text = out.getvalue()
+    assert "Einführung der E-Akte" in text and "Digitaler Abfallkalender" not in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (["   "], "Suchbegriff"),
+    (["Akte", "--exclude-municipality", "Atlantis"], "unbekannt"),
+    (["Akte", "--limit", "0"], "--limit"),
+])
+def test_cli_bad_input(corpus, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("search_knowledge", *args, stdout=StringIO())
+
+
+def test_cli_hostile_query(corpus):
+    out = StringIO()
+    call_command("search_knowledge", "a & b | !c 'x' \\ :* <->", "--json", stdout=out)
+    assert isinstance(json.loads(out.getvalue()), list)
