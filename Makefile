@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench model bootstrap clean-data backup restore loadtest
+.PHONY: run test lint bench model bootstrap clean-data backup restore loadtest e2e e2e-setup
 
 bootstrap: $(STAMP)
 
@@ -33,9 +33,19 @@ run: model
 	@echo "Kommunales Wissensnetz: http://$(HOST):$(PORT)/  (Verwaltung: http://$(HOST):$(PORT)/admin/)"
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
-test: model
+# Root with apt-get (CI): missing browser prerequisites fail the tests instead of skipping them.
+E2E_REQUIRE_BROWSER ?= $(shell [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && echo 1 || echo 0)
+
+# Debian's Chromium (root + apt-get) and axe-core (npm ci) for the browser tests.
+e2e-setup:
+	sh tests/e2e/install_browser.sh
+
+test: model e2e-setup
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	E2E_REQUIRE_BROWSER=$(E2E_REQUIRE_BROWSER) $(PY) -m pytest
+
+e2e: model e2e-setup
+	E2E_REQUIRE_BROWSER=$(E2E_REQUIRE_BROWSER) $(PY) -m pytest tests/e2e -q
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .

@@ -215,3 +215,11 @@ def test_matching_form_requires_csrf(corpus):
 
     strict = Client(enforce_csrf_checks=True)
     assert strict.post("/lernen/", {"description": DESCRIPTION}).status_code == 403
+
+
+def test_pages_render_related_material_and_project_matches(client, corpus):
+    html = client.get(corpus["lesson1"].url).content.decode()
+    assert "Das haben andere Kommunen dazu gelernt" in html
+    assert "Bürgerbüro scannt die Post" in html
+    project_html = client.get(corpus["project"].url).content.decode()
+    assert "Passt zu diesem Vorhaben: Erfahrungen anderer Kommunen" in project_html

@@ -21,7 +21,7 @@ DATABASES = {"default": database_config(KNOWLEDGE_DATA_DIR)}
 
 # Static files straight from the application server (WhiteNoise: compressed, cache-busted
 # names), so a reverse proxy needs no access to the checkout.
-MIDDLEWARE = [  # noqa: F405
+MIDDLEWARE = [
     MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]  # noqa: F405
 ]
 STORAGES = {
