@@ -12,13 +12,32 @@ query, unknown mode or filter value, malformed date), 422 for parameters of the 
 
 from __future__ import annotations
 
+from django.conf import settings
 from ninja import NinjaAPI, Query, Schema
+from ninja.errors import Throttled
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
+from knowledge.models import Municipality, Topic
+from search.matching import MatchError, match_project
 from search.ranking import SearchError, resolve_filters, search
 
 MAX_LIMIT = 50
 MAX_OFFSET = 1000
+
+def _throttles() -> list:
+    """Per-client request limits (anonymous by IP, logged-in by user), from
+    ``KNOWLEDGE_API_RATE_LIMIT`` = "ANON_RATE,USER_RATE" (e.g. "60/m,600/m") or "off".
+
+    Counted in the cache of each process: with several workers the effective limit is the
+    configured one times the number of processes, which is still a firm bound per client.
+    """
+    value = getattr(settings, "KNOWLEDGE_API_RATE_LIMIT", "60/m,600/m").strip().lower()
+    if value in ("off", "0", ""):
+        return []
+    anon, _, user = value.partition(",")
+    return [AnonRateThrottle(anon.strip()), AuthRateThrottle((user or anon).strip())]
+
 
 api = NinjaAPI(
     title="Kommunales Wissensnetz API",
@@ -29,6 +48,7 @@ api = NinjaAPI(
         "ohne Anmeldung werden nur öffentliche Inhalte gefunden."
     ),
     urls_namespace="api",
+    throttle=_throttles(),
 )
 
 
@@ -82,6 +102,24 @@ def search_error(request, exc: SearchError):
     return api.create_response(request, {"detail": str(exc)}, status=400)
 
 
+@api.exception_handler(MatchError)
+def match_error(request, exc: MatchError):
+    return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+@api.exception_handler(Throttled)
+def throttled(request, exc: Throttled):
+    response = api.create_response(
+        request,
+        {"detail": "Zu viele Anfragen. Bitte warten Sie einen Moment und versuchen Sie es "
+                   "dann erneut."},
+        status=429,
+    )
+    if exc.wait:
+        response["Retry-After"] = str(int(exc.wait))
+    return response
+
+
 @api.get(
     "/search",
     response={200: SearchOut, 400: ErrorOut, 422: ErrorOut},
@@ -126,4 +164,92 @@ def search_endpoint(
         "degraded": results.degraded,
         "notice": results.notice,
         "results": [hit.as_dict() for hit in results.results],
+    }
+
+
+# --- Matching -------------------------------------------------------------------------------
+
+
+class MatchIn(Schema):
+    description: str
+    municipality: str | None = None
+    topics: list[str] = []
+    limit: int = 5
+
+
+class ExplanationOut(Schema):
+    heading: str
+    snippet: str
+
+
+class ProjectRefOut(Schema):
+    title: str
+    url: str
+
+
+class MatchHitOut(HitOut):
+    shared_topics: list[str]
+    explanations: list[ExplanationOut]
+    contact_role: str
+    project: ProjectRefOut | None
+    related: list[dict]
+
+
+class MatchGroupOut(Schema):
+    key: str
+    label: str
+    results: list[MatchHitOut]
+
+
+class MunicipalityOut(Schema):
+    name: str
+    matches: int
+    projects: list[ProjectRefOut]
+
+
+class MatchOut(Schema):
+    degraded: bool
+    notice: str
+    results: list[MatchHitOut]
+    groups: list[MatchGroupOut]
+    municipalities: list[MunicipalityOut]
+
+
+def _named(model, value: str, what: str):
+    found = model.objects.filter(name__iexact=value).first() or model.objects.filter(
+        slug=value.strip().lower()).first()
+    if found is None:
+        raise MatchError(f"Unbekannte {what}: „{value[:80]}“.")
+    return found
+
+
+@api.post(
+    "/match",
+    response={200: MatchOut, 400: ErrorOut, 422: ErrorOut},
+    summary="Erfahrungen anderer Kommunen zu einem neuen Vorhaben finden",
+    tags=["Gegenseitiges Lernen"],
+)
+def match_endpoint(request, payload: MatchIn):
+    """Describe a new project; get lessons learned, best practices and projects of OTHER
+    municipalities that help, grouped by kind, each with the passages that matched. The
+    asking ``municipality`` (name or slug) is excluded; ``topics`` gently boost results.
+    The description is limited to ``KNOWLEDGE_MATCH_MAX_DESCRIPTION`` characters (5000)."""
+    if not 1 <= payload.limit <= 20:
+        raise MatchError("„limit“ muss zwischen 1 und 20 liegen.")
+    municipality = (_named(Municipality, payload.municipality, "Kommune")
+                    if payload.municipality else None)
+    topics = [_named(Topic, name, "Thema") for name in payload.topics[:20]]
+    results = match_project(payload.description, user=request.user, municipality=municipality,
+                            topics=topics, limit=payload.limit, request=request)
+    return {
+        "degraded": results.degraded,
+        "notice": results.notice,
+        "results": [item.as_dict() for item in results.results],
+        "groups": [{"key": g.key, "label": g.label, "results": [i.as_dict() for i in g.items]}
+                   for g in results.groups],
+        "municipalities": [
+            {"name": m.name, "matches": m.matches,
+             "projects": [{"title": t, "url": u} for t, u in m.projects]}
+            for m in results.municipalities
+        ],
     }

@@ -223,3 +223,59 @@ def test_pages_render_related_material_and_project_matches(client, corpus):
     assert "Bürgerbüro scannt die Post" in html
     project_html = client.get(corpus["project"].url).content.decode()
     assert "Passt zu diesem Vorhaben: Erfahrungen anderer Kommunen" in project_html
+
+
+# --- POST /api/v1/match -------------------------------------------------------------------
+
+
+def test_match_api_returns_groups_and_municipalities(client, corpus):
+    response = client.post("/api/v1/match", {"description": DESCRIPTION, "municipality": "Lemgo",
+                                             "limit": 5}, content_type="application/json")
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["degraded"] is False
+    assert [g["key"] for g in data["groups"]] == ["lessons_learned", "best_practices",
+                                                  "projects"]
+    titles = [r["title"] for r in data["results"]]
+    assert "Bürgerbüro scannt die Post" in titles and "Unser eigener Scan-Ansatz" not in titles
+    assert all(r["explanations"] for r in data["results"])
+    assert any(m["name"] == "Oerlinghausen" for m in data["municipalities"])
+
+
+@pytest.mark.parametrize(("payload", "status"), [
+    ({"description": ""}, 400),
+    ({"description": "x" * 6000}, 400),
+    ({"description": "Post", "municipality": "Atlantis"}, 400),
+    ({"description": "Post", "topics": ["Gibt es nicht"]}, 400),
+    ({"description": "Post", "limit": 0}, 400),
+    ({"description": "Post", "limit": "viele"}, 422),
+    ({"beschreibung": "Post"}, 422),
+])
+def test_match_api_bad_input(client, payload, status):
+    response = client.post("/api/v1/match", payload, content_type="application/json")
+    assert response.status_code == status
+    assert response.json()["detail"]
+
+
+def test_match_api_respects_permissions(client, corpus, synced):
+    with synced():
+        PageViewRestriction.objects.create(page=corpus["practice"],
+                                           restriction_type=PageViewRestriction.LOGIN)
+    data = client.post("/api/v1/match", {"description": DESCRIPTION},
+                       content_type="application/json").json()
+    assert "Bürgerbüro scannt die Post" not in str(data)
+
+
+def test_api_rate_limit_answers_429_in_german(rf, settings):
+    from search.api import _throttles
+
+    settings.KNOWLEDGE_API_RATE_LIMIT = "3/m,100/m"
+    anon_throttle = _throttles()[0]
+    request = rf.get("/api/v1/search", REMOTE_ADDR="203.0.113.7")
+    from django.contrib.auth.models import AnonymousUser
+
+    request.user = AnonymousUser()
+    allowed = [anon_throttle.allow_request(request) for _ in range(5)]
+    assert allowed == [True, True, True, False, False]
+    settings.KNOWLEDGE_API_RATE_LIMIT = "off"
+    assert _throttles() == []

@@ -223,3 +223,6 @@ KNOWLEDGE_SEARCH_FUSION_LEVEL = os.environ.get("KNOWLEDGE_SEARCH_FUSION_LEVEL", 
 # Full-text passage score: "idf" (sum of BM25-style weights of the query words a passage
 # contains, + ts_rank_cd as tie-breaker) or "ts_rank_cd" (PostgreSQL's cover density only).
 KNOWLEDGE_SEARCH_FULLTEXT_SCORING = os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_SCORING", "idf")
+
+# API request limits per client ("anonymous,logged-in"), or "off" (see search/api.py).
+KNOWLEDGE_API_RATE_LIMIT = os.environ.get("KNOWLEDGE_API_RATE_LIMIT", "60/m,600/m")
