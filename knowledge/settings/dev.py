@@ -10,3 +10,7 @@ DEBUG = True
 SECRET_KEY = load_or_create_secret_key(KNOWLEDGE_DATA_DIR)
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 DATABASES = {"default": database_config(KNOWLEDGE_DATA_DIR)}
+
+# The audit log (knowledge/audit.py) matters in production; locally it would drown the console
+# while the demo content is published.
+LOGGING["loggers"]["knowledge.audit"] = {"level": "WARNING"}  # noqa: F405
