@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench model bootstrap clean-data backup restore loadtest e2e e2e-setup
+.PHONY: run test lint bench model bootstrap clean-data backup restore loadtest e2e e2e-setup fuzz
 
 bootstrap: $(STAMP)
 
@@ -62,6 +62,10 @@ restore: model
 # 50 concurrent clients for 60 s against gunicorn (production settings) on loopback.
 loadtest: model
 	./loadtest/run.sh
+
+# Full-size API fuzzing: schemathesis against /api/v1/openapi.json, >= 1000 generated cases.
+fuzz: model
+	API_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),1000) $(PY) -m pytest tests/test_api_fuzz.py -q -s
 
 clean-data:
 	rm -rf var/

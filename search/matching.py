@@ -233,7 +233,7 @@ def match_project(description: str, *, user, municipality=None, topics=(), limit
     top = ranked[:depth]
     vector = wrapped.vector if (wrapped is not None and effective == "hybrid") else None
     items = _load_items(top, description, vector, wrapped.model_id if wrapped else None,
-                        params, topics, request)
+                        params, topics, request, user)
     groups = _group(items, limit)
     return MatchResults(
         description=description,
@@ -244,7 +244,8 @@ def match_project(description: str, *, user, municipality=None, topics=(), limit
     )
 
 
-def _load_items(top, description, vector, model_id, params, topics, request) -> list[MatchItem]:
+def _load_items(top, description, vector, model_id, params, topics, request, user
+                ) -> list[MatchItem]:
     from knowledge.models import KnowledgePage
 
     if not top:
@@ -256,7 +257,7 @@ def _load_items(top, description, vector, model_id, params, topics, request) -> 
         .select_related("municipality").prefetch_related("topics").specific()
     }
     wanted = {t.pk for t in topics}
-    explanations = _explanations(page_ids, description, vector, model_id, params)
+    explanations = _explanations(page_ids, description, vector, model_id, params, user)
     topic_bonus = float(_setting("KNOWLEDGE_MATCH_TOPIC_BONUS", 0.05))
     items = []
     for page_id, score, _passage in top:
@@ -293,7 +294,7 @@ def _load_items(top, description, vector, model_id, params, topics, request) -> 
     return items
 
 
-def _explanations(page_ids, description, vector, model_id, params) -> dict[int, list]:
+def _explanations(page_ids, description, vector, model_id, params, user) -> dict[int, list]:
     """The one to three best passages of each page: why it was suggested."""
     from search.models import Passage
 
@@ -302,7 +303,7 @@ def _explanations(page_ids, description, vector, model_id, params) -> dict[int, 
     if not rows:
         return {}
     scores = ranking._exact_scores([pk for pk, _p, _h in rows], description, vector, model_id,
-                                   params)
+                                   params, user)
     fulltext = {pk: s[0] for pk, s in scores.items()}
     vectors = {pk: s[1] for pk, s in scores.items() if s[1] is not None}
     fused = ranking.fuse(fulltext, vectors, params.vector_weight if vectors else 0.0)

@@ -6,21 +6,25 @@ Why it looks like this:
   only live pages outside the path prefixes the user may not see
   (:func:`knowledge.access.denied_path_prefixes`). Nothing the user may not see ever leaves
   PostgreSQL, so results, snippets, facet counts and the API cannot leak it.
-* **Full text uses OR semantics.** Users type several words; an AND query over German municipal
-  text finds almost nothing. The query is reduced to word tokens in Python (so quotes,
-  backslashes and tsquery operators can never reach the tsquery parser), each token is stemmed by
-  PostgreSQL's German configuration, and the tokens are OR-ed; ``ts_rank_cd`` rewards passages
-  that contain many of them close together. Long tokens also match as prefixes, which catches the
-  first part of German compounds ("Abfall" finds "Abfallkalender").
+* **Full text uses OR semantics with IDF weights.** Users type several words; an AND query
+  over German municipal text finds almost nothing. The query is reduced to word tokens in
+  Python (so quotes, backslashes and tsquery operators can never reach the tsquery parser),
+  each token is stemmed by PostgreSQL's German configuration, and the tokens are OR-ed. A
+  passage scores the BM25-style IDF weights of the terms it contains (``ts_rank_cd`` alone
+  cannot tell "Datensatz" from "Grünanlagen"), with ``ts_rank_cd`` as tie-breaker. Long tokens
+  also match as prefixes, which catches the first part of German compounds ("Abfall" finds
+  "Abfallkalender").
 * **Vectors never mix models.** Only passages whose ``model_id`` equals the current embedder's
   are compared; if none exists the index was built with another model and the search degrades to
   full text with a message to run ``rebuild_search_index``. The HNSW scan uses pgvector's
   iterative scan so that filters (type, municipality, permissions) still fill a page.
-* **Hybrid is weighted score fusion, not reciprocal rank fusion.** Both retrievers contribute a
-  candidate pool; for every candidate passage *both* scores are computed exactly, each is
-  min-max normalised over the pool, and they are mixed with ``KNOWLEDGE_SEARCH_VECTOR_WEIGHT``.
-  Passages aggregate to pages by their best score plus a small bonus for further matching
-  passages. The defaults were tuned on judged queries (see ``docs/search-ranking.md``).
+* **Hybrid is weighted score fusion at page level, not reciprocal rank fusion.** Both
+  retrievers contribute a candidate pool; for every candidate passage *both* scores are
+  computed exactly; each retriever's scores are aggregated per page (best passage, optionally
+  plus a bonus for further passages), min-max normalised over the candidate pages and mixed
+  with ``KNOWLEDGE_SEARCH_VECTOR_WEIGHT``. The defaults were tuned on judged queries (see
+  ``docs/search-ranking.md``); passage-level fusion and plain RRF remain selectable for the
+  evaluation.
 """
 
 from __future__ import annotations
@@ -92,10 +96,10 @@ class FusionParams:
     @classmethod
     def from_settings(cls, **overrides) -> FusionParams:
         values = {
-            "vector_weight": float(_setting("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", 0.7)),
+            "vector_weight": float(_setting("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", 0.8)),
             "candidates": int(_setting("KNOWLEDGE_SEARCH_CANDIDATES", 100)),
             "fulltext_candidates": int(_setting("KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES", 1000)),
-            "passage_bonus": float(_setting("KNOWLEDGE_SEARCH_PASSAGE_BONUS", 0.1)),
+            "passage_bonus": float(_setting("KNOWLEDGE_SEARCH_PASSAGE_BONUS", 0.0)),
             "ef_search": int(_setting("KNOWLEDGE_SEARCH_EF_SEARCH", 100)),
             "rank_normalization": int(_setting("KNOWLEDGE_SEARCH_RANK_NORMALIZATION", 1)),
             "prefix_min_length": int(_setting("KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH", 5)),
@@ -361,28 +365,35 @@ def _vector_literal(vector) -> str:
     return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
 
 
-def term_weights(query: str, params: FusionParams) -> tuple[list[str], list[float]]:
+def term_weights(query: str, params: FusionParams, user=None
+                 ) -> tuple[list[str], list[float]]:
     """Per query term: its normalised tsquery and a BM25-style inverse document frequency.
 
     ``ts_rank_cd`` has no notion of how rare a word is, so in a long query ("Der Datensatz
     enthält die Geodaten der Grünanlagen …") frequent words drown the telling ones. Document
-    frequencies come from the GIN index, one bitmap scan per term. They are counted over all
-    passages (not only those the user may see): a number per word, never content.
+    frequencies come from the GIN index, one bitmap scan per term. They are counted only over
+    passages the user may see: counted over everything, restricted text would shift the
+    scores and order of public results (a side channel on what restricted pages contain).
     """
     tokens = [f"{t}:*" if params.prefix_min_length and len(t) >= params.prefix_min_length
               and not t.isdigit() else t for t in query_tokens(query)]
     if not tokens:
         return [], []
-    sql = """
-        SELECT t.q::text, count(p.id), (SELECT count(*) FROM search_passage)
+    where, where_params = _filter_sql(user, SearchFilters())
+    sql = f"""
+        WITH visible AS MATERIALIZED (
+            SELECT p.id, p.search_vector FROM search_passage p
+            JOIN wagtailcore_page wp ON wp.id = p.page_id WHERE {where}
+        )
+        SELECT t.q::text, count(v.id), (SELECT count(*) FROM visible)
         FROM (SELECT DISTINCT to_tsquery('german', tok) AS q
               FROM unnest(%s::text[]) AS u(tok)) t
-        LEFT JOIN search_passage p ON p.search_vector @@ t.q
+        LEFT JOIN visible v ON v.search_vector @@ t.q
         WHERE t.q::text <> ''
         GROUP BY t.q::text
-    """
+    """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [tokens])
+        cursor.execute(sql, [*where_params, tokens])
         rows = cursor.fetchall()
     terms, weights = [], []
     for term, df, total in rows:
@@ -391,10 +402,10 @@ def term_weights(query: str, params: FusionParams) -> tuple[list[str], list[floa
     return terms, weights
 
 
-def _rank_sql(query: str, params: FusionParams) -> tuple[str, list]:
+def _rank_sql(query: str, params: FusionParams, user=None) -> tuple[str, list]:
     """SQL expression (over ``p`` and ``q.query``) of a passage's full-text score."""
     if params.fulltext_scoring == "idf":
-        terms, weights = term_weights(query, params)
+        terms, weights = term_weights(query, params, user)
         # Sum of the weights of the terms a passage contains, plus ts_rank_cd as a small
         # tie-breaker that rewards repetition and proximity.
         return ("(COALESCE((SELECT sum(w.idf) FROM unnest(%s::text[], %s::float8[]) "
@@ -411,7 +422,7 @@ def fulltext_sql(query: str, user, filters: SearchFilters, params: FusionParams,
     if not text:
         return None
     where, where_params = _filter_sql(user, filters)
-    rank, rank_params = _rank_sql(query, params)
+    rank, rank_params = _rank_sql(query, params, user)
     sql = f"""
         SELECT p.id, p.page_id, {rank} AS rank
         FROM search_passage p
@@ -472,14 +483,14 @@ def vector_candidates(vector, model_id: str, user, filters: SearchFilters,
 
 
 def _exact_scores(passage_ids: Iterable[int], query: str, vector, model_id: str | None,
-                  params: FusionParams) -> dict[int, tuple[float, float | None]]:
+                  params: FusionParams, user=None) -> dict[int, tuple[float, float | None]]:
     """Both scores for given passages (those one retriever found and the other did not)."""
     ids = list(passage_ids)
     if not ids:
         return {}
     text = tsquery_text(query, params.prefix_min_length)
     literal = _vector_literal(vector) if vector is not None else None
-    rank, rank_params = _rank_sql(query, params)
+    rank, rank_params = _rank_sql(query, params, user)
     sql = f"""
         SELECT p.id,
                CASE WHEN p.search_vector @@ q.query THEN {rank} ELSE 0 END,
@@ -678,7 +689,8 @@ def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
         vec = {pid: sim for pid, _page, sim in vec_rows}
         ft = {pid: rank for pid, _page, rank in ft_rows}
         missing = [pid for pid in pages if pid not in vec or pid not in ft]
-        for pid, (rank, sim) in _exact_scores(missing, query, vector, model_id, params).items():
+        for pid, (rank, sim) in _exact_scores(missing, query, vector, model_id, params,
+                                                  user).items():
             ft.setdefault(pid, rank)
             if sim is not None:
                 vec.setdefault(pid, sim)

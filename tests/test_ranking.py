@@ -107,8 +107,9 @@ def test_snippet_is_highlighted_and_escaped(corpus, import_lines):
 
 
 def test_vector_snippet_marks_query_terms(corpus):
-    hit = search("Schulungen", mode="vector").results[0]
-    assert hit.external_id == "ll-eakte"
+    # Whatever the model ranks first: the page containing the word has it marked.
+    hit = next(h for h in search("Schulungen", mode="vector").results
+               if h.external_id == "ll-eakte")
     assert "<mark>Schulungen</mark>" in hit.snippet
 
 

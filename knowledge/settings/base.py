@@ -111,6 +111,9 @@ WAGTAIL_SITE_NAME = "Kommunales Wissensnetz"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "pptx", "odt", "ods", "odp", "txt", "csv"]
 WAGTAIL_MODERATION_ENABLED = True
+# No automatic redirect when a page moves: a redirect from a public URL to a page moved under
+# a restriction would disclose the restricted path to anyone. Editors add redirects by hand.
+WAGTAILREDIRECTS_AUTO_CREATE = False
 WAGTAIL_WORKFLOW_ENABLED = True
 
 # Wagtail's own search (admin search): the database backend with German stemming.
@@ -192,15 +195,16 @@ CACHES = {
 # --- Semantic search: ranking (search/ranking.py; evidence in docs/search-ranking.md) ------
 # Hybrid = weighted fusion of min-max normalised scores: this share for the vector score,
 # the rest for full text (ts_rank_cd). Tuned on the Musterdatenkatalog and the demo queries.
-KNOWLEDGE_SEARCH_VECTOR_WEIGHT = float(os.environ.get("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", "0.7"))
+KNOWLEDGE_SEARCH_VECTOR_WEIGHT = float(os.environ.get("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", "0.8"))
 # Candidate passages per retriever for hybrid and vector search (also the result depth).
 KNOWLEDGE_SEARCH_CANDIDATES = int(os.environ.get("KNOWLEDGE_SEARCH_CANDIDATES", "100"))
 # Candidate passages of a pure full-text search (OR semantics can match many passages).
 KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES = int(
     os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES", "1000")
 )
-# Page score = best passage + this times the further matching passages (capped).
-KNOWLEDGE_SEARCH_PASSAGE_BONUS = float(os.environ.get("KNOWLEDGE_SEARCH_PASSAGE_BONUS", "0.1"))
+# Page score = best passage + this times the further matching passages (capped); 0.1 helped
+# plain ts_rank_cd but hurts with IDF scoring on both judged sets.
+KNOWLEDGE_SEARCH_PASSAGE_BONUS = float(os.environ.get("KNOWLEDGE_SEARCH_PASSAGE_BONUS", "0.0"))
 # HNSW search breadth (pgvector hnsw.ef_search; iterative scan continues beyond it).
 KNOWLEDGE_SEARCH_EF_SEARCH = int(os.environ.get("KNOWLEDGE_SEARCH_EF_SEARCH", "100"))
 # ts_rank_cd normalisation flags (1 = divide by 1 + log(length)); see PostgreSQL docs 12.3.3.

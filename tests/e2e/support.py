@@ -171,3 +171,37 @@ def type_rich_text(page, heading: str, text: str):
     editor = admin_panel(page, heading).get_by_role("textbox").last
     editor.click()
     page.keyboard.type(text)
+
+
+_TRACK_AUTOSAVE = """() => {
+    const t = window.__e2eAutosave = {lastInput: 0, started: 0, ended: 0, saved: 0};
+    const now = () => performance.now();
+    for (const name of ['input', 'change']) {
+        document.addEventListener(name, () => { t.lastInput = now(); }, true);
+    }
+    document.addEventListener('w-autosave:save', () => { t.started = now(); });
+    document.addEventListener('w-autosave:success', () => { t.ended = now(); t.saved += 1; });
+    document.addEventListener('w-autosave:error', () => { t.ended = now(); });
+}"""
+# saved at least once, no save in flight, and quiet (no edit, no save) for longer than
+# Wagtail's autosave interval (WAGTAIL_AUTOSAVE_INTERVAL, 500 ms by default)
+_AUTOSAVED = """(quietMs) => {
+    const t = window.__e2eAutosave;
+    const settled = t.ended >= t.started;
+    return t.saved > 0 && settled && performance.now() - Math.max(t.lastInput, t.ended) > quietMs;
+}"""
+
+
+def track_autosave(page):
+    """Watch Wagtail's autosave in the current admin editor (see ``wait_for_autosave``)."""
+    page.evaluate(_TRACK_AUTOSAVE)
+
+
+def wait_for_autosave(page, quiet_ms: int = 1_500, timeout_ms: int = 15_000):
+    """Wait until Wagtail's autosave has saved the editor and settled.
+
+    Wagtail 8 autosaves the editor form (a new page becomes a draft and the URL switches to
+    its edit view). A workflow or publish action submitted while an autosave is in flight
+    races with it and ends in a version conflict ("Automatisches Speichern ist pausiert").
+    """
+    page.wait_for_function(_AUTOSAVED, arg=quiet_ms, timeout=timeout_ms)

@@ -6,6 +6,7 @@ Search (/suche/) and matching (/lernen/) are checked in test_search.py / test_ma
 
 import pytest
 from django.test import override_settings
+from playwright.sync_api import expect
 
 from tests.e2e.support import check_a11y, login, screenshot
 
@@ -77,7 +78,8 @@ def test_login_error(page):
     page.get_by_label("Benutzername").fill("niemand")
     page.get_by_label("Passwort").fill("falsch")
     page.get_by_role("main").get_by_role("button", name="Anmelden").click()
-    assert page.get_by_role("alert").is_visible()
+    # Wait for the re-rendered form: under load the response may take a moment.
+    expect(page.get_by_role("alert")).to_be_visible(timeout=30_000)
     screenshot(page, "anmelden-fehler")
     check_a11y(page, "Anmeldung mit Fehler")
 

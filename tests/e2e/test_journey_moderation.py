@@ -9,8 +9,8 @@ up in the related material of a similar page of another municipality.
 3. ``redakteur`` (group Redaktion) approves it with a comment in the page editor's action menu;
    the approval publishes it, and publishing indexes it (immediate task backend).
 4. Now the lesson is live and listed, and the page of Leopoldshöhe lists it under
-   "Ähnliche Erfahrungen anderer Kommunen" (related material from stored passage embeddings,
-   cached per index generation: the approval's index write must invalidate the cache).
+   related material (templates/search/related.html: from stored passage embeddings, cached
+   per index generation, so the approval's index write must invalidate the cached list).
 
 The ``search_index`` fixture gives vectors to the target page (and a few neighbours); the new
 lesson gets its vectors when the approval publishes it.
@@ -25,7 +25,9 @@ from tests.e2e.support import (
     admin_login,
     check_a11y,
     screenshot,
+    track_autosave,
     type_rich_text,
+    wait_for_autosave,
 )
 
 pytestmark = pytest.mark.usefixtures("search_index")
@@ -55,12 +57,18 @@ RECOMMENDATION = (
     "Barcode-Trennblätter je Fachbereich ein und beschließen Sie vor dem Start eine "
     "Negativliste für Post, die ungeöffnet weitergeht."
 )
-RELATED_HEADING = "Ähnliche Erfahrungen anderer Kommunen"
+
+
+COMMENT = "Danke, sehr hilfreich für andere Kommunen."
 
 
 @pytest.fixture
 def lesson_cleanup(db_access):
-    """Delete the lesson afterwards, so that other tests see the demo content unchanged."""
+    """Delete the lesson afterwards, so that other tests see the demo content unchanged.
+
+    Requested before the browser fixtures, so it runs after their teardown: no request of a
+    still open page may touch the deleted lesson.
+    """
     yield
     from knowledge.models import KnowledgePage
 
@@ -76,8 +84,10 @@ def _related_titles(page):
 
 
 def test_member_submits_lesson_redaktion_approves_it_appears_as_related(
-    page, new_context, db_access, lesson_cleanup
+    lesson_cleanup, page, new_context, db_access
 ):
+    from wagtail.models import TaskState
+
     from knowledge.models import KnowledgePage, LessonLearnedIndexPage, LessonLearnedPage
 
     target = KnowledgePage.objects.get(external_id=TARGET)
@@ -91,6 +101,7 @@ def test_member_submits_lesson_redaktion_approves_it_appears_as_related(
     page.get_by_role("link", name="Unterseite hinzufügen").first.click()
     # one allowed page type: Wagtail goes straight to the form
     page.wait_for_url(re.compile(r".*/admin/pages/add/knowledge/lessonlearnedpage/\d+/"))
+    track_autosave(page)
 
     page.get_by_placeholder("Seitentitel*").fill(TITLE)
     page.get_by_role("button", name="Kommune auswählen").click()
@@ -105,6 +116,10 @@ def test_member_submits_lesson_redaktion_approves_it_appears_as_related(
     type_rich_text(page, "Was gut lief", WENT_WELL)
     type_rich_text(page, "Was nicht gut lief", WENT_BADLY)
     type_rich_text(page, "Empfehlung", RECOMMENDATION)
+    # Wagtail autosaves the draft (and switches to its edit view); submitting while an
+    # autosave is in flight would end in a version conflict
+    wait_for_autosave(page)
+    page.wait_for_url(re.compile(r".*/admin/pages/\d+/edit/$"))
     screenshot(page, "admin-lesson-learned-formular")
 
     # a member cannot publish; the footer offers the workflow instead ("Zur Moderation
@@ -116,8 +131,11 @@ def test_member_submits_lesson_redaktion_approves_it_appears_as_related(
         "button", name=re.compile(r"Zur Moderation einreichen|In Redaktionelle Freigabe einreichen")
     )
     submit.click()
-    page.wait_for_url(re.compile(r".*/admin/pages/\d+/edit/$"))
-    assert "eingereicht" in page.locator(".messages").inner_text()
+    # back to the explorer of Lessons Learned, the lesson marked "In Moderation"
+    page.wait_for_url(re.compile(rf".*/admin/pages/{lessons_index.pk}/$"))
+    assert "zur Moderation eingereicht" in page.locator(".messages").inner_text()
+    row = page.get_by_role("row").filter(has_text=TITLE)
+    assert "in moderation" in row.inner_text().lower()  # the status tag is upper case
 
     lesson = LessonLearnedPage.objects.get(title=TITLE)
     assert lesson.get_parent().pk == lessons_index.pk
@@ -151,19 +169,27 @@ def test_member_submits_lesson_redaktion_approves_it_appears_as_related(
     assert "Prüfung durch die Redaktion" in reviewer.content()
     footer = reviewer.locator("footer")
     footer.get_by_role("button", name="Mehr Aktionen").click()
-    footer.get_by_role("button", name="Mit Kommentar genehmigen").click()
+    # Wagtail labels the last task's approval "... und Veröffentlichen" for a publisher
+    footer.get_by_role("button", name=re.compile(r"^\s*Mit Kommentar genehmigen")).click()
     dialog = reviewer.get_by_role("dialog")
-    dialog.get_by_label("Kommentar").fill("Danke, sehr hilfreich für andere Kommunen.")
+    dialog.get_by_label("Kommentar").fill(COMMENT)
     screenshot(reviewer, "admin-lesson-learned-freigabe")
     # approving the last task publishes, and publishing indexes in the request
     with reviewer.expect_navigation(timeout=120_000):
         dialog.get_by_role("button", name="Mit Kommentar genehmigen").click(no_wait_after=True)
-    assert "Freigegeben" in reviewer.locator(".messages").inner_text()
+    # Wagtail reports a workflow action as "updated"; back in the explorer, now published
+    reviewer.wait_for_url(re.compile(rf".*/admin/pages/{lessons_index.pk}/$"))
+    assert "wurde aktualisiert" in reviewer.locator(".messages").inner_text()
+    row = reviewer.get_by_role("row").filter(has_text=TITLE)
+    assert "veröffentlicht" in row.inner_text().lower()
     assert not reviewer_errors, f"JavaScript errors in the admin: {reviewer_errors}"
 
     lesson.refresh_from_db()
     assert lesson.live
     assert lesson.current_workflow_state is None
+    task_state = TaskState.objects.get(workflow_state__in=lesson.workflow_states)
+    assert task_state.status == TaskState.STATUS_APPROVED
+    assert task_state.finished_by.username == "redakteur" and task_state.comment == COMMENT
     assert lesson.passages.exclude(embedding=None).exists(), "approved lesson has no vectors"
 
     # --- 4. live, listed, and related material of the other municipality's page ------------
@@ -176,10 +202,18 @@ def test_member_submits_lesson_redaktion_approves_it_appears_as_related(
     screenshot(visitor, "lesson-learned-nach-freigabe")
 
     visitor.goto(target.url)
-    related = visitor.get_by_role("complementary", name=RELATED_HEADING)
+    # the box of templates/search/related.html, labelled by its heading (the wording of the
+    # heading is the template's business, not this journey's)
+    related = visitor.locator("aside.related-material")
+    heading = related.get_by_role("heading", level=2)
+    assert heading.is_visible() and heading.inner_text().strip()
+    assert related.get_attribute("aria-labelledby") == heading.get_attribute("id")
     link = related.get_by_role("link", name=TITLE)
     assert link.is_visible(), _related_titles(visitor)
-    assert "Lemgo" in related.get_by_role("listitem").filter(has=link).inner_text()
+    item = related.get_by_role("listitem").filter(
+        has=visitor.get_by_role("link", name=TITLE)
+    )
+    assert "Lesson Learned, Lemgo" in item.inner_text()
     screenshot(visitor, "verwandtes-material-mit-neuer-lesson")
     check_a11y(visitor, "Best Practice mit verwandtem Material")
     link.click()

@@ -139,7 +139,7 @@ class Command(BaseCommand):
             s = evaluation.run_mode(dataset, "fulltext", ids, embedder=embedder, params=params)
             self.stdout.write(f"| {scoring} | (fulltext mode) | – | – | {s.ndcg:.3f} "
                               f"| {s.recall:.3f} | {s.mrr:.3f} |")
-        grid = itertools.product(("idf", "ts_rank_cd"), ("page", "passage"),
+        grid = itertools.product(("idf", "ts_rank_cd"), ("page", "passage", "rrf"),
                                  (0.5, 0.6, 0.7, 0.8, 0.9), (0.0, 0.1))
         for scoring, level, weight, bonus in grid:
             params = FusionParams.from_settings(vector_weight=weight, passage_bonus=bonus,
