@@ -32,7 +32,7 @@ $PY manage.py shell -c "
 from knowledge.models import KnowledgePage
 from knowledge.access import viewable_pages
 for p in viewable_pages(None, KnowledgePage).specific(): print(p.url)
-" > loadtest/pages.txt
+" | grep '^/' > loadtest/pages.txt  # only URLs, not the shell's start-up banner
 
 GUNICORN_BIND=127.0.0.1:$PORT .venv/bin/gunicorn -c deploy/gunicorn.conf.py &
 SERVER=$!
