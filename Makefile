@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench model bootstrap clean-data backup restore loadtest e2e e2e-setup fuzz
+.PHONY: run test lint model bootstrap clean-data backup restore loadtest e2e e2e-setup fuzz
 
 bootstrap: $(STAMP)
 
