@@ -339,13 +339,11 @@ def _group(items: list[MatchItem], limit: int) -> list[MatchGroup]:
                 project_key = item.project_id or item.page_id
                 entry = by_project.get(project_key)
                 if entry is None:
-                    by_project[project_key] = entry = item
-                    chosen.append(entry)
-                    if item.knowledge_type == "session_protocol":
-                        # The project itself may rank lower or not at all: the protocol stands
-                        # for it, with the project named as context.
-                        continue
-                elif len(entry.members) < 3 and item is not entry:
+                    # The best page of a project stands for it; that may be a protocol (the
+                    # project page itself may rank lower or not at all), named with its project.
+                    by_project[project_key] = item
+                    chosen.append(item)
+                elif len(entry.members) < 3:
                     entry.members.append(item)
         else:
             used_per_project: dict[int, int] = defaultdict(int)
