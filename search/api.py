@@ -122,7 +122,7 @@ def throttled(request, exc: Throttled):
 
 @api.get(
     "/search",
-    response={200: SearchOut, 400: ErrorOut, 422: ErrorOut},
+    response={200: SearchOut, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     summary="Wissen durchsuchen",
     tags=["Suche"],
 )
@@ -225,7 +225,7 @@ def _named(model, value: str, what: str):
 
 @api.post(
     "/match",
-    response={200: MatchOut, 400: ErrorOut, 422: ErrorOut},
+    response={200: MatchOut, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     summary="Erfahrungen anderer Kommunen zu einem neuen Vorhaben finden",
     tags=["Gegenseitiges Lernen"],
 )
