@@ -42,7 +42,19 @@ def _queue() -> dict[int, bool]:
 
 
 def schedule_page_sync(page_id: int, include_descendants: bool = False) -> None:
-    """Enqueue a sync of this page once the current transaction commits."""
+    """Enqueue a sync of this page once the current transaction commits.
+
+    The page is marked pending in the same transaction as the change itself: if the process
+    dies after the commit but before the task ran (or the queue loses the task), the page is
+    still known to be stale and ``rebuild_search_index --stale`` catches it up.
+    """
+    from search.indexing import page_and_descendant_ids
+    from search.models import PageIndexState
+
+    ids = page_and_descendant_ids(page_id) if include_descendants else [page_id]
+    PageIndexState.objects.filter(page_id__in=ids).update(
+        status=PageIndexState.Status.PENDING, error="indexing scheduled"
+    )
     queue = _queue()
     queue[page_id] = queue.get(page_id, False) or include_descendants
     transaction.on_commit(_flush, robust=True)
