@@ -13,7 +13,15 @@ import re
 
 import pytest
 
-from tests.e2e.support import PASSWORD, check_a11y, login, screenshot
+from tests.e2e.support import (
+    PASSWORD,
+    admin_field,
+    admin_login,
+    admin_panel,
+    check_a11y,
+    login,
+    screenshot,
+)
 
 RESTRICTED = ["prot-rahden-4", "prot-rahden-5"]
 
@@ -91,30 +99,6 @@ def test_logout_hides_restricted_protocol_again(page, restricted):
     assert "/anmelden/" in page.url
 
 
-def _admin_login(page, username):
-    page.goto("/admin/")
-    assert "/admin/login/" in page.url
-    page.get_by_label("Benutzername").fill(username)
-    # Wagtail 8's login form labels this field "Password" even in German
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(re.compile(r".*/admin/$"))
-
-
-def _field(scope, label):
-    """A form field by its label; Wagtail appends "*" to the labels of required fields."""
-    labelled = scope.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
-    # panel headings label their sections too: only the form control itself
-    return labelled.and_(scope.locator("input, select, textarea"))
-
-
-def _panel(page, heading):
-    """The admin form section under a heading such as "Aufgaben"."""
-    return page.locator("section.w-panel").filter(
-        has=page.get_by_role("heading", name=heading, exact=True)
-    ).first
-
-
 def test_consultant_publishes_protocol_in_admin(page, db_access):
     from knowledge.models import KnowledgePage, ProjectIndexPage
 
@@ -126,7 +110,7 @@ def test_consultant_publishes_protocol_in_admin(page, db_access):
     page.goto(project.url)
     assert "Noch keine Protokolle veröffentlicht." in page.content()
 
-    _admin_login(page, "beraterin")
+    admin_login(page, "beraterin")
     assert page.locator("html").get_attribute("lang").startswith("de")
 
     # explorer: Projekte -> the project's "more options" -> add a child page -> protocol
@@ -143,30 +127,30 @@ def test_consultant_publishes_protocol_in_admin(page, db_access):
     modal = page.get_by_role("dialog")
     modal.get_by_label("Suchbegriff").fill("Lemgo")
     modal.get_by_role("link", name="Lemgo", exact=True).click()
-    _field(page, "Themen").select_option(label="Digitallotsen")
-    _field(page, "Datum").fill("2024-02-15")
+    admin_field(page, "Themen").select_option(label="Digitallotsen")
+    admin_field(page, "Datum").fill("2024-02-15")
     page.keyboard.press("Escape")  # close the date picker
-    _field(page, "Zusammenfassung").fill(
+    admin_field(page, "Zusammenfassung").fill(
         "Erstes Treffen der neuen Digitallotsen: Rollenprofil abgestimmt, zehn Prozent "
         "Stundenkontingent beantragt."
     )
-    _field(page, "Sitzungsnummer").fill("1")
-    _field(page, "Format").select_option(label="vor Ort")
+    admin_field(page, "Sitzungsnummer").fill("1")
+    admin_field(page, "Format").select_option(label="vor Ort")
 
     # StreamField "Tagesordnung und Diskussion": one agenda item with Draftail rich text
-    agenda = _panel(page, "Tagesordnung und Diskussion")
+    agenda = admin_panel(page, "Tagesordnung und Diskussion")
     agenda.get_by_role("button", name="Einen Block einfügen").first.click()
-    _field(agenda, "Tagesordnungspunkt").fill("Rollenprofil der Lotsen")
+    admin_field(agenda, "Tagesordnungspunkt").fill("Rollenprofil der Lotsen")
     editor = agenda.get_by_role("textbox").last
     editor.click()
     page.keyboard.type("Die Lotsen sind Ansprechpartner im Fachbereich, keine IT-Hotline.")
 
     # StreamField "Aufgaben": one action item
-    tasks = _panel(page, "Aufgaben")
+    tasks = admin_panel(page, "Aufgaben")
     tasks.get_by_role("button", name="Einen Block einfügen").first.click()
-    _field(tasks, "Aufgabe").fill("Stundenkontingent beim Personalamt beantragen")
-    _field(tasks, "Verantwortlich (Rolle)").fill("Digitalisierungsbeauftragte")
-    _field(tasks, "Status").select_option(label="in Arbeit")
+    admin_field(tasks, "Aufgabe").fill("Stundenkontingent beim Personalamt beantragen")
+    admin_field(tasks, "Verantwortlich (Rolle)").fill("Digitalisierungsbeauftragte")
+    admin_field(tasks, "Status").select_option(label="in Arbeit")
     screenshot(page, "admin-sitzungsprotokoll-formular")
 
     # publish from the footer's action menu
