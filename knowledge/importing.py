@@ -427,8 +427,11 @@ def _page_fields(record: CommonFields, project_page) -> dict[str, Any]:
 
 
 def _unique_slug(parent, title: str, exclude_pk=None) -> str:
+    """The title's slug, numbered if a sibling has it (only candidate slugs are fetched, so
+    importing thousands of pages into one section stays linear)."""
     base = german_slugify(title)
-    taken = set(parent.get_children().exclude(pk=exclude_pk).values_list("slug", flat=True))
+    taken = set(parent.get_children().filter(slug__startswith=base).exclude(pk=exclude_pk)
+                .values_list("slug", flat=True))
     slug, counter = base, 2
     while slug in taken:
         slug = f"{base}-{counter}"

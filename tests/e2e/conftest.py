@@ -20,10 +20,10 @@ A missing prerequisite SKIPS the tests with a loud message naming what to instal
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 
 import pytest
 
+from tests.committed_db import committed_database, ensure_test_database
 from tests.e2e.support import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -50,26 +50,6 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line("  install with: tests/e2e/install_browser.sh", red=True)
 
 
-@contextmanager
-def _test_database():
-    """Make sure the test database exists, also when only browser tests were selected.
-
-    pytest-django creates it only for tests that use ``db``/``django_db``; these tests do not
-    (they must not run inside a transaction), so when they run alone we create it here.
-    """
-    from django.db import connection
-    from django.test.utils import setup_databases, teardown_databases
-
-    if connection.settings_dict["NAME"] == connection.creation._get_test_db_name():
-        yield
-        return
-    config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
-    try:
-        yield
-    finally:
-        teardown_databases(config, verbosity=0)
-
-
 @pytest.fixture(scope="package")
 def site_data(django_db_setup, django_db_blocker):
     """Demo content and users, committed for the live server; undone after the package.
@@ -77,40 +57,31 @@ def site_data(django_db_setup, django_db_blocker):
     The demo pages are loaded without semantic indexing (the dummy task backend): embedding all
     of them takes minutes. Tests that need the semantic index build it for the pages they use;
     Wagtail's own search index (admin search, snippet choosers) is rebuilt with update_index.
-    Afterwards the database returns to its state before (flush + the serialized snapshot, as
-    Django's ``serialized_rollback`` does): flush alone would also drop Wagtail's root page.
+    Afterwards the database returns to its state before (:mod:`tests.committed_db`).
     """
     missing = missing_browser_prerequisites()
     if missing:
         skip_or_fail(missing)
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from django.core.cache import cache
     from django.core.management import call_command
-    from django.db import connection
     from django.test import override_settings
 
     for stale in SCREENSHOT_DIR.glob("fehlgeschlagen-*.png"):
         stale.unlink()
-    with django_db_blocker.unblock(), _test_database():
-        snapshot = connection.creation.serialize_db_to_string()
-        try:
-            with override_settings(TASKS=NO_TASKS):
-                call_command("load_demo_content", verbosity=0)
-            # The dummy backend also dropped Wagtail's own index updates (admin search and
-            # choosers); that index is cheap to build.
-            call_command("update_index", verbosity=0)
-            user_model = get_user_model()
-            for username, group in USERS.items():
-                user = user_model.objects.create_user(
-                    username=username, password=PASSWORD, email=f"{username}@example.org"
-                )
-                user.groups.add(Group.objects.get(name=group))
-            yield
-        finally:
-            call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
-            connection.creation.deserialize_db_from_string(snapshot)
-            cache.clear()
+    with django_db_blocker.unblock(), ensure_test_database(), committed_database(django_db_blocker):
+        with override_settings(TASKS=NO_TASKS):
+            call_command("load_demo_content", verbosity=0)
+        # The dummy backend also dropped Wagtail's own index updates (admin search and
+        # choosers); that index is cheap to build.
+        call_command("update_index", verbosity=0)
+        user_model = get_user_model()
+        for username, group in USERS.items():
+            user = user_model.objects.create_user(
+                username=username, password=PASSWORD, email=f"{username}@example.org"
+            )
+            user.groups.add(Group.objects.get(name=group))
+        yield
 
 
 @pytest.fixture(scope="package")

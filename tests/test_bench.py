@@ -1,0 +1,157 @@
+"""The benchmark's building blocks: synthetic corpus, sentence-mean vectors, resumable growth.
+
+The benchmark itself (``make bench``) runs for tens of minutes and only prints figures; these
+tests make sure that what it measures is built correctly: valid, reproducible pages through
+the real importer, vectors from the real model, a corpus that survives an interruption.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from knowledge.importing import validate_lines
+from search import bench_corpus, benchmark
+from search.management.commands.bench_search import _Corpus, _query_texts
+from tests.search_fixtures import *  # noqa: F403
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "demo_content"
+
+
+@pytest.fixture(scope="module")
+def pool():
+    return bench_corpus.TextPool.from_sources(DEMO_DIR)
+
+
+def test_sentences_of_drops_markup_tables_and_headings():
+    text = ("## Vorgehen\n\n| Kennzahl | Wert |\n|---|---|\n| Seiten | 470 |\n\n"
+            "Die **Scanstelle** wurde im [Rathaus](https://example.org) eingerichtet. "
+            "Danach kam der Posteingang aller Fachbereiche dazu. Kurz.")
+    assert bench_corpus.sentences_of(text) == [
+        "Die Scanstelle wurde im Rathaus eingerichtet.",
+        "Danach kam der Posteingang aller Fachbereiche dazu.",
+    ]
+    assert bench_corpus.headings_of(text) == ["Vorgehen"]
+
+
+@pytest.mark.django_db
+def test_synthetic_records_are_valid_reproducible_and_varied(pool):
+    records = [bench_corpus.synthetic_record(n, pool, ["Lemgo", "Detmold"], ["E-Akte"])
+               for n in range(6)]
+    valid, errors = validate_lines([json.dumps(r, ensure_ascii=False) for r in records])
+    assert not errors, [str(e) for e in errors]
+    assert len(valid) == 6
+    assert {r["type"] for r in records} == {"project", "lesson_learned", "best_practice"}
+    assert len({r["external_id"] for r in records}) == 6
+    again = bench_corpus.synthetic_record(4, pool, ["Lemgo", "Detmold"], ["E-Akte"])
+    assert again == records[4]
+    assert records[4]["body"] != records[1]["body"]
+
+
+def test_text_pool_refuses_too_little_text():
+    with pytest.raises(ValueError, match="not enough source text"):
+        bench_corpus.TextPool(["Ein Satz."], ["Kopf"], ["Titel"])
+
+
+class _CountingEmbedder:
+    model_id = "counting:2:test"
+    max_tokens = 512
+
+    def __init__(self):
+        self.embedded: list[str] = []
+
+    def count_tokens(self, text):
+        return len(text.split())
+
+    def embed_query(self, text):
+        return np.array([1.0, 0.0], dtype=np.float32)
+
+    def embed_passages(self, texts):
+        self.embedded.extend(texts)
+        return np.array([[1.0, 0.0] if "Akte" in t else [0.0, 1.0] for t in texts],
+                        dtype=np.float32)
+
+
+def test_sentence_mean_vectors_average_each_sentence_embedded_once():
+    inner = _CountingEmbedder()
+    mean = bench_corpus.SentenceMeanEmbedder(inner)
+    first = mean.embed_passages(["Titel – Kopf\nDie Akte ist digital. Der Bauhof plant."])
+    # Units: "Titel", "Kopf", two sentences; one of four is "Akte" -> (1, 3) normalised.
+    np.testing.assert_allclose(first[0], np.array([1, 3]) / np.sqrt(10), rtol=1e-6)
+    mean.embed_passages(["Titel – Kopf\nDer Bauhof plant."])
+    assert sorted(inner.embedded) == sorted(
+        ["Titel", "Kopf", "Die Akte ist digital.", "Der Bauhof plant."])
+    mean.prime(["Kopf", "Neu."])
+    assert inner.embedded[-1:] == ["Neu."]
+    assert mean.model_id == inner.model_id
+    assert mean.count_tokens("zwei Wörter") == 2
+
+
+def test_sentence_vectors_survive_a_restart(tmp_path):
+    first = bench_corpus.SentenceMeanEmbedder(_CountingEmbedder())
+    first.prime(["Die Akte.", "Der Bauhof."])
+    first.save(tmp_path / "sentences.npz")
+    inner = _CountingEmbedder()
+    second = bench_corpus.SentenceMeanEmbedder(inner)
+    second.load(tmp_path / "sentences.npz")
+    second.prime(["Die Akte.", "Der Bauhof.", "Neu."])
+    assert inner.embedded == ["Neu."]
+    np.testing.assert_array_equal(second.sentence_vectors["Die Akte."], [1.0, 0.0])
+
+
+def test_latency_percentiles_and_warmup():
+    calls = []
+    latency = benchmark.measure("x", ["a", "b", "c", "d"], calls.append, warmup=2)
+    assert calls == ["a", "b", "a", "b", "c", "d"]
+    assert len(latency.samples_ms) == 4
+    fixed = benchmark.Latency("y", [float(v) for v in range(1, 101)])
+    assert fixed.p50 == pytest.approx(50.5)
+    assert fixed.p95 == pytest.approx(95.05)
+
+
+def test_query_texts_mix_demo_queries_and_dataset_descriptions(tmp_path):
+    (tmp_path / "queries.jsonl").write_text(json.dumps(
+        {"id": "q1", "query": "Radwege Stadt X. Der Datensatz enthält Radwege.",
+         "relevant": []}) + "\n", encoding="utf-8")
+    queries, descriptions = _query_texts(tmp_path, 100)
+    assert "Radwege Stadt X" in queries
+    assert descriptions == ["Radwege Stadt X. Der Datensatz enthält Radwege."]
+    assert len(_query_texts(None, 10)[0]) == 10
+
+
+def test_bench_rejects_too_small_sizes():
+    with pytest.raises(CommandError, match="at least 1000"):
+        call_command("bench_search", "--passages", "10")
+    with pytest.raises(CommandError, match="at least 10"):
+        call_command("bench_search", "--queries", "3")
+
+
+@pytest.mark.django_db
+def test_corpus_grows_through_the_real_indexer_and_resumes(pool, embedder):
+    from search.indexing import stale_page_ids
+    from search.models import Passage
+
+    corpus = _Corpus(pool)
+    corpus.municipalities, corpus.topics = ["Lemgo", "Detmold", "Lage"], ["E-Akte"]
+    scale = bench_corpus.SentenceMeanEmbedder(embedder)
+    assert corpus.grow_to(200, scale) >= 200
+    first = Passage.objects.count()
+    assert not stale_page_ids(embedder.model_id)
+    assert not Passage.objects.filter(embedding=None).exists()
+
+    # An interrupted run: pages were created, but the process died before indexing them.
+    corpus._create(range(corpus.existing(), corpus.existing() + 3), progress=False)
+    assert len(stale_page_ids(embedder.model_id)) == 3
+    assert corpus.grow_to(first, scale) > first
+    assert not stale_page_ids(embedder.model_id)
+
+    # The HNSW floor query is what the benchmark claims it is.
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+    assert benchmark.raw_hnsw_uses_index(embedder.embed_query("Posteingang digital"))
+    assert len(benchmark.raw_hnsw_query(embedder.embed_query("Posteingang digital"))) == 10
