@@ -11,7 +11,9 @@ Why it looks like this:
   Python (so quotes, backslashes and tsquery operators can never reach the tsquery parser),
   each token is stemmed by PostgreSQL's German configuration, and the tokens are OR-ed. A
   passage scores the BM25-style IDF weights of the terms it contains (``ts_rank_cd`` alone
-  cannot tell "Datensatz" from "Grünanlagen"), with ``ts_rank_cd`` as tie-breaker. Long tokens
+  cannot tell "Datensatz" from "Grünanlagen"), scaled down for passages longer than average as
+  in BM25 (a long description contains many words of a long query by sheer length), with
+  ``ts_rank_cd`` as tie-breaker. Long tokens
   also match as prefixes, which catches the first part of German compounds ("Abfall" finds
   "Abfallkalender").
 * **Vectors never mix models.** Only passages whose ``model_id`` equals the current embedder's
@@ -91,7 +93,9 @@ class FusionParams:
     rank_normalization: int
     prefix_min_length: int
     fusion_level: str = "page"
-    fulltext_scoring: str = "idf"
+    fulltext_scoring: str = "bm25"
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
 
     @classmethod
     def from_settings(cls, **overrides) -> FusionParams:
@@ -104,7 +108,9 @@ class FusionParams:
             "rank_normalization": int(_setting("KNOWLEDGE_SEARCH_RANK_NORMALIZATION", 1)),
             "prefix_min_length": int(_setting("KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH", 5)),
             "fusion_level": str(_setting("KNOWLEDGE_SEARCH_FUSION_LEVEL", "page")),
-            "fulltext_scoring": str(_setting("KNOWLEDGE_SEARCH_FULLTEXT_SCORING", "idf")),
+            "fulltext_scoring": str(_setting("KNOWLEDGE_SEARCH_FULLTEXT_SCORING", "bm25")),
+            "bm25_k1": float(_setting("KNOWLEDGE_SEARCH_BM25_K1", 1.2)),
+            "bm25_b": float(_setting("KNOWLEDGE_SEARCH_BM25_B", 0.75)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -366,26 +372,28 @@ def _vector_literal(vector) -> str:
 
 
 def term_weights(query: str, params: FusionParams, user=None
-                 ) -> tuple[list[str], list[float]]:
-    """Per query term: its normalised tsquery and a BM25-style inverse document frequency.
+                 ) -> tuple[list[str], list[float], float]:
+    """Per query term its normalised tsquery and BM25-style IDF; plus the average passage length.
 
     ``ts_rank_cd`` has no notion of how rare a word is, so in a long query ("Der Datensatz
     enthält die Geodaten der Grünanlagen …") frequent words drown the telling ones. Document
-    frequencies come from the GIN index, one bitmap scan per term. They are counted only over
+    frequencies come from the GIN index, one bitmap scan per term. They, and the average
+    length (distinct lexemes) that BM25's length normalisation needs, are counted only over
     passages the user may see: counted over everything, restricted text would shift the
     scores and order of public results (a side channel on what restricted pages contain).
     """
     tokens = [f"{t}:*" if params.prefix_min_length and len(t) >= params.prefix_min_length
               and not t.isdigit() else t for t in query_tokens(query)]
     if not tokens:
-        return [], []
+        return [], [], 1.0
     where, where_params = _filter_sql(user, SearchFilters())
     sql = f"""
         WITH visible AS MATERIALIZED (
             SELECT p.id, p.search_vector FROM search_passage p
             JOIN wagtailcore_page wp ON wp.id = p.page_id WHERE {where}
         )
-        SELECT t.q::text, count(v.id), (SELECT count(*) FROM visible)
+        SELECT t.q::text, count(v.id), (SELECT count(*) FROM visible),
+               (SELECT avg(length(search_vector)) FROM visible)
         FROM (SELECT DISTINCT to_tsquery('german', tok) AS q
               FROM unnest(%s::text[]) AS u(tok)) t
         LEFT JOIN visible v ON v.search_vector @@ t.q
@@ -396,22 +404,44 @@ def term_weights(query: str, params: FusionParams, user=None
         cursor.execute(sql, [*where_params, tokens])
         rows = cursor.fetchall()
     terms, weights = [], []
-    for term, df, total in rows:
+    average_length = 1.0
+    for term, df, total, average in rows:
         terms.append(term)
         weights.append(math.log(1 + (total - df + 0.5) / (df + 0.5)))
-    return terms, weights
+        average_length = float(average or 1.0)
+    return terms, weights, average_length
+
+
+def bm25_length_factor(length: float, average_length: float, k1: float, b: float) -> float:
+    """BM25's term-frequency part for a term that occurs once: (k1 + 1) / (1 + k1·norm).
+
+    ``norm = 1 − b + b · length / average_length``: a passage of average length gets 1, a
+    longer one less, a shorter one more (at most k1 + 1). Term frequency is taken as 1
+    because the passages are short and long queries are what needs taming; the passage
+    length is the number of distinct lexemes of its tsvector. :func:`_rank_sql` computes the
+    same expression in SQL.
+    """
+    norm = 1 - b + b * length / max(average_length, 1e-9)
+    return (k1 + 1) / (1 + k1 * norm)
 
 
 def _rank_sql(query: str, params: FusionParams, user=None) -> tuple[str, list]:
     """SQL expression (over ``p`` and ``q.query``) of a passage's full-text score."""
-    if params.fulltext_scoring == "idf":
-        terms, weights = term_weights(query, params, user)
-        # Sum of the weights of the terms a passage contains, plus ts_rank_cd as a small
-        # tie-breaker that rewards repetition and proximity.
-        return ("(COALESCE((SELECT sum(w.idf) FROM unnest(%s::text[], %s::float8[]) "
-                "AS w(term, idf) WHERE p.search_vector @@ w.term::tsquery), 0) "
-                "+ 0.1 * ts_rank_cd(p.search_vector, q.query, %s))",
-                [terms, weights, params.rank_normalization])
+    if params.fulltext_scoring in ("bm25", "idf"):
+        terms, weights, average_length = term_weights(query, params, user)
+        # Sum of the weights of the terms a passage contains (for bm25 times the length
+        # factor of bm25_length_factor), plus ts_rank_cd as a small tie-breaker that rewards
+        # repetition and proximity.
+        idf_sum = ("COALESCE((SELECT sum(w.idf) FROM unnest(%s::text[], %s::float8[]) "
+                   "AS w(term, idf) WHERE p.search_vector @@ w.term::tsquery), 0)")
+        sql_params: list = [terms, weights]
+        if params.fulltext_scoring == "bm25":
+            idf_sum += (" * (%s::float8 + 1) / (1 + %s::float8 * (1 - %s::float8 + %s::float8 "
+                        "* length(p.search_vector) / %s::float8))")
+            sql_params += [params.bm25_k1, params.bm25_k1, params.bm25_b, params.bm25_b,
+                           average_length]
+        return (f"({idf_sum} + 0.1 * ts_rank_cd(p.search_vector, q.query, %s))",
+                [*sql_params, params.rank_normalization])
     return "ts_rank_cd(p.search_vector, q.query, %s)", [params.rank_normalization]
 
 

@@ -20,6 +20,7 @@ from search.ranking import (
     SearchError,
     SearchFilters,
     aggregate_pages,
+    bm25_length_factor,
     clean_query,
     fuse,
     resolve_filters,
@@ -354,6 +355,43 @@ def test_aggregate_pages_best_passage_plus_capped_bonus():
     # Page 20's three extra passages add at most one best score times the bonus.
     assert ranked[0] == (10, pytest.approx(0.9 + 0.1 * 0.5), 1)
     assert ranked[1] == (20, pytest.approx(0.8 + 0.1 * 0.8), 3)
+
+
+def test_bm25_length_factor_hand_computed():
+    # Average length: norm = 1, factor (1.2 + 1) / (1 + 1.2) = 1.
+    assert bm25_length_factor(10, 10, k1=1.2, b=0.75) == pytest.approx(1.0)
+    # Twice the average: norm = 0.25 + 0.75 * 2 = 1.75, factor 2.2 / (1 + 2.1).
+    assert bm25_length_factor(20, 10, k1=1.2, b=0.75) == pytest.approx(2.2 / 3.1)
+    # Half the average: norm = 0.25 + 0.375 = 0.625, factor 2.2 / 1.75 (short passages gain).
+    assert bm25_length_factor(5, 10, k1=1.2, b=0.75) == pytest.approx(2.2 / 1.75)
+    # b = 0 switches length normalisation off.
+    assert bm25_length_factor(50, 10, k1=1.2, b=0.0) == pytest.approx(1.0)
+
+
+def test_bm25_sql_score_matches_the_python_formula(corpus):
+    """The SQL score is sum(IDF of contained terms) · length factor + 0.1 · ts_rank_cd."""
+    query = "Abfuhrtermine Schulungen"
+    params = FusionParams.from_settings(fulltext_scoring="bm25", bm25_k1=1.2, bm25_b=0.75)
+    terms, weights, average = ranking.term_weights(query, params)
+    assert len(terms) == 2 and average > 0
+    rows = ranking.fulltext_candidates(query, None, SearchFilters(), params, 10)
+    assert rows
+    with connection.cursor() as cursor:
+        for passage_id, _page, score in rows:
+            cursor.execute(
+                "SELECT length(search_vector), ts_rank_cd(search_vector, to_tsquery('german', "
+                "%s), %s), ARRAY(SELECT t FROM unnest(%s::text[]) t "
+                "WHERE search_vector @@ t::tsquery) FROM search_passage WHERE id = %s",
+                [ranking.tsquery_text(query, params.prefix_min_length),
+                 params.rank_normalization, terms, passage_id])
+            length, rank_cd, contained = cursor.fetchone()
+            idf = sum(w for t, w in zip(terms, weights, strict=True) if t in contained)
+            expected = idf * bm25_length_factor(length, average, 1.2, 0.75) + 0.1 * rank_cd
+            assert score == pytest.approx(expected, rel=1e-6)
+    # Without length normalisation the score is the plain IDF sum (+ tie-breaker).
+    idf_rows = ranking.fulltext_candidates(
+        query, None, SearchFilters(), FusionParams.from_settings(fulltext_scoring="idf"), 10)
+    assert {pid for pid, _p, _s in idf_rows} == {pid for pid, _p, _s in rows}
 
 
 # --- Index usage (EXPLAIN) -----------------------------------------------------------------

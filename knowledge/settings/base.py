@@ -224,9 +224,14 @@ KNOWLEDGE_SEARCH_PAGE_SIZE = int(os.environ.get("KNOWLEDGE_SEARCH_PAGE_SIZE", "1
 # "page": aggregate each retriever's scores per page first, then fuse (title words and body
 # meaning combine); "passage": fuse per passage, then aggregate.
 KNOWLEDGE_SEARCH_FUSION_LEVEL = os.environ.get("KNOWLEDGE_SEARCH_FUSION_LEVEL", "page")
-# Full-text passage score: "idf" (sum of BM25-style weights of the query words a passage
-# contains, + ts_rank_cd as tie-breaker) or "ts_rank_cd" (PostgreSQL's cover density only).
-KNOWLEDGE_SEARCH_FULLTEXT_SCORING = os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_SCORING", "idf")
+# Full-text passage score: "bm25" (sum of the BM25 IDF weights of the query words a passage
+# contains, scaled by BM25's length normalisation, + ts_rank_cd as tie-breaker), "idf" (the
+# same without length normalisation) or "ts_rank_cd" (PostgreSQL's cover density only).
+KNOWLEDGE_SEARCH_FULLTEXT_SCORING = os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_SCORING", "bm25")
+# BM25 parameters of the "bm25" scoring: saturation k1 and length normalisation b (0 = none,
+# 1 = full); the textbook defaults.
+KNOWLEDGE_SEARCH_BM25_K1 = float(os.environ.get("KNOWLEDGE_SEARCH_BM25_K1", "1.2"))
+KNOWLEDGE_SEARCH_BM25_B = float(os.environ.get("KNOWLEDGE_SEARCH_BM25_B", "0.75"))
 
 # API request limits per client ("anonymous,logged-in"), or "off" (see search/api.py).
 KNOWLEDGE_API_RATE_LIMIT = os.environ.get("KNOWLEDGE_API_RATE_LIMIT", "60/m,600/m")

@@ -134,19 +134,26 @@ class Command(BaseCommand):
         embedder = evaluation._CachingEmbedder(get_embedder())
         self.stdout.write("\n| full-text scoring | fusion | vector_weight | passage_bonus "
                           "| nDCG@10 | R@10 | MRR@10 |\n|---|---|---:|---:|---:|---:|---:|")
-        for scoring in ("idf", "ts_rank_cd"):
-            params = FusionParams.from_settings(fulltext_scoring=scoring)
+        # Full-text scorings: (label, overrides); bm25 with three length normalisations.
+        scorings = [(f"bm25 b={b}", {"fulltext_scoring": "bm25", "bm25_b": b})
+                    for b in (0.5, 0.75, 1.0)]
+        scorings += [("idf", {"fulltext_scoring": "idf"}),
+                     ("ts_rank_cd", {"fulltext_scoring": "ts_rank_cd"})]
+        for label, overrides in scorings:
+            params = FusionParams.from_settings(**overrides)
             s = evaluation.run_mode(dataset, "fulltext", ids, embedder=embedder, params=params)
-            self.stdout.write(f"| {scoring} | (fulltext mode) | – | – | {s.ndcg:.3f} "
+            self.stdout.write(f"| {label} | (fulltext mode) | – | – | {s.ndcg:.3f} "
                               f"| {s.recall:.3f} | {s.mrr:.3f} |")
-        grid = itertools.product(("idf", "ts_rank_cd"), ("page", "passage", "rrf"),
+        grid = itertools.product(scorings, ("page", "passage", "rrf"),
                                  (0.5, 0.6, 0.7, 0.8, 0.9), (0.0, 0.1))
-        for scoring, level, weight, bonus in grid:
+        for (label, overrides), level, weight, bonus in grid:
+            if level == "rrf" and (weight != 0.5 or bonus):
+                continue  # RRF has no weight; the bonus only shapes the page rankings
             params = FusionParams.from_settings(vector_weight=weight, passage_bonus=bonus,
-                                                fusion_level=level, fulltext_scoring=scoring)
+                                                fusion_level=level, **overrides)
             s = evaluation.run_mode(dataset, "hybrid", ids, embedder=embedder, params=params)
-            self.stdout.write(f"| {scoring} | {level} | {weight} | {bonus} | {s.ndcg:.3f} "
-                              f"| {s.recall:.3f} | {s.mrr:.3f} |")
+            self.stdout.write(f"| {label} | {level} | {weight if level != 'rrf' else '–'} "
+                              f"| {bonus} | {s.ndcg:.3f} | {s.recall:.3f} | {s.mrr:.3f} |")
 
     def _delete(self, ids):
         """Remove a dataset before the next one (both live only in the throwaway cluster)."""
