@@ -11,6 +11,8 @@ Wagtail asks for the password: they protect single pages, not listings.
 
 from __future__ import annotations
 
+import hashlib
+
 from django.db.models import Q
 from wagtail.models import Page, PageViewRestriction
 
@@ -35,6 +37,11 @@ def denied_path_prefixes(user) -> list[str]:
     return sorted(
         {r.page.path for r in restrictions if not _restriction_accepts(r, user)}
     )
+
+
+def visibility_key(user) -> str:
+    """Users with the same key see exactly the same pages: a safe cache-key part."""
+    return hashlib.sha256("|".join(denied_path_prefixes(user)).encode()).hexdigest()[:16]
 
 
 def viewable_pages(user, model=Page):

@@ -18,7 +18,6 @@ unpublish or privacy change is visible at once.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections import defaultdict
@@ -30,7 +29,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from knowledge.access import denied_path_prefixes, viewable_pages
+from knowledge.access import viewable_pages, visibility_key
 from knowledge.text import clean_query_value
 from knowledge.types import TYPE_LABELS
 from search import ranking
@@ -412,14 +411,10 @@ def _index_generation() -> int:
     return IndexGeneration.current()
 
 
-def _visibility_key(user) -> str:
-    return hashlib.sha256("|".join(denied_path_prefixes(user)).encode()).hexdigest()[:16]
-
-
 def related_pages(page, *, user, limit: int | None = None, request=None) -> list[RelatedItem]:
     """The most similar pages of other municipalities, from stored embeddings (cached)."""
     limit = limit or int(_setting("KNOWLEDGE_RELATED_COUNT", 5))
-    key = (f"related:{page.pk}:{limit}:{_index_generation()}:{_visibility_key(user)}:"
+    key = (f"related:{page.pk}:{limit}:{_index_generation()}:{visibility_key(user)}:"
            f"{_current_model_id()}")
     cached = cache.get(key)
     if cached is None:
@@ -433,7 +428,7 @@ def project_matches(project, *, user, limit: int | None = None, request=None
     """Material of other municipalities matching a project as a whole (goals and summary)."""
     limit = limit or int(_setting("KNOWLEDGE_RELATED_COUNT", 5))
     key = (f"project-matches:{project.pk}:{limit}:{_index_generation()}:"
-           f"{_visibility_key(user)}:{_current_model_id()}")
+           f"{visibility_key(user)}:{_current_model_id()}")
     cached = cache.get(key)
     if cached is None:
         cached = _compute_related(project, user=user, limit=limit, overview_only=True)

@@ -32,6 +32,7 @@ Why it looks like this:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import math
 import re
@@ -41,11 +42,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from knowledge.access import denied_path_prefixes
+from knowledge.access import denied_path_prefixes, visibility_key
 from knowledge.types import TYPE_LABELS
 
 logger = logging.getLogger(__name__)
@@ -59,6 +61,8 @@ _MARK_END = "\ue001"
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 _MAX_TOKENS = 64
 _MAX_TOKEN_LENGTH = 60
+# Index statistics are keyed by the index generation; the timeout only bounds cache memory.
+STATISTICS_CACHE_SECONDS = 3600
 
 
 def _setting(name: str, default):
@@ -377,39 +381,81 @@ def term_weights(query: str, params: FusionParams, user=None
 
     ``ts_rank_cd`` has no notion of how rare a word is, so in a long query ("Der Datensatz
     enthält die Geodaten der Grünanlagen …") frequent words drown the telling ones. Document
-    frequencies come from the GIN index, one bitmap scan per term. They, and the average
-    length (distinct lexemes) that BM25's length normalisation needs, are counted only over
-    passages the user may see: counted over everything, restricted text would shift the
-    scores and order of public results (a side channel on what restricted pages contain).
+    frequencies, the passage count and the average length (distinct lexemes) that BM25's
+    length normalisation needs are counted only over passages the user may see: counted over
+    everything, restricted text would shift the scores and order of public results (a side
+    channel on what restricted pages contain). All three are cached per index generation and
+    visibility class (:func:`_corpus_statistics`, :func:`_document_frequencies`), so a query
+    pays at most one GIN bitmap count per new term instead of a scan of the whole index.
     """
     tokens = [f"{t}:*" if params.prefix_min_length and len(t) >= params.prefix_min_length
               and not t.isdigit() else t for t in query_tokens(query)]
     if not tokens:
         return [], [], 1.0
-    where, where_params = _filter_sql(user, SearchFilters())
-    sql = f"""
-        WITH visible AS MATERIALIZED (
-            SELECT p.id, p.search_vector FROM search_passage p
-            JOIN wagtailcore_page wp ON wp.id = p.page_id WHERE {where}
-        )
-        SELECT t.q::text, count(v.id), (SELECT count(*) FROM visible),
-               (SELECT avg(length(search_vector)) FROM visible)
-        FROM (SELECT DISTINCT to_tsquery('german', tok) AS q
-              FROM unnest(%s::text[]) AS u(tok)) t
-        LEFT JOIN visible v ON v.search_vector @@ t.q
-        WHERE t.q::text <> ''
-        GROUP BY t.q::text
-    """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*where_params, tokens])
-        rows = cursor.fetchall()
-    terms, weights = [], []
-    average_length = 1.0
-    for term, df, total, average in rows:
-        terms.append(term)
-        weights.append(math.log(1 + (total - df + 0.5) / (df + 0.5)))
-        average_length = float(average or 1.0)
+    total, average_length = _corpus_statistics(user)
+    frequencies = _document_frequencies(tokens, user)
+    terms = sorted(frequencies)
+    weights = [math.log(1 + (total - frequencies[t] + 0.5) / (frequencies[t] + 0.5))
+               for t in terms]
     return terms, weights, average_length
+
+
+def _statistics_key(user) -> str:
+    from search.models import IndexGeneration
+
+    return f"search:stats:{IndexGeneration.current()}:{visibility_key(user)}"
+
+
+def _corpus_statistics(user) -> tuple[int, float]:
+    """Number and average length of the passages the user may see (one scan per generation)."""
+    key = _statistics_key(user)
+    cached = cache.get(key)
+    if cached is None:
+        where, where_params = _filter_sql(user, SearchFilters())
+        sql = f"""
+            SELECT count(*), avg(length(p.search_vector)) FROM search_passage p
+            JOIN wagtailcore_page wp ON wp.id = p.page_id WHERE {where}
+        """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
+        with connection.cursor() as cursor:
+            cursor.execute(sql, where_params)
+            total, average = cursor.fetchone()
+        cached = (int(total), float(average or 1.0))
+        cache.set(key, cached, STATISTICS_CACHE_SECONDS)
+    return cached
+
+
+def _document_frequencies(tokens: list[str], user) -> dict[str, int]:
+    """Visible passages containing each term (normalised tsquery text -> count), via GIN."""
+    prefix = _statistics_key(user) + ":df:"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT q::text FROM (SELECT to_tsquery('german', tok) AS q "
+            "FROM unnest(%s::text[]) AS u(tok)) t WHERE q::text <> ''", [tokens])
+        terms = [row[0] for row in cursor.fetchall()]
+    cached = cache.get_many([prefix + _cache_safe(t) for t in terms])
+    frequencies = {t: cached[prefix + _cache_safe(t)] for t in terms
+                   if prefix + _cache_safe(t) in cached}
+    missing = [t for t in terms if t not in frequencies]
+    if missing:
+        where, where_params = _filter_sql(user, SearchFilters())
+        sql = f"""
+            SELECT t.term, (SELECT count(*) FROM search_passage p
+                            JOIN wagtailcore_page wp ON wp.id = p.page_id
+                            WHERE p.search_vector @@ t.term::tsquery AND {where})
+            FROM unnest(%s::text[]) AS t(term)
+        """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*where_params, missing])
+            counted = dict(cursor.fetchall())
+        frequencies.update(counted)
+        cache.set_many({prefix + _cache_safe(t): n for t, n in counted.items()},
+                       STATISTICS_CACHE_SECONDS)
+    return frequencies
+
+
+def _cache_safe(term: str) -> str:
+    """Cache keys must be short ASCII: terms are hashed."""
+    return hashlib.sha256(term.encode()).hexdigest()[:24]
 
 
 def bm25_length_factor(length: float, average_length: float, k1: float, b: float) -> float:
