@@ -142,8 +142,10 @@ class Command(BaseCommand):
             if dataset.name == "demo":
                 # Two- and three-word search queries are no project descriptions.
                 modes = [m for m in modes if m != evaluation.MATCHING]
-            scores = evaluation.evaluate(dataset, ids, modes, progress=tqdm)
-            self.stdout.write("\n" + evaluation.format_table(f"### {dataset.name}", scores))
+            if modes:
+                scores = evaluation.evaluate(dataset, ids, modes, progress=tqdm)
+                self.stdout.write("\n" + evaluation.format_table(f"### {dataset.name}",
+                                                                 scores))
             if dataset.name == "demo":
                 matching = evaluation.load_matching_dataset(demo_content_dir(),
                                                             matching_descriptions_file())
