@@ -14,6 +14,17 @@ evaluation in a child process whose settings point at a fresh embedded PostgreSQ
 temporary directory (``knowledge.settings.test`` without ``DATABASE_URL``), which is deleted
 when the child exits. See :mod:`search.management.commands.evaluate_search`.
 
+Matching (``"matching"``, the row "Matching (/lernen/)") runs the real matching path,
+:func:`search.matching.match_project`, as ``/lernen/`` and ``POST /api/v1/match`` do: the
+query text is the project description, the query's municipality the asking one (excluded by
+matching itself), its optional ``topics`` are passed as the form's topic field would. The
+grouped answer is flattened into one ranking like the API's ``results`` list: the entries of
+all groups ordered by matching score, and the protocols or pages folded under a project entry
+directly after it, in their own score order (where they are shown, nested in the entry). Each
+group is asked for ``k`` entries, so grouping never leaves fewer than ``k`` suggestions for
+the metric while material exists. The judged project descriptions over the demo content are
+``search/judgements/matching_descriptions.jsonl`` (see :func:`load_matching_dataset`).
+
 Metrics use binary relevance; nDCG's ideal ranking puts min(|relevant|, k) hits first, recall
 is the share of relevant items in the top k, MRR the reciprocal rank of the first hit (0 if none
 in the top k). All are averaged over queries.
@@ -30,6 +41,7 @@ from pathlib import Path
 K = 10
 MODES = ("fulltext", "vector", "hybrid")
 WAGTAIL = "wagtail"
+MATCHING = "matching"
 EVAL_DATE = "2024-01-01"
 
 
@@ -96,6 +108,7 @@ class Query:
     relevant: list[str]
     exclude_municipality: str | None = None
     kind: str = ""
+    topics: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -151,17 +164,40 @@ def load_dataset(directory: Path, queries_file: Path | None = None) -> Dataset:
     return Dataset(directory.name, records, queries)
 
 
-def load_demo_dataset(content_dir: Path, queries_file: Path) -> Dataset:
-    """The demo content (all ``*.jsonl`` in ``content_dir``) with the judged demo queries."""
+def _demo_records(content_dir: Path) -> list[dict]:
+    """All records of the demo content (every ``*.jsonl`` in ``content_dir``)."""
     records = []
     for path in sorted(Path(content_dir).glob("*.jsonl")):
         records.extend(_read_jsonl(path))
+    return records
+
+
+def load_demo_dataset(content_dir: Path, queries_file: Path) -> Dataset:
+    """The demo content (all ``*.jsonl`` in ``content_dir``) with the judged demo queries."""
+    records = _demo_records(content_dir)
     queries = [
         Query(id=q["id"], text=q["query"], relevant=list(q["relevant"]),
               exclude_municipality=q.get("exclude_municipality"), kind=q.get("kind", ""))
         for q in _read_jsonl(queries_file)
     ]
     return Dataset("demo", records, queries)
+
+
+def load_matching_dataset(content_dir: Path, descriptions_file: Path) -> Dataset:
+    """The demo content with the judged project descriptions of the matching task.
+
+    Each line of ``descriptions_file``: ``id``, ``municipality`` (the asking one, excluded),
+    ``description`` (3–6 German sentences), optional ``topics`` (names, as chosen in the
+    form) and ``relevant`` (``external_id``s of helpful material of other municipalities).
+    """
+    records = _demo_records(content_dir)
+    queries = [
+        Query(id=q["id"], text=q["description"], relevant=list(q["relevant"]),
+              exclude_municipality=q["municipality"], kind=q.get("kind", ""),
+              topics=list(q.get("topics") or []))
+        for q in _read_jsonl(descriptions_file)
+    ]
+    return Dataset("demo-matching", records, queries)
 
 
 # --- Loading into the (throwaway) database -------------------------------------------------
@@ -242,6 +278,8 @@ def run_mode(dataset: Dataset, mode: str, ids: dict[int, str], *, embedder=None,
     rankings = []
     queries = dataset.queries
     iterator = progress(queries, desc=mode, unit="Anfrage", leave=False) if progress else queries
+    if mode == MATCHING:
+        return run_matching(dataset, ids, progress=progress, k=k)
     for query in iterator:
         text, filters = _prepare(query)
         if mode == WAGTAIL:
@@ -253,6 +291,44 @@ def run_mode(dataset: Dataset, mode: str, ids: dict[int, str], *, embedder=None,
             if effective != mode:
                 raise RuntimeError(f"{mode} search degraded to {effective}: {_notice}")
             ranked_ids = [page_id for page_id, _s, _p in ranked[:k]]
+        rankings.append(([ids.get(pid, "") for pid in ranked_ids], query.relevant))
+    return Scores.average(rankings, k)
+
+
+def matching_ranking(results) -> list[int]:
+    """Page ids of a :class:`search.matching.MatchResults` as one ranking (display order).
+
+    Entries of all groups by matching score (the API's ``results``); the pages folded under
+    an entry (protocols of the same project) follow it directly, as they are shown nested in
+    it. Every page appears once.
+    """
+    ranked: list[int] = []
+    for item in results.results:
+        for page_id in (item.page_id, *(member.page_id for member in item.members)):
+            if page_id not in ranked:
+                ranked.append(page_id)
+    return ranked
+
+
+def run_matching(dataset: Dataset, ids: dict[int, str], *, progress: Callable | None = None,
+                 k: int = K) -> Scores:
+    """Average metrics of the matching path (``/lernen/``) over the dataset's queries."""
+    from knowledge.models import Municipality, Topic
+    from search.matching import match_project
+
+    rankings = []
+    queries = dataset.queries
+    iterator = (progress(queries, desc=MATCHING, unit="Anfrage", leave=False) if progress
+                else queries)
+    for query in iterator:
+        municipality = (Municipality.objects.filter(name__iexact=query.exclude_municipality)
+                        .first() if query.exclude_municipality else None)
+        topics = list(Topic.objects.filter(name__in=query.topics)) if query.topics else []
+        results = match_project(query.text, user=None, municipality=municipality,
+                                topics=topics, limit=k)
+        if results.degraded:
+            raise RuntimeError(f"matching degraded to full text: {results.notice}")
+        ranked_ids = matching_ranking(results)[:k]
         rankings.append(([ids.get(pid, "") for pid in ranked_ids], query.relevant))
     return Scores.average(rankings, k)
 
@@ -288,7 +364,8 @@ def evaluate(dataset: Dataset, ids: dict[int, str], modes: Sequence[str] = (*MOD
 
 def format_table(title: str, scores: dict[str, Scores], k: int = K) -> str:
     labels = {"fulltext": "Volltext (fulltext)", "vector": "Vektor (vector)",
-              "hybrid": "Hybrid (hybrid)", WAGTAIL: "Wagtail-Datenbanksuche"}
+              "hybrid": "Hybrid (hybrid)", WAGTAIL: "Wagtail-Datenbanksuche",
+              MATCHING: "Matching (/lernen/)"}
     lines = [title, f"| Modus | nDCG@{k} | Recall@{k} | MRR@{k} |", "|---|---:|---:|---:|"]
     for mode, s in scores.items():
         lines.append(f"| {labels.get(mode, mode)} | {s.ndcg:.3f} | {s.recall:.3f} "

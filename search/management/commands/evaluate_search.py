@@ -9,8 +9,16 @@ model the parent is configured with. (A rolled-back transaction in the user's da
 rejected: it would hold locks on the section pages for minutes and share the page tree.)
 
 Prints nDCG@10, recall@10 and MRR@10 for full text, vector and hybrid, plus Wagtail's own
-database search backend on the same pages. ``--demo`` also evaluates the judged demo queries
-(``search/judgements/demo_queries.jsonl`` over ``knowledge/demo_content/*.jsonl``); ``--tune``
+database search backend on the same pages, and the matching path of ``/lernen/`` ("Matching
+(/lernen/)": :func:`search.matching.match_project` with the query text as project description
+and the query's municipality as the asking one; its grouped answer flattened by matching score,
+see :mod:`search.evaluation`). On the Musterdatenkatalog that puts matching and plain hybrid
+search side by side from one run.
+
+``--demo`` also evaluates the demo content (``knowledge/demo_content/*.jsonl``) with two judged
+sets: the search queries (``search/judgements/demo_queries.jsonl``; short queries, so without
+the matching row) and the project descriptions of the matching task
+(``search/judgements/matching_descriptions.jsonl``, every row including matching). ``--tune``
 prints a grid over the fusion parameters (the evidence behind the defaults in settings).
 """
 
@@ -36,21 +44,30 @@ def demo_queries_file() -> Path:
     return Path(settings.BASE_DIR) / "search" / "judgements" / "demo_queries.jsonl"
 
 
+def matching_descriptions_file() -> Path:
+    return Path(settings.BASE_DIR) / "search" / "judgements" / "matching_descriptions.jsonl"
+
+
 def demo_content_dir() -> Path:
     return Path(settings.BASE_DIR) / "knowledge" / "demo_content"
 
 
 class Command(BaseCommand):
-    help = ("Evaluate search quality (nDCG@10, recall@10, MRR@10 per mode) on a judged dataset, "
-            "in a throwaway database.")
+    help = ("Evaluate search and matching quality (nDCG@10, recall@10, MRR@10 per mode, "
+            "'matching' being the /lernen/ path) on a judged dataset, in a throwaway database.")
+    all_modes = (*evaluation.MODES, evaluation.WAGTAIL, evaluation.MATCHING)
 
     def add_arguments(self, parser):
         parser.add_argument("--dataset", type=Path, default=None,
                             help="Directory with records.jsonl and queries.jsonl.")
         parser.add_argument("--demo", action="store_true",
-                            help="Also evaluate the judged demo queries over the demo content.")
-        parser.add_argument("--modes", nargs="+", default=[*evaluation.MODES, evaluation.WAGTAIL],
-                            choices=[*evaluation.MODES, evaluation.WAGTAIL])
+                            help="Also evaluate the demo content: the judged search queries and "
+                            "the judged project descriptions of the matching task "
+                            "(search/judgements/matching_descriptions.jsonl).")
+        parser.add_argument("--modes", nargs="+", default=list(self.all_modes),
+                            choices=self.all_modes,
+                            help="Rows to print; 'matching' is the /lernen/ matching path "
+                            "(default: all).")
         parser.add_argument("--limit-queries", type=int, default=None, metavar="N",
                             help="Only the first N queries (quick checks).")
         parser.add_argument("--tune", action="store_true",
@@ -121,8 +138,22 @@ class Command(BaseCommand):
             ids = evaluation.import_dataset(dataset, progress=tqdm)
             self.stdout.write(f"{dataset.name}: {len(ids)} Seiten importiert und indiziert "
                               f"in {time.monotonic() - started:.0f} s")
-            scores = evaluation.evaluate(dataset, ids, options["modes"], progress=tqdm)
-            self.stdout.write("\n" + evaluation.format_table(f"### {dataset.name}", scores))
+            modes = options["modes"]
+            if dataset.name == "demo":
+                # Two- and three-word search queries are no project descriptions.
+                modes = [m for m in modes if m != evaluation.MATCHING]
+            if modes:
+                scores = evaluation.evaluate(dataset, ids, modes, progress=tqdm)
+                self.stdout.write("\n" + evaluation.format_table(f"### {dataset.name}",
+                                                                 scores))
+            if dataset.name == "demo":
+                matching = evaluation.load_matching_dataset(demo_content_dir(),
+                                                            matching_descriptions_file())
+                if options["limit_queries"]:
+                    matching.queries = matching.queries[: options["limit_queries"]]
+                scores = evaluation.evaluate(matching, ids, options["modes"], progress=tqdm)
+                self.stdout.write("\n" + evaluation.format_table(
+                    f"### {matching.name} (Projektbeschreibungen)", scores))
             if options["tune"]:
                 self._tune(dataset, ids, tqdm)
             self._delete(ids)
