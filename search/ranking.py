@@ -100,6 +100,8 @@ class FusionParams:
     fulltext_scoring: str = "bm25"
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
+    bm25_short_query_terms: int = 2
+    bm25_long_query_terms: int = 6
 
     @classmethod
     def from_settings(cls, **overrides) -> FusionParams:
@@ -115,6 +117,8 @@ class FusionParams:
             "fulltext_scoring": str(_setting("KNOWLEDGE_SEARCH_FULLTEXT_SCORING", "bm25")),
             "bm25_k1": float(_setting("KNOWLEDGE_SEARCH_BM25_K1", 1.2)),
             "bm25_b": float(_setting("KNOWLEDGE_SEARCH_BM25_B", 0.75)),
+            "bm25_short_query_terms": int(_setting("KNOWLEDGE_SEARCH_BM25_SHORT_QUERY_TERMS", 2)),
+            "bm25_long_query_terms": int(_setting("KNOWLEDGE_SEARCH_BM25_LONG_QUERY_TERMS", 6)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -471,21 +475,38 @@ def bm25_length_factor(length: float, average_length: float, k1: float, b: float
     return (k1 + 1) / (1 + k1 * norm)
 
 
+def length_normalisation(term_count: int, params: FusionParams) -> float:
+    """BM25's ``b`` for a query of ``term_count`` distinct terms.
+
+    Length normalisation tames long queries: a description of forty words is matched by long
+    passages through sheer length. A two-word keyword query is not, and normalising it only
+    pushes the multi-section pages down that do contain both words. So ``b`` is 0 up to
+    ``bm25_short_query_terms`` terms, the full ``bm25_b`` from ``bm25_long_query_terms`` on,
+    and linear in between (measured in docs/search-ranking.md).
+    """
+    if term_count >= params.bm25_long_query_terms:
+        return params.bm25_b
+    if term_count <= params.bm25_short_query_terms:
+        return 0.0
+    span = params.bm25_long_query_terms - params.bm25_short_query_terms
+    return params.bm25_b * (term_count - params.bm25_short_query_terms) / span
+
+
 def _rank_sql(query: str, params: FusionParams, user=None) -> tuple[str, list]:
     """SQL expression (over ``p`` and ``q.query``) of a passage's full-text score."""
     if params.fulltext_scoring in ("bm25", "idf"):
         terms, weights, average_length = term_weights(query, params, user)
         # Sum of the weights of the terms a passage contains (for bm25 times the length
-        # factor of bm25_length_factor), plus ts_rank_cd as a small tie-breaker that rewards
-        # repetition and proximity.
+        # factor of bm25_length_factor with the query's length_normalisation), plus
+        # ts_rank_cd as a small tie-breaker that rewards repetition and proximity.
         idf_sum = ("COALESCE((SELECT sum(w.idf) FROM unnest(%s::text[], %s::float8[]) "
                    "AS w(term, idf) WHERE p.search_vector @@ w.term::tsquery), 0)")
         sql_params: list = [terms, weights]
         if params.fulltext_scoring == "bm25":
             idf_sum += (" * (%s::float8 + 1) / (1 + %s::float8 * (1 - %s::float8 + %s::float8 "
                         "* length(p.search_vector) / %s::float8))")
-            sql_params += [params.bm25_k1, params.bm25_k1, params.bm25_b, params.bm25_b,
-                           average_length]
+            b = length_normalisation(len(terms), params)
+            sql_params += [params.bm25_k1, params.bm25_k1, b, b, average_length]
         return (f"({idf_sum} + 0.1 * ts_rank_cd(p.search_vector, q.query, %s))",
                 [*sql_params, params.rank_normalization])
     return "ts_rank_cd(p.search_vector, q.query, %s)", [params.rank_normalization]

@@ -23,6 +23,7 @@ from search.ranking import (
     bm25_length_factor,
     clean_query,
     fuse,
+    length_normalisation,
     resolve_filters,
     search,
     tsquery_text,
@@ -368,10 +369,22 @@ def test_bm25_length_factor_hand_computed():
     assert bm25_length_factor(50, 10, k1=1.2, b=0.0) == pytest.approx(1.0)
 
 
+def test_length_normalisation_grows_with_the_query():
+    params = FusionParams.from_settings(bm25_b=0.75, bm25_short_query_terms=2,
+                                        bm25_long_query_terms=6)
+    assert [length_normalisation(n, params) for n in (1, 2, 3, 4, 6, 30)] == pytest.approx(
+        [0.0, 0.0, 0.1875, 0.375, 0.75, 0.75])
+    # Short and long thresholds may coincide: a step at that length.
+    step = FusionParams.from_settings(bm25_b=0.5, bm25_short_query_terms=3,
+                                      bm25_long_query_terms=3)
+    assert [length_normalisation(n, step) for n in (2, 3, 4)] == [0.0, 0.5, 0.5]
+
+
 def test_bm25_sql_score_matches_the_python_formula(corpus):
     """The SQL score is sum(IDF of contained terms) · length factor + 0.1 · ts_rank_cd."""
     query = "Abfuhrtermine Schulungen"
-    params = FusionParams.from_settings(fulltext_scoring="bm25", bm25_k1=1.2, bm25_b=0.75)
+    params = FusionParams.from_settings(fulltext_scoring="bm25", bm25_k1=1.2, bm25_b=0.75,
+                                        bm25_short_query_terms=0, bm25_long_query_terms=1)
     terms, weights, average = ranking.term_weights(query, params)
     assert len(terms) == 2 and average > 0
     rows = ranking.fulltext_candidates(query, None, SearchFilters(), params, 10)

@@ -232,6 +232,14 @@ KNOWLEDGE_SEARCH_FULLTEXT_SCORING = os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_SC
 # 1 = full); the textbook defaults.
 KNOWLEDGE_SEARCH_BM25_K1 = float(os.environ.get("KNOWLEDGE_SEARCH_BM25_K1", "1.2"))
 KNOWLEDGE_SEARCH_BM25_B = float(os.environ.get("KNOWLEDGE_SEARCH_BM25_B", "0.75"))
+# ... applied in full to queries of at least LONG distinct terms, not at all up to SHORT terms,
+# linearly in between: keyword queries are not long-passage biased, descriptions are.
+KNOWLEDGE_SEARCH_BM25_SHORT_QUERY_TERMS = int(
+    os.environ.get("KNOWLEDGE_SEARCH_BM25_SHORT_QUERY_TERMS", "2")
+)
+KNOWLEDGE_SEARCH_BM25_LONG_QUERY_TERMS = int(
+    os.environ.get("KNOWLEDGE_SEARCH_BM25_LONG_QUERY_TERMS", "6")
+)
 
 # API request limits per client ("anonymous,logged-in"), or "off" (see search/api.py).
 KNOWLEDGE_API_RATE_LIMIT = os.environ.get("KNOWLEDGE_API_RATE_LIMIT", "60/m,600/m")
