@@ -206,9 +206,9 @@ def match_project(description: str, *, user, municipality=None, topics=(), limit
     """
     description = clean_description(description)
     limit = max(1, min(int(limit), 20))
+    # The search's tuned retrieval as it is: a deeper candidate list (200 per retriever) was
+    # measured and changed as many Musterdatenkatalog rankings for the worse as for the better.
     params = ranking.FusionParams.from_settings()
-    params = ranking.FusionParams(**{**params.__dict__, "candidates": max(
-        params.candidates, int(_setting("KNOWLEDGE_MATCH_CANDIDATES", 200)))})
     filters = ranking.SearchFilters(
         exclude_municipality_ids=(municipality.pk,) if municipality is not None else ()
     )
@@ -228,12 +228,23 @@ def match_project(description: str, *, user, municipality=None, topics=(), limit
         description, user=user, mode=mode, filters=filters, params=params, embedder=wrapped
     )
     notice = rank_notice or notice
-    depth = int(_setting("KNOWLEDGE_MATCH_PAGE_DEPTH", 60))
+    # Enough pages to fill every group after folding and the per-project caps; each loaded
+    # page costs queries (its project, its URL), which is what matching adds to a search.
+    depth = max(int(_setting("KNOWLEDGE_MATCH_PAGE_DEPTH", 30)), 3 * limit)
     top = ranked[:depth]
     vector = wrapped.vector if (wrapped is not None and effective == "hybrid") else None
-    items = _load_items(top, description, vector, wrapped.model_id if wrapped else None,
-                        params, topics, request, user)
+    model_id = wrapped.model_id if wrapped else None
+    items = _load_items(top, topics)
     groups = _group(items, limit)
+    # Explanations only for what is shown: scoring and highlighting every passage of all
+    # candidate pages would make matching slower than a search with the same text.
+    shown = [member for group in groups for entry in group.items
+             for member in (entry, *entry.members)]
+    explanations = _explanations([item.page_id for item in shown], description, vector,
+                                 model_id, params, user)
+    for item in shown:
+        item.explanations = explanations.get(item.page_id, [])
+    _complete_shown(shown, request)
     return MatchResults(
         description=description,
         groups=groups,
@@ -243,8 +254,13 @@ def match_project(description: str, *, user, municipality=None, topics=(), limit
     )
 
 
-def _load_items(top, description, vector, model_id, params, topics, request, user
-                ) -> list[MatchItem]:
+def _load_items(top, topics) -> list[MatchItem]:
+    """The candidate pages as items, in two queries plus one per page kind.
+
+    URLs and project titles are filled in later, only for the items that are shown
+    (:func:`_complete_shown`): resolving them for every candidate would make matching slower
+    than a search with the same text.
+    """
     from knowledge.models import KnowledgePage
 
     if not top:
@@ -255,8 +271,8 @@ def _load_items(top, description, vector, model_id, params, topics, request, use
         for page in KnowledgePage.objects.filter(pk__in=page_ids)
         .select_related("municipality").prefetch_related("topics").specific()
     }
+    projects = _project_ids(list(pages.values()))
     wanted = {t.pk for t in topics}
-    explanations = _explanations(page_ids, description, vector, model_id, params, user)
     topic_bonus = float(_setting("KNOWLEDGE_MATCH_TOPIC_BONUS", 0.05))
     items = []
     for page_id, score, _passage in top:
@@ -265,11 +281,10 @@ def _load_items(top, description, vector, model_id, params, topics, request, use
             continue
         page_topics = list(page.topics.all())
         shared = [t.name for t in page_topics if t.pk in wanted]
-        project = page.get_project()
-        item = MatchItem(
+        items.append(MatchItem(
             page_id=page.pk,
             title=page.title,
-            url=page.get_url(request=request) or "",
+            url="",
             knowledge_type=page.knowledge_type,
             type_label=str(TYPE_LABELS[page.knowledge_type]),
             municipality=page.municipality.name,
@@ -279,18 +294,65 @@ def _load_items(top, description, vector, model_id, params, topics, request, use
             score=score + topic_bonus * min(len(shared), 2),
             topics=[t.name for t in page_topics],
             shared_topics=shared,
-            explanations=explanations.get(page_id, []),
+            explanations=[],
             contact_role=getattr(page, "contact_role", ""),
             contact_email=getattr(page, "contact_email", ""),
-            project_id=project.pk if project is not None else None,
-            project_title=project.title if project is not None and project.pk != page.pk
-            else "",
-            project_url=(project.get_url(request=request) or "")
-            if project is not None and project.pk != page.pk else "",
-        )
-        items.append(item)
+            project_id=projects.get(page.pk),
+            project_title="",
+            project_url="",
+        ))
     items.sort(key=lambda item: -item.score)
     return items
+
+
+def _project_ids(pages) -> dict[int, int | None]:
+    """Page id -> id of its project, by the rules of each kind's ``get_project``, batched.
+
+    A project is its own project, a best practice names one, protocols and lessons belong to
+    the project they are filed under (a lesson may also sit in the lessons section).
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Page
+
+    from knowledge.models import (
+        BestPracticePage,
+        LessonLearnedPage,
+        ProjectPage,
+        SessionProtocolPage,
+    )
+
+    parent_paths = {page.pk: page.path[:-Page.steplen] for page in pages
+                    if isinstance(page, SessionProtocolPage | LessonLearnedPage)}
+    project_by_path = dict(Page.objects.filter(
+        path__in=set(parent_paths.values()),
+        content_type=ContentType.objects.get_for_model(ProjectPage),
+    ).values_list("path", "pk"))
+    result: dict[int, int | None] = {}
+    for page in pages:
+        if isinstance(page, ProjectPage):
+            result[page.pk] = page.pk
+        elif isinstance(page, BestPracticePage):
+            result[page.pk] = page.related_project_id
+        else:
+            result[page.pk] = project_by_path.get(parent_paths.get(page.pk))
+    return result
+
+
+def _complete_shown(shown: list[MatchItem], request) -> None:
+    """URLs of the shown items and of their projects."""
+    from knowledge.models import KnowledgePage, ProjectPage
+
+    pages = {page.pk: page for page in
+             KnowledgePage.objects.filter(pk__in=[item.page_id for item in shown])}
+    projects = {page.pk: page for page in ProjectPage.objects.filter(
+        pk__in={item.project_id for item in shown if item.project_id})}
+    for item in shown:
+        page = pages.get(item.page_id)
+        item.url = (page.get_url(request=request) or "") if page is not None else ""
+        project = projects.get(item.project_id)
+        if project is not None and project.pk != item.page_id:
+            item.project_title = project.title
+            item.project_url = project.get_url(request=request) or ""
 
 
 def _explanations(page_ids, description, vector, model_id, params, user) -> dict[int, list]:
