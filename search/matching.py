@@ -244,11 +244,11 @@ def match_project(description: str, *, user, municipality=None, topics=(), limit
                                  model_id, params, user)
     for item in shown:
         item.explanations = explanations.get(item.page_id, [])
-    _complete_shown(shown, request)
+    _complete_shown(shown, request, user)
     return MatchResults(
         description=description,
         groups=groups,
-        municipalities=_similar_municipalities(items, request),
+        municipalities=_similar_municipalities(items, request, user),
         degraded=effective != "hybrid",
         notice=notice,
     )
@@ -338,13 +338,13 @@ def _project_ids(pages) -> dict[int, int | None]:
     return result
 
 
-def _complete_shown(shown: list[MatchItem], request) -> None:
-    """URLs of the shown items and of their projects."""
+def _complete_shown(shown: list[MatchItem], request, user) -> None:
+    """URLs of the shown items and of their projects (named only if the user may see them)."""
     from knowledge.models import KnowledgePage, ProjectPage
 
     pages = {page.pk: page for page in
              KnowledgePage.objects.filter(pk__in=[item.page_id for item in shown])}
-    projects = {page.pk: page for page in ProjectPage.objects.filter(
+    projects = {page.pk: page for page in viewable_pages(user, ProjectPage).filter(
         pk__in={item.project_id for item in shown if item.project_id})}
     for item in shown:
         page = pages.get(item.page_id)
@@ -420,8 +420,12 @@ def _group(items: list[MatchItem], limit: int) -> list[MatchGroup]:
     return groups
 
 
-def _similar_municipalities(items: list[MatchItem], request) -> list[SimilarMunicipality]:
-    """Municipalities whose material matched most, with their matching projects."""
+def _similar_municipalities(items: list[MatchItem], request, user
+                            ) -> list[SimilarMunicipality]:
+    """Municipalities whose material matched most, with their matching projects.
+
+    A best practice may name a project the user may not see: such a project is not listed.
+    """
     from knowledge.models import ProjectPage
 
     by_municipality: dict[str, list[MatchItem]] = defaultdict(list)
@@ -436,7 +440,7 @@ def _similar_municipalities(items: list[MatchItem], request) -> list[SimilarMuni
     ranked.sort(key=lambda entry: (-entry[0], entry[1]))
     count = int(_setting("KNOWLEDGE_MATCH_MUNICIPALITIES", 5))
     projects = {
-        p.pk: p for p in ProjectPage.objects.filter(
+        p.pk: p for p in viewable_pages(user, ProjectPage).filter(
             pk__in=[pid for entry in ranked[:count] for pid in entry[3]])
     }
     result = []

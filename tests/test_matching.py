@@ -112,6 +112,24 @@ def test_restricted_page_is_never_suggested(corpus, synced, user_in):
     assert "Bürgerbüro scannt die Post" in member
 
 
+def test_a_restricted_project_named_by_a_best_practice_stays_hidden(corpus, indexed_page,
+                                                                     synced, user_in):
+    indexed_page("best_practice", title="Scanstraße im Kreishaus", municipality="Detmold",
+                 project="p-scan", summary="Der Kreis scannt die Post für kleine Gemeinden.",
+                 problem="Posteingang auf Papier.", solution="Gemeinsame Scanstelle.")
+    with synced():
+        PageViewRestriction.objects.create(page=corpus["project"],
+                                           restriction_type=PageViewRestriction.LOGIN)
+    results = match_project(DESCRIPTION, user=None, limit=10)
+    practice = next(i for i in results.results if i.title == "Scanstraße im Kreishaus")
+    assert practice.project_title == "" and practice.project_url == ""
+    listed = [title for m in results.municipalities for title, _url in m.projects]
+    assert "Digitaler Posteingang Oerlinghausen" not in listed
+    member = match_project(DESCRIPTION, user=user_in("Kommune"), limit=10)
+    practice = next(i for i in member.results if i.title == "Scanstraße im Kreishaus")
+    assert practice.project_title == "Digitaler Posteingang Oerlinghausen"
+
+
 @pytest.mark.parametrize("bad", ["", "   \n\t ", None, "x" * 6000])
 def test_bad_descriptions_are_rejected_in_german(bad):
     with pytest.raises(MatchError) as info:
