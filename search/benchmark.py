@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
+from search.ranking import vector_literal
+
 RAW_HNSW_SQL = "SELECT id FROM search_passage ORDER BY embedding <=> %s::vector LIMIT 10"
 
 
@@ -66,16 +68,14 @@ def raw_encode_rate(embedder, texts: list[str]) -> float:
 
 def raw_hnsw_query(vector) -> list[int]:
     """The floor's database part: nearest passages by the HNSW index, nothing else."""
-    literal = "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
     with connection.cursor() as cursor:
-        cursor.execute(RAW_HNSW_SQL, [literal])
+        cursor.execute(RAW_HNSW_SQL, [vector_literal(vector)])
         return [row[0] for row in cursor.fetchall()]
 
 
 def raw_hnsw_uses_index(vector) -> bool:
-    literal = "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + RAW_HNSW_SQL, [literal])
+        cursor.execute("EXPLAIN " + RAW_HNSW_SQL, [vector_literal(vector)])
         return any("passage_embedding_hnsw" in row[0] for row in cursor.fetchall())
 
 

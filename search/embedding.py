@@ -45,6 +45,18 @@ def configured_model_id() -> str:
                         settings.KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT)
 
 
+def model_environment() -> dict[str, str]:
+    """The model settings as environment variables, for child processes that must embed with
+    exactly the model of this process (evaluation and benchmark databases)."""
+    return {
+        "KNOWLEDGE_EMBEDDING_MODEL": str(settings.KNOWLEDGE_EMBEDDING_MODEL),
+        "KNOWLEDGE_EMBEDDING_QUERY_PROMPT": settings.KNOWLEDGE_EMBEDDING_QUERY_PROMPT,
+        "KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT": settings.KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT,
+        "KNOWLEDGE_EMBEDDING_DIMENSIONS": str(settings.KNOWLEDGE_EMBEDDING_DIMENSIONS),
+        "KNOWLEDGE_EMBEDDING_BATCH_SIZE": str(settings.KNOWLEDGE_EMBEDDING_BATCH_SIZE),
+    }
+
+
 class Embedder:
     """A loaded sentence-transformers model plus the prompts it needs."""
 

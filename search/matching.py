@@ -529,7 +529,7 @@ def _compute_related(page, *, user, limit: int, overview_only: bool = False
         return []
     centroid = np.mean(np.stack(vectors), axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
-    literal = ranking._vector_literal(centroid)
+    literal = ranking.vector_literal(centroid)
 
     where, params = ranking._filter_sql(user, ranking.SearchFilters(
         exclude_municipality_ids=(page.municipality_id,)))

@@ -375,7 +375,7 @@ def _filter_sql(user, filters: SearchFilters) -> tuple[str, list]:
     return " AND ".join(conditions), params
 
 
-def _vector_literal(vector) -> str:
+def vector_literal(vector) -> str:
     return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
 
 
@@ -554,7 +554,7 @@ def vector_sql(vector, model_id: str, user, filters: SearchFilters,
                limit: int) -> tuple[str, list]:
     """The HNSW candidate query: nearest passages of the current model under all filters."""
     where, where_params = _filter_sql(user, filters)
-    literal = _vector_literal(vector)
+    literal = vector_literal(vector)
     sql = f"""
         WITH c AS MATERIALIZED (
             SELECT p.id, p.page_id, p.embedding <=> %s::vector AS distance
@@ -593,7 +593,7 @@ def _exact_scores(passage_ids: Iterable[int], query: str, vector, model_id: str 
     if not ids:
         return {}
     text = tsquery_text(query, params.prefix_min_length)
-    literal = _vector_literal(vector) if vector is not None else None
+    literal = vector_literal(vector) if vector is not None else None
     rank, rank_params = _rank_sql(query, params, user)
     sql = f"""
         SELECT p.id,

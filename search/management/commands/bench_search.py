@@ -37,6 +37,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from search.embedding import model_environment
+
 CHILD_FLAG = "--inside-bench-database"
 DEFAULT_DATASET = Path(settings.BASE_DIR).parent / "shared" / "datasets" / "musterdatenkatalog"
 DEMO_DIR = Path(settings.BASE_DIR) / "knowledge" / "demo_content"
@@ -104,11 +106,7 @@ class Command(BaseCommand):
         env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
         env.update({
             "DJANGO_SETTINGS_MODULE": "knowledge.settings.bench",
-            "KNOWLEDGE_EMBEDDING_MODEL": model,
-            "KNOWLEDGE_EMBEDDING_QUERY_PROMPT": settings.KNOWLEDGE_EMBEDDING_QUERY_PROMPT,
-            "KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT": settings.KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT,
-            "KNOWLEDGE_EMBEDDING_DIMENSIONS": str(settings.KNOWLEDGE_EMBEDDING_DIMENSIONS),
-            "KNOWLEDGE_EMBEDDING_BATCH_SIZE": str(settings.KNOWLEDGE_EMBEDDING_BATCH_SIZE),
+            **model_environment(),
         })
         for position, size in enumerate(sizes):
             data_dir = bench_data_dir(model, size)

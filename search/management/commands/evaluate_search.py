@@ -36,6 +36,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from search import evaluation
+from search.embedding import model_environment
 
 CHILD_FLAG = "--inside-throwaway-database"
 
@@ -100,9 +101,7 @@ class Command(BaseCommand):
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env.update({
             "DJANGO_SETTINGS_MODULE": "knowledge.settings.test",
-            "KNOWLEDGE_EMBEDDING_MODEL": str(settings.KNOWLEDGE_EMBEDDING_MODEL),
-            "KNOWLEDGE_EMBEDDING_QUERY_PROMPT": settings.KNOWLEDGE_EMBEDDING_QUERY_PROMPT,
-            "KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT": settings.KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT,
+            **model_environment(),
             # Indexing is done explicitly (with a progress bar), not by publish signals.
             "KNOWLEDGE_TASK_BACKEND": "django_tasks.backends.dummy.DummyBackend",
         })
