@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.db.models import Case, Value, When
 from pgvector.django import HnswIndex, VectorField
 
 
@@ -38,8 +39,17 @@ class Passage(models.Model):
     date = models.DateField()
     embedding = VectorField(dimensions=settings.KNOWLEDGE_EMBEDDING_DIMENSIONS, null=True)
     model_id = models.CharField(max_length=200, blank=True)
+    # The page title (the overview's heading) carries weight A, everything else B: full-text
+    # scoring counts a query term found in the title as a stronger match (BM25F-style title
+    # boost, see search.ranking._rank_sql); ts_rank_cd is called with equal weights.
     search_vector = models.GeneratedField(
-        expression=SearchVector("heading", "text", config="german"),
+        expression=SearchVector(
+            Case(When(kind="overview", then="heading"), default=Value("")),
+            config="german", weight="A",
+        ) + SearchVector(
+            Case(When(kind="overview", then=Value("")), default="heading"), "text",
+            config="german", weight="B",
+        ),
         output_field=SearchVectorField(),
         db_persist=True,
     )

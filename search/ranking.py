@@ -59,6 +59,15 @@ MODES = ("hybrid", "fulltext", "vector")
 _MARK_START = "\ue000"
 _MARK_END = "\ue001"
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
+# A lexeme in a normalised tsquery text: quoted ('' escapes a quote), optionally prefix-marked.
+_LEXEME_RE = re.compile(r"('(?:[^']|'')*')(?::(\*))?")
+# ts_rank_cd with the same weight for title (A) and body (B) lexemes: it is a tie-breaker, the
+# title boost lives in the BM25 part.
+_RANK_WEIGHTS = "{0.1,0.1,0.1,0.1}"
+# The tie-breaker adds less than this to a BM25 score (ts_rank_cd scaled to [0, 1) times it).
+TIE_BREAKER_BOUND = 0.1
+# The first pass of full-text pruning scores at most this many passages per wanted candidate.
+FIRST_PASS_PASSAGES = 20
 _MAX_TOKENS = 64
 _MAX_TOKEN_LENGTH = 60
 # Index statistics are keyed by the index generation; the timeout only bounds cache memory.
@@ -102,11 +111,12 @@ class FusionParams:
     bm25_b: float = 0.75
     bm25_short_query_terms: int = 2
     bm25_long_query_terms: int = 6
+    title_boost: float = 2.0
 
     @classmethod
     def from_settings(cls, **overrides) -> FusionParams:
         values = {
-            "vector_weight": float(_setting("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", 0.8)),
+            "vector_weight": float(_setting("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", 0.75)),
             "candidates": int(_setting("KNOWLEDGE_SEARCH_CANDIDATES", 100)),
             "fulltext_candidates": int(_setting("KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES", 1000)),
             "passage_bonus": float(_setting("KNOWLEDGE_SEARCH_PASSAGE_BONUS", 0.0)),
@@ -119,6 +129,7 @@ class FusionParams:
             "bm25_b": float(_setting("KNOWLEDGE_SEARCH_BM25_B", 0.75)),
             "bm25_short_query_terms": int(_setting("KNOWLEDGE_SEARCH_BM25_SHORT_QUERY_TERMS", 2)),
             "bm25_long_query_terms": int(_setting("KNOWLEDGE_SEARCH_BM25_LONG_QUERY_TERMS", 6)),
+            "title_boost": float(_setting("KNOWLEDGE_SEARCH_TITLE_BOOST", 2.0)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -379,8 +390,22 @@ def vector_literal(vector) -> str:
     return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
 
 
-def term_weights(query: str, params: FusionParams, user=None
-                 ) -> tuple[list[str], list[float], float]:
+@dataclass(frozen=True)
+class QueryTerms:
+    """The query's distinct terms (normalised tsquery text) with their BM25 statistics."""
+
+    terms: list[str]
+    weights: list[float]  # BM25 IDF per term
+    frequencies: list[int]  # passages the user may see that contain the term
+    average_length: float  # distinct lexemes per visible passage
+
+    def any_of(self, indices: Iterable[int] | None = None) -> str:
+        """tsquery text matching a passage that contains any of the terms (all by default)."""
+        chosen = range(len(self.terms)) if indices is None else indices
+        return " | ".join(f"({self.terms[i]})" for i in chosen)
+
+
+def term_weights(query: str, params: FusionParams, user=None) -> QueryTerms:
     """Per query term its normalised tsquery and BM25-style IDF; plus the average passage length.
 
     ``ts_rank_cd`` has no notion of how rare a word is, so in a long query ("Der Datensatz
@@ -395,13 +420,13 @@ def term_weights(query: str, params: FusionParams, user=None
     tokens = [f"{t}:*" if params.prefix_min_length and len(t) >= params.prefix_min_length
               and not t.isdigit() else t for t in query_tokens(query)]
     if not tokens:
-        return [], [], 1.0
+        return QueryTerms([], [], [], 1.0)
     total, average_length = _corpus_statistics(user)
     frequencies = _document_frequencies(tokens, user)
     terms = sorted(frequencies)
     weights = [math.log(1 + (total - frequencies[t] + 0.5) / (frequencies[t] + 0.5))
                for t in terms]
-    return terms, weights, average_length
+    return QueryTerms(terms, weights, [frequencies[t] for t in terms], average_length)
 
 
 def _statistics_key(user) -> str:
@@ -462,17 +487,28 @@ def _cache_safe(term: str) -> str:
     return hashlib.sha256(term.encode()).hexdigest()[:24]
 
 
-def bm25_length_factor(length: float, average_length: float, k1: float, b: float) -> float:
-    """BM25's term-frequency part for a term that occurs once: (k1 + 1) / (1 + k1·norm).
+def bm25_term_factor(length: float, average_length: float, k1: float, b: float,
+                     tf: float = 1.0) -> float:
+    """BM25's term-frequency part: (k1 + 1) · tf / (tf + k1 · norm).
 
     ``norm = 1 − b + b · length / average_length``: a passage of average length gets 1, a
-    longer one less, a shorter one more (at most k1 + 1). Term frequency is taken as 1
-    because the passages are short and long queries are what needs taming; the passage
-    length is the number of distinct lexemes of its tsvector. :func:`_rank_sql` computes the
-    same expression in SQL.
+    longer one less, a shorter one more. The passage length is the number of distinct
+    lexemes of its tsvector. ``tf`` is 1 for a term in the body: the passages are short and
+    long queries are what needs taming, not repetition. A term in the page title counts as
+    ``1 + title_boost`` occurrences (BM25F's field weight), so it gains, but saturates like
+    any repeated term. :func:`_rank_sql` computes the same expression in SQL.
     """
     norm = 1 - b + b * length / max(average_length, 1e-9)
-    return (k1 + 1) / (1 + k1 * norm)
+    return (k1 + 1) * tf / (tf + k1 * norm)
+
+
+def title_terms(terms: Sequence[str]) -> list[str]:
+    """The same tsquery terms restricted to weight A, i.e. to the page title.
+
+    ``'abfal':*`` becomes ``'abfal':*A``; a term of several lexemes gets the label on each.
+    """
+    return [_LEXEME_RE.sub(lambda m: f"{m.group(1)}:{m.group(2) or ''}A", term)
+            for term in terms]
 
 
 def length_normalisation(term_count: int, params: FusionParams) -> float:
@@ -492,58 +528,136 @@ def length_normalisation(term_count: int, params: FusionParams) -> float:
     return params.bm25_b * (term_count - params.bm25_short_query_terms) / span
 
 
-def _rank_sql(query: str, params: FusionParams, user=None) -> tuple[str, list]:
+def _rank_sql(terms: QueryTerms, params: FusionParams) -> tuple[str, list]:
     """SQL expression (over ``p`` and ``q.query``) of a passage's full-text score."""
+    # The tie-breaker ts_rank_cd with normalisation flag 32 (rank / (rank + 1)) stays below
+    # TIE_BREAKER_BOUND, which the pruning in fulltext_candidates relies on.
+    tie_breaker = ("%s::float8 * ts_rank_cd(%s, p.search_vector, q.query, %s)",
+                   [TIE_BREAKER_BOUND, _RANK_WEIGHTS, params.rank_normalization | 32])
     if params.fulltext_scoring in ("bm25", "idf"):
-        terms, weights, average_length = term_weights(query, params, user)
-        # Sum of the weights of the terms a passage contains (for bm25 times the length
-        # factor of bm25_length_factor with the query's length_normalisation), plus
-        # ts_rank_cd as a small tie-breaker that rewards repetition and proximity.
-        # The terms arrive as one tsquery[]: parsed once per query, not once per passage.
-        idf_sum = ("COALESCE((SELECT sum(w.idf) FROM unnest(%s::tsquery[], %s::float8[]) "
-                   "AS w(term, idf) WHERE p.search_vector @@ w.term), 0)")
-        sql_params: list = [terms, weights]
-        if params.fulltext_scoring == "bm25":
-            idf_sum += (" * (%s::float8 + 1) / (1 + %s::float8 * (1 - %s::float8 + %s::float8 "
-                        "* length(p.search_vector) / %s::float8))")
-            b = length_normalisation(len(terms), params)
-            sql_params += [params.bm25_k1, params.bm25_k1, b, b, average_length]
-        return (f"({idf_sum} + 0.1 * ts_rank_cd(p.search_vector, q.query, %s))",
-                [*sql_params, params.rank_normalization])
-    return "ts_rank_cd(p.search_vector, q.query, %s)", [params.rank_normalization]
+        # Per contained term: IDF · bm25_term_factor, where tf is 1 + title_boost for a term
+        # in the page title (weight A); `idf` scoring is the same without length
+        # normalisation. Plus ts_rank_cd as a small tie-breaker that rewards repetition and
+        # proximity. The terms arrive as tsquery[]: parsed once per query, not per passage.
+        b = _effective_b(terms, params)
+        score = """COALESCE((
+            SELECT sum(w.idf * (%s::float8 + 1) * t.tf / (t.tf + %s::float8 * (
+                       1 - %s::float8 + %s::float8 * length(p.search_vector) / %s::float8)))
+            FROM unnest(%s::tsquery[], %s::tsquery[], %s::float8[]) AS w(term, title, idf)
+            CROSS JOIN LATERAL (
+                SELECT 1 + %s::float8 * (p.search_vector @@ w.title)::int AS tf) t
+            WHERE p.search_vector @@ w.term), 0)"""
+        sql_params = [params.bm25_k1, params.bm25_k1, b, b, terms.average_length,
+                      terms.terms, title_terms(terms.terms), terms.weights, params.title_boost]
+        return f"({score} + {tie_breaker[0]})", [*sql_params, *tie_breaker[1]]
+    return "ts_rank_cd(%s, p.search_vector, q.query, %s)", [_RANK_WEIGHTS,
+                                                            params.rank_normalization]
 
 
-def fulltext_sql(query: str, user, filters: SearchFilters, params: FusionParams,
-                 limit: int) -> tuple[str, list] | None:
-    """The full-text candidate query (None if the query has no word tokens)."""
-    text = tsquery_text(query, params.prefix_min_length)
-    if not text:
-        return None
+def _effective_b(terms: QueryTerms, params: FusionParams) -> float:
+    if params.fulltext_scoring == "bm25":
+        return length_normalisation(len(terms.terms), params)
+    return 0.0
+
+
+def term_bounds(terms: QueryTerms, params: FusionParams) -> list[float]:
+    """The most each term can add to a passage's score: its IDF times the largest factor.
+
+    :func:`bm25_term_factor` is largest for a title match (tf = 1 + title_boost) in the
+    shortest possible passage (length → 0, norm → 1 − b).
+    """
+    b = _effective_b(terms, params)
+    tf = 1 + params.title_boost
+    factor = (params.bm25_k1 + 1) * tf / (tf + params.bm25_k1 * (1 - b))
+    return [weight * factor for weight in terms.weights]
+
+
+def fulltext_sql(terms: QueryTerms, user, filters: SearchFilters, params: FusionParams,
+                 limit: int, matching: Iterable[int] | None = None) -> tuple[str, list]:
+    """The full-text candidate query over passages containing any of the ``matching`` terms.
+
+    Every candidate is scored with all terms; ``matching`` (indices into ``terms``; all by
+    default) only narrows which passages are looked at (see :func:`fulltext_candidates`).
+    """
     where, where_params = _filter_sql(user, filters)
-    rank, rank_params = _rank_sql(query, params, user)
+    rank, rank_params = _rank_sql(terms, params)
     sql = f"""
         SELECT p.id, p.page_id, {rank} AS rank
         FROM search_passage p
         JOIN wagtailcore_page wp ON wp.id = p.page_id,
-             (SELECT to_tsquery('german', %s) AS query) q
-        WHERE p.search_vector @@ q.query AND {where}
+             (SELECT %s::tsquery AS query) q
+        WHERE p.search_vector @@ %s::tsquery AND {where}
         ORDER BY rank DESC, p.id
         LIMIT %s
     """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
-    return sql, [*rank_params, text, *where_params, limit]
+    return sql, [*rank_params, terms.any_of(), terms.any_of(matching), *where_params, limit]
 
 
 def fulltext_candidates(query: str, user, filters: SearchFilters, params: FusionParams,
                         limit: int) -> list[tuple[int, int, float]]:
-    """(passage id, page id, rank) of passages matching any query token, best first.
+    """(passage id, page id, rank) of the ``limit`` best passages matching any query term.
+
+    OR semantics make a common word ("Stadt", "Daten") match most of the index, and scoring
+    every such passage dominated the search time. The result is the exact top ``limit`` of
+    that exhaustive scoring, found with MaxScore-style pruning (Turtle & Flood, 1995): first
+    only the passages containing the most valuable terms (by IDF, about
+    :data:`FIRST_PASS_PASSAGES` per wanted candidate) are scored, widened by the next terms
+    until ``limit`` passages are found; the ``limit``-th score is a lower bound θ of the final
+    one. Terms whose bounds (:func:`term_bounds`) sum, with the tie-breaker's, to less than θ
+    cannot lift a passage containing only them into the result, so only passages containing
+    one of the other terms need scoring: often the passes so far already covered them.
+    ``ts_rank_cd`` scoring has no such bounds and scores exhaustively.
+    """
+    terms = term_weights(query, params, user)
+    if not terms.terms:
+        return []
+    if params.fulltext_scoring == "ts_rank_cd":
+        return _run_fulltext(fulltext_sql(terms, user, filters, params, limit))
+    bounds = term_bounds(terms, params)
+    remaining = sorted(range(len(bounds)), key=lambda i: -bounds[i])
+    covered: list[int] = []
+    while True:
+        # Widen the pass by at least the next most valuable term, up to the passage budget.
+        budget = FIRST_PASS_PASSAGES * limit
+        widened = False
+        while remaining and (not widened or budget >= terms.frequencies[remaining[0]]):
+            budget -= terms.frequencies[remaining[0]]
+            covered.append(remaining.pop(0))
+            widened = True
+        rows = _run_fulltext(fulltext_sql(terms, user, filters, params, limit, covered))
+        if not remaining:
+            return rows
+        if len(rows) == limit:
+            essential = essential_terms(bounds, rows[-1][2])
+            if essential <= set(covered):
+                return rows
+            return _run_fulltext(fulltext_sql(terms, user, filters, params, limit,
+                                              sorted(essential)))
+        # Fewer than `limit` passages contain these terms: no threshold yet, widen.
+
+
+def essential_terms(bounds: Sequence[float], threshold: float) -> set[int]:
+    """Indices of the terms a passage must contain to possibly score ``threshold`` or more.
+
+    The terms with the smallest bounds are dropped while their bounds plus the tie-breaker's
+    stay below the threshold (with a margin for floating-point differences).
+    """
+    total = TIE_BREAKER_BOUND + 1e-9
+    essential = set(range(len(bounds)))
+    for index in sorted(range(len(bounds)), key=lambda i: bounds[i]):
+        if total + bounds[index] >= threshold:
+            break
+        total += bounds[index]
+        essential.discard(index)
+    return essential
+
+
+def _run_fulltext(built: tuple[str, list]) -> list[tuple[int, int, float]]:
+    """Run a candidate query with the sequential scan switched off.
 
     When common words make a tenth of the index match, the planner estimates a sequential scan
-    cheaper than the GIN bitmap scan; it is not (every tsvector is read and tested), so the
-    sequential scan is switched off for this one query.
+    cheaper than the GIN bitmap scan; it is not (every tsvector is read and tested).
     """
-    built = fulltext_sql(query, user, filters, params, limit)
-    if built is None:
-        return []
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
         cursor.execute(*built)
@@ -592,19 +706,20 @@ def _exact_scores(passage_ids: Iterable[int], query: str, vector, model_id: str 
     ids = list(passage_ids)
     if not ids:
         return {}
-    text = tsquery_text(query, params.prefix_min_length)
+    terms = term_weights(query, params, user)
     literal = vector_literal(vector) if vector is not None else None
-    rank, rank_params = _rank_sql(query, params, user)
+    rank, rank_params = _rank_sql(terms, params)
     sql = f"""
         SELECT p.id,
                CASE WHEN p.search_vector @@ q.query THEN {rank} ELSE 0 END,
                CASE WHEN %s::vector IS NOT NULL AND p.model_id = %s
                     THEN 1 - (p.embedding <=> %s::vector) END
-        FROM search_passage p, (SELECT to_tsquery('german', %s) AS query) q
+        FROM search_passage p, (SELECT %s::tsquery AS query) q
         WHERE p.id = ANY(%s)
     """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*rank_params, literal, model_id or "", literal, text, ids])
+        cursor.execute(sql, [*rank_params, literal, model_id or "", literal, terms.any_of(),
+                             ids])
         return {
             row[0]: (float(row[1]), None if row[2] is None else float(row[2]))
             for row in cursor.fetchall()

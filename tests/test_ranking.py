@@ -11,6 +11,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import Group
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection, transaction
 from wagtail.models import PageViewRestriction
 
@@ -20,12 +21,13 @@ from search.ranking import (
     SearchError,
     SearchFilters,
     aggregate_pages,
-    bm25_length_factor,
+    bm25_term_factor,
     clean_query,
     fuse,
     length_normalisation,
     resolve_filters,
     search,
+    title_terms,
     tsquery_text,
 )
 from tests.conftest import record
@@ -358,15 +360,17 @@ def test_aggregate_pages_best_passage_plus_capped_bonus():
     assert ranked[1] == (20, pytest.approx(0.8 + 0.1 * 0.8), 3)
 
 
-def test_bm25_length_factor_hand_computed():
+def test_bm25_term_factor_hand_computed():
     # Average length: norm = 1, factor (1.2 + 1) / (1 + 1.2) = 1.
-    assert bm25_length_factor(10, 10, k1=1.2, b=0.75) == pytest.approx(1.0)
+    assert bm25_term_factor(10, 10, k1=1.2, b=0.75) == pytest.approx(1.0)
     # Twice the average: norm = 0.25 + 0.75 * 2 = 1.75, factor 2.2 / (1 + 2.1).
-    assert bm25_length_factor(20, 10, k1=1.2, b=0.75) == pytest.approx(2.2 / 3.1)
+    assert bm25_term_factor(20, 10, k1=1.2, b=0.75) == pytest.approx(2.2 / 3.1)
     # Half the average: norm = 0.25 + 0.375 = 0.625, factor 2.2 / 1.75 (short passages gain).
-    assert bm25_length_factor(5, 10, k1=1.2, b=0.75) == pytest.approx(2.2 / 1.75)
+    assert bm25_term_factor(5, 10, k1=1.2, b=0.75) == pytest.approx(2.2 / 1.75)
     # b = 0 switches length normalisation off.
-    assert bm25_length_factor(50, 10, k1=1.2, b=0.0) == pytest.approx(1.0)
+    assert bm25_term_factor(50, 10, k1=1.2, b=0.0) == pytest.approx(1.0)
+    # A title term (tf 1 + 2) gains, but saturates: 2.2 · 3 / (3 + 1.2), not 3.
+    assert bm25_term_factor(10, 10, k1=1.2, b=0.75, tf=3) == pytest.approx(6.6 / 4.2)
 
 
 def test_length_normalisation_grows_with_the_query():
@@ -380,31 +384,143 @@ def test_length_normalisation_grows_with_the_query():
     assert [length_normalisation(n, step) for n in (2, 3, 4)] == [0.0, 0.5, 0.5]
 
 
+def test_title_terms_restrict_each_lexeme_to_weight_a():
+    assert title_terms(["'abfal':*", "'akt'", "'foo' <-> 'bar'", "'o''neil'"]) == [
+        "'abfal':*A", "'akt':A", "'foo':A <-> 'bar':A", "'o''neil':A"]
+
+
+def test_only_the_page_title_has_weight_a(corpus):
+    from search.models import Passage
+
+    page = corpus["ll-eakte"]
+    overview = Passage.objects.get(page=page, kind="overview")
+    title = Passage.objects.filter(pk=overview.pk, search_vector=SearchQuery(
+        "Einführung:A", search_type="raw", config="german"))
+    assert title.exists()
+    # Body words and headings of other passages carry weight B.
+    for query in ("elektronisch:A", "Schulung:A"):
+        assert not Passage.objects.filter(page=page, search_vector=SearchQuery(
+            query, search_type="raw", config="german")).exists()
+        assert Passage.objects.filter(page=page, search_vector=SearchQuery(
+            query.replace(":A", ":B"), search_type="raw", config="german")).exists()
+
+
+def test_a_query_word_in_the_title_outweighs_the_same_word_in_the_body(import_lines):
+    from knowledge.models import KnowledgePage
+
+    # The body page comes first, so it would win a tie on passage id.
+    import_lines(
+        record("best_practice", external_id="bp-body", title="Förderanträge im Kreis",
+               summary="Wie wir Fördermittel für den Glasfaserausbau beantragt haben."),
+        record("best_practice", external_id="bp-title", title="Glasfaserausbau im Kreis",
+               summary="Wie wir Fördermittel beantragt und Trassen geplant haben."),
+    )
+    pages = {p.external_id: p.pk for p in KnowledgePage.objects.filter(
+        external_id__in=["bp-title", "bp-body"])}
+    index_pages([KnowledgePage.objects.get(pk=pk).specific for pk in pages.values()])
+
+    def scores(title_boost):
+        params = FusionParams.from_settings(title_boost=title_boost)
+        rows = ranking.fulltext_candidates("Glasfaserausbau", None, SearchFilters(), params, 10)
+        return {page: score for _pid, page, score in rows}
+
+    plain, boosted = scores(0.0), scores(2.0)
+    assert plain[pages["bp-title"]] == pytest.approx(plain[pages["bp-body"]], rel=0.05)
+    assert boosted[pages["bp-title"]] > 1.3 * boosted[pages["bp-body"]]
+    assert ids(search("Glasfaserausbau", mode="fulltext"))[:2] == ["bp-title", "bp-body"]
+
+
 def test_bm25_sql_score_matches_the_python_formula(corpus):
-    """The SQL score is sum(IDF of contained terms) · length factor + 0.1 · ts_rank_cd."""
-    query = "Abfuhrtermine Schulungen"
+    """The SQL score is Σ IDF · term factor (title terms tf 3) + 0.1 · ts_rank_cd/(1 + it)."""
+    query = "Abfuhrtermine Schulungen Abfallkalender"
     params = FusionParams.from_settings(fulltext_scoring="bm25", bm25_k1=1.2, bm25_b=0.75,
-                                        bm25_short_query_terms=0, bm25_long_query_terms=1)
-    terms, weights, average = ranking.term_weights(query, params)
-    assert len(terms) == 2 and average > 0
+                                        bm25_short_query_terms=0, bm25_long_query_terms=1,
+                                        title_boost=2.0)
+    query_terms = ranking.term_weights(query, params)
+    terms, weights, average = query_terms.terms, query_terms.weights, query_terms.average_length
+    assert len(terms) == 3 and average > 0
     rows = ranking.fulltext_candidates(query, None, SearchFilters(), params, 10)
     assert rows
+    in_title_seen = False
     with connection.cursor() as cursor:
         for passage_id, _page, score in rows:
             cursor.execute(
-                "SELECT length(search_vector), ts_rank_cd(search_vector, to_tsquery('german', "
-                "%s), %s), ARRAY(SELECT t FROM unnest(%s::text[]) t "
-                "WHERE search_vector @@ t::tsquery) FROM search_passage WHERE id = %s",
+                "SELECT length(search_vector), ts_rank_cd('{0.1,0.1,0.1,0.1}', search_vector, "
+                "to_tsquery('german', %s), %s | 32), "
+                "ARRAY(SELECT t FROM unnest(%s::text[]) t WHERE search_vector @@ t::tsquery), "
+                "ARRAY(SELECT t FROM unnest(%s::text[], %s::text[]) u(t, a) "
+                "      WHERE search_vector @@ a::tsquery) "
+                "FROM search_passage WHERE id = %s",
                 [ranking.tsquery_text(query, params.prefix_min_length),
-                 params.rank_normalization, terms, passage_id])
-            length, rank_cd, contained = cursor.fetchone()
-            idf = sum(w for t, w in zip(terms, weights, strict=True) if t in contained)
-            expected = idf * bm25_length_factor(length, average, 1.2, 0.75) + 0.1 * rank_cd
+                 params.rank_normalization, terms, terms, title_terms(terms), passage_id])
+            length, rank_cd, contained, in_title = cursor.fetchone()
+            in_title_seen = in_title_seen or bool(in_title)
+            expected = sum(
+                w * bm25_term_factor(length, average, 1.2, 0.75, tf=3 if t in in_title else 1)
+                for t, w in zip(terms, weights, strict=True) if t in contained
+            ) + 0.1 * rank_cd
             assert score == pytest.approx(expected, rel=1e-6)
-    # Without length normalisation the score is the plain IDF sum (+ tie-breaker).
+    assert in_title_seen  # "Abfallkalender" is in a title: the boost was exercised
+    # Without length normalisation the same passages match (only the order may differ).
     idf_rows = ranking.fulltext_candidates(
         query, None, SearchFilters(), FusionParams.from_settings(fulltext_scoring="idf"), 10)
     assert {pid for pid, _p, _s in idf_rows} == {pid for pid, _p, _s in rows}
+
+
+def test_essential_terms_drop_the_cheapest_terms_below_the_threshold():
+    bounds = [0.5, 3.0, 0.3, 2.0]
+    # 0.1 (tie-breaker) + 0.3 + 0.5 = 0.9 < 1.0; adding 2.0 would reach it.
+    assert ranking.essential_terms(bounds, 1.0) == {1, 3}
+    assert ranking.essential_terms(bounds, 0.0) == {0, 1, 2, 3}
+    assert ranking.essential_terms(bounds, 100.0) == set()
+
+
+@pytest.fixture
+def common_word_corpus(import_lines):
+    """Twelve pages that all say "Stadt"; four also "Glasfaser", two "Förderbescheid"."""
+    from knowledge.models import KnowledgePage
+
+    lines = []
+    for n in range(12):
+        words = ["Die Stadt berichtet über Vorhaben Nummer", str(n)]
+        if n % 3 == 0:
+            words.append("zum Glasfaser Ausbau")
+        if n in (0, 5):
+            words.append("mit Förderbescheid")
+        lines.append(record("lesson_learned", external_id=f"ll-stadt-{n}",
+                            title=f"Bericht {n}", summary=" ".join(words) + "."))
+    import_lines(*lines)
+    index_pages([p.specific for p in KnowledgePage.objects.filter(
+        external_id__startswith="ll-stadt-")])
+
+
+@pytest.mark.parametrize("scoring", ["bm25", "idf"])
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 50])
+def test_pruned_fulltext_candidates_equal_exhaustive_scoring(common_word_corpus, monkeypatch,
+                                                             scoring, limit):
+    # A tiny first pass, so that the pruning really has to decide on the common word.
+    monkeypatch.setattr(ranking, "FIRST_PASS_PASSAGES", 1)
+    passes = []
+    real_sql = ranking.fulltext_sql
+
+    def spy(terms, user, filters, params, limit, matching=None):
+        passes.append({terms.terms[i] for i in matching} if matching is not None
+                      else set(terms.terms))
+        return real_sql(terms, user, filters, params, limit, matching)
+
+    monkeypatch.setattr(ranking, "fulltext_sql", spy)
+    params = FusionParams.from_settings(fulltext_scoring=scoring)
+    for query in ("Stadt Glasfaser Förderbescheid", "Förderbescheid Stadt",
+                  "Stadt Vorhaben Glasfaser"):
+        passes.clear()
+        pruned = ranking.fulltext_candidates(query, None, SearchFilters(), params, limit)
+        terms = ranking.term_weights(query, params)
+        exhaustive = ranking._run_fulltext(real_sql(terms, None, SearchFilters(), params, limit))
+        assert pruned == exhaustive, query
+        if query.startswith("Stadt Glasfaser") and limit <= 2:
+            assert "'stadt':*" in terms.terms
+            # The two Förderbescheid pages are the answer; no pass looked at "Stadt" alone.
+            assert not any("'stadt':*" in matched for matched in passes), passes
 
 
 # --- Index usage (EXPLAIN) -----------------------------------------------------------------
@@ -443,8 +559,8 @@ def test_fulltext_query_uses_gin_index(corpus):
     # (A very selective topic filter may rightly start from the topic table instead.)
     for filters in [SearchFilters(), resolve_filters(types="best_practice",
                                                      date_from="2020-01-01")]:
-        sql, sql_params = ranking.fulltext_sql("Abfallkalender Müllabfuhr", None, filters,
-                                               params, 100)
+        terms = ranking.term_weights("Abfallkalender Müllabfuhr", params)
+        sql, sql_params = ranking.fulltext_sql(terms, None, filters, params, 100)
         plan = _explain(sql, sql_params, bitmap_only=True)
         assert "passage_search_vector_gin" in plan, plan
 

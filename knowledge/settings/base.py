@@ -194,8 +194,8 @@ CACHES = {
 
 # --- Semantic search: ranking (search/ranking.py; evidence in docs/search-ranking.md) ------
 # Hybrid = weighted fusion of min-max normalised scores: this share for the vector score,
-# the rest for full text (ts_rank_cd). Tuned on the Musterdatenkatalog and the demo queries.
-KNOWLEDGE_SEARCH_VECTOR_WEIGHT = float(os.environ.get("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", "0.8"))
+# the rest for full text (BM25). Tuned on the Musterdatenkatalog and the demo queries.
+KNOWLEDGE_SEARCH_VECTOR_WEIGHT = float(os.environ.get("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", "0.75"))
 # Candidate passages per retriever for hybrid and vector search (also the result depth).
 KNOWLEDGE_SEARCH_CANDIDATES = int(os.environ.get("KNOWLEDGE_SEARCH_CANDIDATES", "100"))
 # Candidate passages of a pure full-text search (OR semantics can match many passages).
@@ -240,6 +240,9 @@ KNOWLEDGE_SEARCH_BM25_SHORT_QUERY_TERMS = int(
 KNOWLEDGE_SEARCH_BM25_LONG_QUERY_TERMS = int(
     os.environ.get("KNOWLEDGE_SEARCH_BM25_LONG_QUERY_TERMS", "6")
 )
+# A query word found in the page title counts as 1 + this many occurrences in BM25 (a field
+# weight as in BM25F; saturates with k1). 0 = title words count like body words.
+KNOWLEDGE_SEARCH_TITLE_BOOST = float(os.environ.get("KNOWLEDGE_SEARCH_TITLE_BOOST", "2.0"))
 
 # API request limits per client ("anonymous,logged-in"), or "off" (see search/api.py).
 KNOWLEDGE_API_RATE_LIMIT = os.environ.get("KNOWLEDGE_API_RATE_LIMIT", "60/m,600/m")

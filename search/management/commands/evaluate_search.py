@@ -24,7 +24,6 @@ prints a grid over the fusion parameters (the evidence behind the defaults in se
 
 from __future__ import annotations
 
-import itertools
 import os
 import subprocess
 import sys
@@ -164,9 +163,12 @@ class Command(BaseCommand):
         embedder = evaluation._CachingEmbedder(get_embedder())
         self.stdout.write("\n| full-text scoring | fusion | vector_weight | passage_bonus "
                           "| nDCG@10 | R@10 | MRR@10 |\n|---|---|---:|---:|---:|---:|---:|")
-        # Full-text scorings: (label, overrides); bm25 with three length normalisations.
-        scorings = [(f"bm25 b={b}", {"fulltext_scoring": "bm25", "bm25_b": b})
-                    for b in (0.5, 0.75, 1.0)]
+        # Full-text scorings (label, overrides): bm25 with title boosts and length
+        # normalisations around the defaults, and the two simpler scorings.
+        scorings = [(f"bm25 title={t}", {"fulltext_scoring": "bm25", "title_boost": t})
+                    for t in (0.0, 1.0, 2.0, 3.0)]
+        scorings += [(f"bm25 b={b}", {"fulltext_scoring": "bm25", "bm25_b": b})
+                     for b in (0.5, 1.0)]
         scorings += [("idf", {"fulltext_scoring": "idf"}),
                      ("ts_rank_cd", {"fulltext_scoring": "ts_rank_cd"})]
         for label, overrides in scorings:
@@ -174,11 +176,15 @@ class Command(BaseCommand):
             s = evaluation.run_mode(dataset, "fulltext", ids, embedder=embedder, params=params)
             self.stdout.write(f"| {label} | (fulltext mode) | – | – | {s.ndcg:.3f} "
                               f"| {s.recall:.3f} | {s.mrr:.3f} |")
-        grid = itertools.product(scorings, ("page", "passage", "rrf"),
-                                 (0.5, 0.6, 0.7, 0.8, 0.9), (0.0, 0.1))
+        defaults = FusionParams.from_settings()
+        # Weights around the default for every title boost; the other scorings, the passage
+        # bonus, passage-level fusion and plain RRF at the defaults.
+        grid = [(scoring, "page", weight, 0.0)
+                for scoring in scorings[:4] for weight in (0.7, 0.75, 0.8, 0.85)]
+        grid += [(scoring, "page", defaults.vector_weight, 0.0) for scoring in scorings[4:]]
+        grid += [(scorings[2], level, defaults.vector_weight, bonus)
+                 for level, bonus in (("page", 0.1), ("passage", 0.0), ("rrf", 0.0))]
         for (label, overrides), level, weight, bonus in grid:
-            if level == "rrf" and (weight != 0.5 or bonus):
-                continue  # RRF has no weight; the bonus only shapes the page rankings
             params = FusionParams.from_settings(vector_weight=weight, passage_bonus=bonus,
                                                 fusion_level=level, **overrides)
             s = evaluation.run_mode(dataset, "hybrid", ids, embedder=embedder, params=params)
