@@ -12,6 +12,9 @@ Wagtail asks for the password: they protect single pages, not listings.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db.models import Q
 from wagtail.models import Page, PageViewRestriction
@@ -31,12 +34,44 @@ def _restriction_accepts(restriction: PageViewRestriction, user) -> bool:
     return False  # password (and anything unknown) never opens listings
 
 
-def denied_path_prefixes(user) -> list[str]:
-    """Tree paths of restricted sections the user may not see (subtrees included)."""
+# (user, denied prefixes) while a search runs: see remembered_access.
+_remembered: ContextVar[tuple[object, list[str]] | None] = ContextVar(
+    "knowledge_denied_prefixes", default=None)
+
+
+def _compute_denied_path_prefixes(user) -> list[str]:
     restrictions = PageViewRestriction.objects.select_related("page").prefetch_related("groups")
     return sorted(
         {r.page.path for r in restrictions if not _restriction_accepts(r, user)}
     )
+
+
+def denied_path_prefixes(user) -> list[str]:
+    """Tree paths of restricted sections the user may not see (subtrees included)."""
+    memo = _remembered.get()
+    if memo is not None and memo[0] is user:
+        return list(memo[1])
+    return _compute_denied_path_prefixes(user)
+
+
+@contextmanager
+def remembered_access(user) -> Iterator[None]:
+    """Within the block, the user's denied prefixes are read from the database only once.
+
+    One search builds its permission filter many times (candidates of both retrievers,
+    statistics, snippets, facets); each build would cost two queries. The memo lives only as
+    long as the block (one search or one matching), so a changed restriction applies to the
+    next request, in every process.
+    """
+    memo = _remembered.get()
+    if memo is not None and memo[0] is user:
+        yield
+        return
+    token = _remembered.set((user, _compute_denied_path_prefixes(user)))
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
 
 
 def visibility_key(user) -> str:

@@ -29,7 +29,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from knowledge.access import viewable_pages, visibility_key
+from knowledge.access import remembered_access, viewable_pages, visibility_key
 from knowledge.text import clean_query_value
 from knowledge.types import TYPE_LABELS
 from search import ranking
@@ -206,6 +206,13 @@ def match_project(description: str, *, user, municipality=None, topics=(), limit
     """
     description = clean_description(description)
     limit = max(1, min(int(limit), 20))
+    with remembered_access(user):
+        return _match(description, user=user, municipality=municipality, topics=topics,
+                      limit=limit, request=request)
+
+
+def _match(description: str, *, user, municipality, topics, limit: int,
+           request) -> MatchResults:
     # The search's tuned retrieval as it is: a deeper candidate list (200 per retriever) was
     # measured and changed as many Musterdatenkatalog rankings for the worse as for the better.
     params = ranking.FusionParams.from_settings()
@@ -255,13 +262,13 @@ def match_project(description: str, *, user, municipality=None, topics=(), limit
 
 
 def _load_items(top, topics) -> list[MatchItem]:
-    """The candidate pages as items, in two queries plus one per page kind.
+    """The candidate pages as items, in three queries plus one per page kind.
 
     URLs and project titles are filled in later, only for the items that are shown
     (:func:`_complete_shown`): resolving them for every candidate would make matching slower
     than a search with the same text.
     """
-    from knowledge.models import KnowledgePage
+    from knowledge.models import KnowledgePage, Municipality
 
     if not top:
         return []
@@ -269,8 +276,11 @@ def _load_items(top, topics) -> list[MatchItem]:
     pages = {
         page.pk: page
         for page in KnowledgePage.objects.filter(pk__in=page_ids)
-        .select_related("municipality").prefetch_related("topics").specific()
+        .prefetch_related("topics").specific()
     }
+    # select_related does not survive .specific(): one query for all municipalities.
+    municipalities = Municipality.objects.in_bulk({page.municipality_id
+                                                   for page in pages.values()})
     projects = _project_ids(list(pages.values()))
     wanted = {t.pk for t in topics}
     topic_bonus = float(_setting("KNOWLEDGE_MATCH_TOPIC_BONUS", 0.05))
@@ -287,8 +297,8 @@ def _load_items(top, topics) -> list[MatchItem]:
             url="",
             knowledge_type=page.knowledge_type,
             type_label=str(TYPE_LABELS[page.knowledge_type]),
-            municipality=page.municipality.name,
-            municipality_slug=page.municipality.slug,
+            municipality=municipalities[page.municipality_id].name,
+            municipality_slug=municipalities[page.municipality_id].slug,
             external_id=page.external_id,
             date=page.date,
             score=score + topic_bonus * min(len(shared), 2),

@@ -47,7 +47,7 @@ from django.db import connection, transaction
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from knowledge.access import denied_path_prefixes, visibility_key
+from knowledge.access import denied_path_prefixes, remembered_access, visibility_key
 from knowledge.types import TYPE_LABELS
 
 logger = logging.getLogger(__name__)
@@ -594,7 +594,8 @@ def fulltext_sql(terms: QueryTerms, user, filters: SearchFilters, params: Fusion
 
 
 def fulltext_candidates(query: str, user, filters: SearchFilters, params: FusionParams,
-                        limit: int) -> list[tuple[int, int, float]]:
+                        limit: int, terms: QueryTerms | None = None
+                        ) -> list[tuple[int, int, float]]:
     """(passage id, page id, rank) of the ``limit`` best passages matching any query term.
 
     OR semantics make a common word ("Stadt", "Daten") match most of the index, and scoring
@@ -606,9 +607,10 @@ def fulltext_candidates(query: str, user, filters: SearchFilters, params: Fusion
     one. Terms whose bounds (:func:`term_bounds`) sum, with the tie-breaker's, to less than θ
     cannot lift a passage containing only them into the result, so only passages containing
     one of the other terms need scoring: often the passes so far already covered them.
-    ``ts_rank_cd`` scoring has no such bounds and scores exhaustively.
+    ``ts_rank_cd`` scoring has no such bounds and scores exhaustively. ``terms`` are the
+    query's :func:`term_weights` if the caller has them already.
     """
-    terms = term_weights(query, params, user)
+    terms = terms or term_weights(query, params, user)
     if not terms.terms:
         return []
     if params.fulltext_scoring == "ts_rank_cd":
@@ -701,12 +703,13 @@ def vector_candidates(vector, model_id: str, user, filters: SearchFilters,
 
 
 def _exact_scores(passage_ids: Iterable[int], query: str, vector, model_id: str | None,
-                  params: FusionParams, user=None) -> dict[int, tuple[float, float | None]]:
+                  params: FusionParams, user=None, terms: QueryTerms | None = None
+                  ) -> dict[int, tuple[float, float | None]]:
     """Both scores for given passages (those one retriever found and the other did not)."""
     ids = list(passage_ids)
     if not ids:
         return {}
-    terms = term_weights(query, params, user)
+    terms = terms or term_weights(query, params, user)
     literal = vector_literal(vector) if vector is not None else None
     rank, rank_params = _rank_sql(terms, params)
     sql = f"""
@@ -860,6 +863,14 @@ def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
 
     Separate from :func:`search` so that the evaluation can rank without loading pages.
     """
+    with remembered_access(user):
+        return _rank_pages(query, user=user, mode=mode, filters=filters, params=params,
+                           embedder=embedder)
+
+
+def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
+                params: FusionParams, embedder
+                ) -> tuple[list[tuple[int, float, int]], str, str]:
     notice = ""
     vector = model_id = None
     if mode in ("vector", "hybrid"):
@@ -903,13 +914,15 @@ def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
         pages = {pid: page for pid, page, _sim in rows}
     else:
         vec_rows = vector_candidates(vector, model_id, user, filters, params, params.candidates)
-        ft_rows = fulltext_candidates(query, user, filters, params, params.candidates)
+        terms = term_weights(query, params, user)
+        ft_rows = fulltext_candidates(query, user, filters, params, params.candidates,
+                                      terms=terms)
         pages = {pid: page for pid, page, _ in vec_rows} | {pid: page for pid, page, _ in ft_rows}
         vec = {pid: sim for pid, _page, sim in vec_rows}
         ft = {pid: rank for pid, _page, rank in ft_rows}
         missing = [pid for pid in pages if pid not in vec or pid not in ft]
         for pid, (rank, sim) in _exact_scores(missing, query, vector, model_id, params,
-                                                  user).items():
+                                              user, terms=terms).items():
             ft.setdefault(pid, rank)
             if sim is not None:
                 vec.setdefault(pid, sim)
@@ -943,10 +956,17 @@ def search(
     params = params or FusionParams.from_settings()
     limit = max(1, min(int(limit), 100))
     offset = max(0, int(offset))
+    with remembered_access(user):
+        return _search(query, user=user, requested=requested, limit=limit, offset=offset,
+                       filters=filters, request=request, params=params)
+
+
+def _search(query: str, *, user, requested: str, limit: int, offset: int,
+            filters: SearchFilters, request, params: FusionParams) -> SearchResults:
     ranked, effective, notice = rank_pages(query, user=user, mode=requested, filters=filters,
                                            params=params)
     window = ranked[offset:offset + limit]
-    results = SearchResults(
+    return SearchResults(
         query=query,
         mode=effective,
         requested_mode=requested,
@@ -959,7 +979,6 @@ def search(
         facets=_facets([page_id for page_id, _s, _p in ranked]),
         ranked_page_ids=[page_id for page_id, _s, _p in ranked],
     )
-    return results
 
 
 def _headlines(passage_ids: Sequence[int], query: str, params: FusionParams) -> dict[int, str]:

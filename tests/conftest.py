@@ -17,6 +17,21 @@ from knowledge.importing import import_records, validate_lines
 _counter = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache.
+
+    Index statistics and related lists are cached per index generation, which advances on
+    commit; test transactions roll back, so without this a later test would read the counts
+    of an earlier test's pages.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def import_lines(db):
     """Import records (dicts in the JSONL format) through the real importer; fail on errors."""
