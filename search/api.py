@@ -98,12 +98,9 @@ def validation_error(request, exc: NinjaValidationError):
 
 
 @api.exception_handler(SearchError)
-def search_error(request, exc: SearchError):
-    return api.create_response(request, {"detail": str(exc)}, status=400)
-
-
 @api.exception_handler(MatchError)
-def match_error(request, exc: MatchError):
+def invalid_input(request, exc: SearchError | MatchError):
+    """Invalid search or matching input: 400 with the German message the error carries."""
     return api.create_response(request, {"detail": str(exc)}, status=400)
 
 

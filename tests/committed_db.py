@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+# ``TASKS`` for committing set-up that must not index as it publishes (the dummy backend drops
+# every enqueued task): the test decides when and how the index is built.
+NO_TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
 
 @contextmanager
 def ensure_test_database():

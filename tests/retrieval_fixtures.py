@@ -80,6 +80,27 @@ def index_pages(pages) -> None:
         write_passages(missing)
 
 
+# Two public pages shared by the corpora of the ranking and search-surface tests; each test module
+# adds the pages (and fields) its own assertions need.
+ABFALL = {"external_id": "bp-abfall", "title": "Digitaler Abfallkalender", "municipality": "Lemgo",
+          "topics": ["Abfallwirtschaft"], "date": "2023-05-01",
+          "summary": "Die Müllabfuhrtermine stehen als App und als iCal-Datei bereit."}
+EAKTE = {"external_id": "ll-eakte", "title": "Einführung der E-Akte", "municipality": "Detmold",
+         "topics": ["E-Akte"], "date": "2022-01-15",
+         "summary": "Die elektronische Aktenführung scheiterte zunächst an Schulungen."}
+
+
+def import_indexed(import_lines, *records: dict) -> dict:
+    """Import ``records``, index their pages and return them (specific) by external id."""
+    from knowledge.models import KnowledgePage
+
+    import_lines(*records)
+    pages = {p.external_id: p.specific for p in KnowledgePage.objects.filter(
+        external_id__in=[r["external_id"] for r in records])}
+    index_pages(list(pages.values()))
+    return pages
+
+
 @pytest.fixture
 def indexed_page(make_page):
     """Create a page via the importer and make sure its passages are indexed."""

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings
+
+from search.embedding import model_environment
 
 pytestmark = pytest.mark.slow
 
@@ -26,8 +27,7 @@ PAGES = [
 
 
 def manage(data_dir: Path, *args: str) -> str:
-    env = {**os.environ, "KNOWLEDGE_DATA_DIR": str(data_dir),
-           "KNOWLEDGE_EMBEDDING_MODEL": settings.KNOWLEDGE_EMBEDDING_MODEL,
+    env = {**os.environ, **model_environment(), "KNOWLEDGE_DATA_DIR": str(data_dir),
            "DJANGO_SETTINGS_MODULE": "knowledge.settings.dev"}
     env.pop("DATABASE_URL", None)
     result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,

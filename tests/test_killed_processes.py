@@ -27,14 +27,13 @@ from knowledge.importing import import_records, validate_lines
 from knowledge.models import KnowledgePage
 from search.indexing import stale_page_ids
 from search.models import PageIndexState
-from tests.committed_db import committed_database, ensure_test_database
+from tests.committed_db import NO_TASKS, committed_database, ensure_test_database
 from tests.conftest import record
 from tests.search_fixtures import *  # noqa: F403
 from tests.test_faults import assert_matches_full_rebuild
 
 MANAGE = Path(__file__).resolve().parent.parent / "manage.py"
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-NO_TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
 PAGES = 14
 
 

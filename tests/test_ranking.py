@@ -31,7 +31,7 @@ from search.ranking import (
     tsquery_text,
 )
 from tests.conftest import record
-from tests.retrieval_fixtures import index_pages, write_passages
+from tests.retrieval_fixtures import ABFALL, EAKTE, import_indexed, index_pages, write_passages
 
 pytestmark = pytest.mark.django_db
 
@@ -39,16 +39,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def corpus(import_lines):
     """Four public pages in three municipalities, indexed."""
-    from knowledge.models import KnowledgePage
-
-    records = [
-        record("best_practice", external_id="bp-abfall", title="Digitaler Abfallkalender",
-               municipality="Lemgo", topics=["Abfallwirtschaft"], date="2023-05-01",
-               summary="Die Müllabfuhrtermine stehen als App und als iCal-Datei bereit.",
+    return import_indexed(
+        import_lines,
+        record("best_practice", **ABFALL,
                solution="Wir veröffentlichen die Abfuhrtermine aller Tonnen als offene Daten."),
-        record("lesson_learned", external_id="ll-eakte", title="Einführung der E-Akte",
-               municipality="Detmold", topics=["E-Akte"], date="2022-01-15",
-               summary="Die elektronische Aktenführung scheiterte zunächst an Schulungen.",
+        record("lesson_learned", **EAKTE,
                went_badly="Zu wenige Schulungen für die Sachbearbeitung."),
         record("project", external_id="pr-kita", title="Kita-Portal",
                municipality="Bielefeld", topics=["Bildung"], date="2024-02-01",
@@ -56,12 +51,7 @@ def corpus(import_lines):
         record("best_practice", external_id="bp-winter", title="Winterdienst mit GPS",
                municipality="Detmold", topics=["Abfallwirtschaft"], date="2021-11-30",
                summary="Streufahrzeuge melden ihre Position; Bürger sehen geräumte Straßen."),
-    ]
-    import_lines(*records)
-    pages = [p.specific for p in KnowledgePage.objects.filter(
-        external_id__in=[r["external_id"] for r in records])]
-    index_pages(pages)
-    return {p.external_id: p for p in pages}
+    )
 
 
 def ids(results):

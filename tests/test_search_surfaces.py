@@ -12,33 +12,27 @@ from django.core.management import CommandError, call_command
 from wagtail.models import PageViewRestriction
 
 from tests.conftest import record
-from tests.retrieval_fixtures import index_pages
+from tests.retrieval_fixtures import ABFALL, EAKTE, import_indexed, index_pages
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def corpus(import_lines):
-    from knowledge.models import KnowledgePage
-
-    records = [
-        record("best_practice", external_id="bp-abfall", title="Digitaler Abfallkalender",
-               municipality="Lemgo", topics=["Abfallwirtschaft"], date="2023-05-01",
-               summary="Die Müllabfuhrtermine stehen als App und als iCal-Datei bereit."),
-        record("lesson_learned", external_id="ll-eakte", title="Einführung der E-Akte",
-               municipality="Detmold", topics=["E-Akte"], date="2022-01-15",
-               summary="Die elektronische Aktenführung scheiterte zunächst an Schulungen."),
+    """Two public pages and one that only the group Beratung may see, indexed."""
+    pages = import_indexed(
+        import_lines,
+        record("best_practice", **ABFALL),
+        record("lesson_learned", **EAKTE),
         record("best_practice", external_id="bp-secret", title="Geheimer Abfallkalender",
                municipality="Geheimstadt", topics=["Verschlusssache"], date="2023-06-01",
                summary="Vertrauliche Müllabfuhrtermine der Geheimstadt."),
-    ]
-    import_lines(*records)
-    pages = {p.external_id: p.specific for p in KnowledgePage.objects.filter(
-        external_id__in=[r["external_id"] for r in records])}
+    )
+    # Restricting after indexing is enough: passages carry no access scope, retrieval checks
+    # the page's restrictions at query time.
     restriction = PageViewRestriction.objects.create(
         page=pages["bp-secret"], restriction_type=PageViewRestriction.GROUPS)
     restriction.groups.add(Group.objects.get(name="Beratung"))
-    index_pages(list(pages.values()))
     return pages
 
 

@@ -23,7 +23,7 @@ import os
 
 import pytest
 
-from tests.committed_db import committed_database, ensure_test_database
+from tests.committed_db import NO_TASKS, committed_database, ensure_test_database
 from tests.e2e.support import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -37,8 +37,6 @@ from tests.e2e.support import (
     screenshot,
     skip_or_fail,
 )
-
-NO_TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
 
 
 def pytest_terminal_summary(terminalreporter):
