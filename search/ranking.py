@@ -12,10 +12,11 @@ Why it looks like this:
   each token is stemmed by PostgreSQL's German configuration, and the tokens are OR-ed. A
   passage scores the BM25-style IDF weights of the terms it contains (``ts_rank_cd`` alone
   cannot tell "Datensatz" from "Grünanlagen"), scaled down for passages longer than average as
-  in BM25 (a long description contains many words of a long query by sheer length), with
-  ``ts_rank_cd`` as tie-breaker. Long tokens
-  also match as prefixes, which catches the first part of German compounds ("Abfall" finds
-  "Abfallkalender").
+  in BM25 (a long description contains many words of a long query by sheer length); a word in
+  the page title counts as three occurrences (BM25F's field weight); ``ts_rank`` breaks ties.
+  Long tokens also match as prefixes, which catches the first part of German compounds
+  ("Abfall" finds "Abfallkalender"). Only the best candidates are scored in full: exact
+  MaxScore pruning skips passages that contain nothing but common words.
 * **Vectors never mix models.** Only passages whose ``model_id`` equals the current embedder's
   are compared; if none exists the index was built with another model and the search degrades to
   full text with a message to run ``rebuild_search_index``. The HNSW scan uses pgvector's
@@ -61,10 +62,10 @@ _MARK_END = "\ue001"
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 # A lexeme in a normalised tsquery text: quoted ('' escapes a quote), optionally prefix-marked.
 _LEXEME_RE = re.compile(r"('(?:[^']|'')*')(?::(\*))?")
-# ts_rank_cd with the same weight for title (A) and body (B) lexemes: it is a tie-breaker, the
-# title boost lives in the BM25 part.
+# ts_rank(_cd) with the same weight for title (A) and body (B) lexemes: the title boost lives
+# in the BM25 part.
 _RANK_WEIGHTS = "{0.1,0.1,0.1,0.1}"
-# The tie-breaker adds less than this to a BM25 score (ts_rank_cd scaled to [0, 1) times it).
+# The tie-breaker adds less than this to a BM25 score (ts_rank scaled to [0, 1) times it).
 TIE_BREAKER_BOUND = 0.1
 # The first pass of full-text pruning scores at most this many passages per wanted candidate.
 FIRST_PASS_PASSAGES = 20
@@ -424,7 +425,9 @@ def term_weights(query: str, params: FusionParams, user=None) -> QueryTerms:
     total, average_length = _corpus_statistics(user)
     frequencies = _document_frequencies(tokens, user)
     terms = sorted(frequencies)
-    weights = [math.log(1 + (total - frequencies[t] + 0.5) / (frequencies[t] + 0.5))
+    # A term cannot be in more passages than there are (counts of one generation agree, but a
+    # negative IDF must never be possible).
+    weights = [math.log(1 + (total - min(frequencies[t], total) + 0.5) / (frequencies[t] + 0.5))
                for t in terms]
     return QueryTerms(terms, weights, [frequencies[t] for t in terms], average_length)
 
@@ -530,15 +533,16 @@ def length_normalisation(term_count: int, params: FusionParams) -> float:
 
 def _rank_sql(terms: QueryTerms, params: FusionParams) -> tuple[str, list]:
     """SQL expression (over ``p`` and ``q.query``) of a passage's full-text score."""
-    # The tie-breaker ts_rank_cd with normalisation flag 32 (rank / (rank + 1)) stays below
-    # TIE_BREAKER_BOUND, which the pruning in fulltext_candidates relies on.
-    tie_breaker = ("%s::float8 * ts_rank_cd(%s, p.search_vector, q.query, %s)",
+    # The tie-breaker ts_rank (term frequency) with normalisation flag 32 (rank / (rank + 1))
+    # stays below TIE_BREAKER_BOUND, which the pruning in fulltext_candidates relies on. Not
+    # ts_rank_cd: its cover density over a long OR query cost ten times the whole BM25 part.
+    tie_breaker = ("%s::float8 * ts_rank(%s, p.search_vector, q.query, %s)",
                    [TIE_BREAKER_BOUND, _RANK_WEIGHTS, params.rank_normalization | 32])
     if params.fulltext_scoring in ("bm25", "idf"):
         # Per contained term: IDF · bm25_term_factor, where tf is 1 + title_boost for a term
         # in the page title (weight A); `idf` scoring is the same without length
-        # normalisation. Plus ts_rank_cd as a small tie-breaker that rewards repetition and
-        # proximity. The terms arrive as tsquery[]: parsed once per query, not per passage.
+        # normalisation. Plus ts_rank as a small tie-breaker that rewards repetition. The
+        # terms arrive as tsquery[]: parsed once per query, not per passage.
         b = _effective_b(terms, params)
         score = """COALESCE((
             SELECT sum(w.idf * (%s::float8 + 1) * t.tf / (t.tf + %s::float8 * (

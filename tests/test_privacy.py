@@ -80,3 +80,26 @@ def test_drafts_are_not_listed(client, make_page):
     page.unpublish()
     assert "Bald veröffentlicht" not in client.get("/best-practices/").content.decode()
     assert client.get(page.url or "/best-practices/bald-veroeffentlicht/").status_code == 404
+
+
+def test_remembered_access_reads_restrictions_once_and_only_for_its_block(make_page):
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from knowledge.access import denied_path_prefixes, remembered_access
+
+    page = make_page("best_practice", title="Später geschützt")
+    visitor, other = AnonymousUser(), AnonymousUser()
+    with remembered_access(visitor):
+        with CaptureQueriesContext(connection) as queries:
+            assert denied_path_prefixes(visitor) == []
+            with remembered_access(visitor):  # nested: still the same memo
+                assert denied_path_prefixes(visitor) == []
+        assert len(queries) == 0
+        PageViewRestriction.objects.create(page=page,
+                                           restriction_type=PageViewRestriction.LOGIN)
+        # Another user object is not served from the memo.
+        assert denied_path_prefixes(other) == [page.path]
+    # After the block (the next search) the new restriction applies.
+    assert denied_path_prefixes(visitor) == [page.path]

@@ -421,7 +421,7 @@ def test_a_query_word_in_the_title_outweighs_the_same_word_in_the_body(import_li
 
 
 def test_bm25_sql_score_matches_the_python_formula(corpus):
-    """The SQL score is Σ IDF · term factor (title terms tf 3) + 0.1 · ts_rank_cd/(1 + it)."""
+    """The SQL score is Σ IDF · term factor (title terms tf 3) + 0.1 · ts_rank/(1 + it)."""
     query = "Abfuhrtermine Schulungen Abfallkalender"
     params = FusionParams.from_settings(fulltext_scoring="bm25", bm25_k1=1.2, bm25_b=0.75,
                                         bm25_short_query_terms=0, bm25_long_query_terms=1,
@@ -435,7 +435,7 @@ def test_bm25_sql_score_matches_the_python_formula(corpus):
     with connection.cursor() as cursor:
         for passage_id, _page, score in rows:
             cursor.execute(
-                "SELECT length(search_vector), ts_rank_cd('{0.1,0.1,0.1,0.1}', search_vector, "
+                "SELECT length(search_vector), ts_rank('{0.1,0.1,0.1,0.1}', search_vector, "
                 "to_tsquery('german', %s), %s | 32), "
                 "ARRAY(SELECT t FROM unnest(%s::text[]) t WHERE search_vector @@ t::tsquery), "
                 "ARRAY(SELECT t FROM unnest(%s::text[], %s::text[]) u(t, a) "
