@@ -285,12 +285,12 @@ def run_mode(dataset: Dataset, mode: str, ids: dict[int, str], *, embedder=None,
         if mode == WAGTAIL:
             ranked_ids = _wagtail_ranking(text, filters, k)
         else:
-            ranked, effective, _notice = rank_pages(text, user=None, mode=mode,
-                                                    filters=filters, params=params,
-                                                    embedder=embedder)
-            if effective != mode:
-                raise RuntimeError(f"{mode} search degraded to {effective}: {_notice}")
-            ranked_ids = [page_id for page_id, _s, _p in ranked[:k]]
+            ranking = rank_pages(text, user=None, mode=mode, filters=filters, params=params,
+                                 embedder=embedder)
+            if ranking.mode != mode:
+                raise RuntimeError(f"{mode} search degraded to {ranking.mode}: "
+                                   f"{ranking.notice}")
+            ranked_ids = [page_id for page_id, _s, _p in ranking.pages[:k]]
         rankings.append(([ids.get(pid, "") for pid in ranked_ids], query.relevant))
     return Scores.average(rankings, k)
 

@@ -179,8 +179,7 @@ class _DescriptionEmbedder:
 
     ``ranking.rank_pages`` embeds its query with the embedder it is given; wrapping lets a
     description longer than the model's window count in full (the windows are averaged and
-    re-normalised, as the reference e5 engine does), and lets matching reuse the vector for the
-    explanations instead of embedding twice.
+    re-normalised, as the reference e5 engine does).
     """
 
     def __init__(self, embedder, text: str):
@@ -231,24 +230,19 @@ def _match(description: str, *, user, municipality, topics, limit: int,
             notice = _("Die semantische Suche ist gerade nicht verfügbar; es werden nur "
                        "Treffer der Volltextsuche angezeigt.")
     mode = "hybrid" if wrapped is not None else "fulltext"
-    ranked, effective, rank_notice = ranking.rank_pages(
+    ranked = ranking.rank_pages(
         description, user=user, mode=mode, filters=filters, params=params, embedder=wrapped
     )
-    notice = rank_notice or notice
+    notice = ranked.notice or notice
     # Enough pages to fill every group after folding and the per-project caps; each loaded
     # page costs queries (its project, its URL), which is what matching adds to a search.
     depth = max(int(_setting("KNOWLEDGE_MATCH_PAGE_DEPTH", 30)), 3 * limit)
-    top = ranked[:depth]
-    vector = wrapped.vector if (wrapped is not None and effective == "hybrid") else None
-    model_id = wrapped.model_id if wrapped else None
-    items = _load_items(top, topics)
+    items = _load_items(ranked.pages[:depth], topics)
     groups = _group(items, limit)
-    # Explanations only for what is shown: scoring and highlighting every passage of all
-    # candidate pages would make matching slower than a search with the same text.
+    # Explanations only for what is shown, from the passage scores the ranking computed.
     shown = [member for group in groups for entry in group.items
              for member in (entry, *entry.members)]
-    explanations = _explanations([item.page_id for item in shown], description, vector,
-                                 model_id, params, user)
+    explanations = _explanations({item.page_id for item in shown}, ranked, description, params)
     for item in shown:
         item.explanations = explanations.get(item.page_id, [])
     _complete_shown(shown, request, user)
@@ -256,7 +250,7 @@ def _match(description: str, *, user, municipality, topics, limit: int,
         description=description,
         groups=groups,
         municipalities=_similar_municipalities(items, request, user),
-        degraded=effective != "hybrid",
+        degraded=ranked.mode != "hybrid",
         notice=notice,
     )
 
@@ -365,33 +359,29 @@ def _complete_shown(shown: list[MatchItem], request, user) -> None:
             item.project_url = project.get_url(request=request) or ""
 
 
-def _explanations(page_ids, description, vector, model_id, params, user) -> dict[int, list]:
-    """The one to three best passages of each page: why it was suggested."""
-    from search.models import Passage
+def _explanations(page_ids: set[int], ranked: ranking.Ranking, description: str,
+                  params: ranking.FusionParams) -> dict[int, list]:
+    """The one to three best passages of each page: why it was suggested.
 
-    rows = list(Passage.objects.filter(page_id__in=page_ids).values_list("pk", "page_id",
-                                                                         "heading"))
-    if not rows:
-        return {}
-    scores = ranking._exact_scores([pk for pk, _p, _h in rows], description, vector, model_id,
-                                   params, user)
-    fulltext = {pk: s[0] for pk, s in scores.items()}
-    vectors = {pk: s[1] for pk, s in scores.items() if s[1] is not None}
-    fused = ranking.fuse(fulltext, vectors, params.vector_weight if vectors else 0.0)
-    per_page: dict[int, list[tuple[float, int, str]]] = defaultdict(list)
-    for pk, page_id, heading in rows:
-        per_page[page_id].append((fused.get(pk, 0.0), pk, heading))
-    chosen: dict[int, list[tuple[int, str]]] = {}
+    Every suggested page came from the candidate passages of the ranking, whose fused scores
+    are known: only the highlighting costs a query. Passages within 75 % of the page's best
+    (and above zero) are kept.
+    """
+    per_page: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for passage_id, score in ranked.passage_scores.items():
+        page_id = ranked.passage_pages[passage_id]
+        if page_id in page_ids:
+            per_page[page_id].append((score, passage_id))
+    chosen: dict[int, list[int]] = {}
     for page_id, scored in per_page.items():
         scored.sort(key=lambda item: (-item[0], item[1]))
         best = scored[0][0]
-        keep = [(pk, heading) for score, pk, heading in scored[:3]
-                if score >= 0.75 * best and score > 0] or [(scored[0][1], scored[0][2])]
-        chosen[page_id] = keep
-    snippets = ranking._headlines([pk for keep in chosen.values() for pk, _h in keep],
+        chosen[page_id] = [pk for score, pk in scored[:3]
+                           if score >= 0.75 * best and score > 0] or [scored[0][1]]
+    snippets = ranking._headlines([pk for keep in chosen.values() for pk in keep],
                                   description, params)
     return {
-        page_id: [Explanation(heading, snippets.get(pk, "")) for pk, heading in keep]
+        page_id: [Explanation(*snippets.get(pk, ("", ""))) for pk in keep]
         for page_id, keep in chosen.items()
     }
 

@@ -422,8 +422,9 @@ def term_weights(query: str, params: FusionParams, user=None) -> QueryTerms:
               and not t.isdigit() else t for t in query_tokens(query)]
     if not tokens:
         return QueryTerms([], [], [], 1.0)
-    total, average_length = _corpus_statistics(user)
-    frequencies = _document_frequencies(tokens, user)
+    key = _statistics_key(user)
+    total, average_length = _corpus_statistics(key, user)
+    frequencies = _document_frequencies(tokens, key, user)
     terms = sorted(frequencies)
     # A term cannot be in more passages than there are (counts of one generation agree, but a
     # negative IDF must never be possible).
@@ -438,9 +439,8 @@ def _statistics_key(user) -> str:
     return f"search:stats:{IndexGeneration.current()}:{visibility_key(user)}"
 
 
-def _corpus_statistics(user) -> tuple[int, float]:
+def _corpus_statistics(key: str, user) -> tuple[int, float]:
     """Number and average length of the passages the user may see (one scan per generation)."""
-    key = _statistics_key(user)
     cached = cache.get(key)
     if cached is None:
         where, where_params = _filter_sql(user, SearchFilters())
@@ -456,9 +456,9 @@ def _corpus_statistics(user) -> tuple[int, float]:
     return cached
 
 
-def _document_frequencies(tokens: list[str], user) -> dict[str, int]:
+def _document_frequencies(tokens: list[str], key: str, user) -> dict[str, int]:
     """Visible passages containing each term (normalised tsquery text -> count), via GIN."""
-    prefix = _statistics_key(user) + ":df:"
+    prefix = key + ":df:"
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT DISTINCT q::text FROM (SELECT to_tsquery('german', tok) AS q "
@@ -699,9 +699,9 @@ def vector_candidates(vector, model_id: str, user, filters: SearchFilters,
     """
     sql, sql_params = vector_sql(vector, model_id, user, filters, limit)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)",
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true), "
+                       "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
                        [str(max(params.ef_search, limit))])
-        cursor.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
         cursor.execute(sql, sql_params)
         return [(row[0], row[1], float(row[2])) for row in cursor.fetchall()]
 
@@ -860,12 +860,23 @@ def _index_model_mismatch() -> bool:
     return Passage.objects.exclude(embedding=None).exists()
 
 
-def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
-               params: FusionParams, embedder=None
-               ) -> tuple[list[tuple[int, float, int]], str, str]:
-    """The full ranked list (page id, score, best passage id), effective mode and notice.
+@dataclass
+class Ranking:
+    """What :func:`rank_pages` found: ranked pages and the passage scores behind them."""
 
-    Separate from :func:`search` so that the evaluation can rank without loading pages.
+    pages: list[tuple[int, float, int]]  # (page id, score, best passage id), best first
+    mode: str  # the effective mode (full text if the model was unavailable)
+    notice: str  # German notice when degraded, else ""
+    passage_scores: dict[int, float]  # candidate passage -> its (fused) score
+    passage_pages: dict[int, int]  # candidate passage -> page
+
+
+def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
+               params: FusionParams, embedder=None) -> Ranking:
+    """The full ranking of pages with its candidate passages' scores.
+
+    Separate from :func:`search` so that the evaluation can rank without loading pages, and
+    matching can explain its suggestions from the scores already computed.
     """
     with remembered_access(user):
         return _rank_pages(query, user=user, mode=mode, filters=filters, params=params,
@@ -873,8 +884,7 @@ def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
 
 
 def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
-                params: FusionParams, embedder
-                ) -> tuple[list[tuple[int, float, int]], str, str]:
+                params: FusionParams, embedder) -> Ranking:
     notice = ""
     vector = model_id = None
     if mode in ("vector", "hybrid"):
@@ -930,12 +940,14 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
             ft.setdefault(pid, rank)
             if sim is not None:
                 vec.setdefault(pid, sim)
-        if params.fusion_level == "page":
-            return fuse_pages(ft, vec, pages, params), mode, notice
-        if params.fusion_level == "rrf":  # the naive baseline, kept for the evaluation
-            return reciprocal_rank_fusion(ft, vec, pages, params), mode, notice
         scores = fuse(ft, vec, params.vector_weight)
-    return aggregate_pages(scores, pages, params.passage_bonus), mode, notice
+        if params.fusion_level == "page":
+            return Ranking(fuse_pages(ft, vec, pages, params), mode, notice, scores, pages)
+        if params.fusion_level == "rrf":  # the naive baseline, kept for the evaluation
+            return Ranking(reciprocal_rank_fusion(ft, vec, pages, params), mode, notice,
+                           scores, pages)
+    return Ranking(aggregate_pages(scores, pages, params.passage_bonus), mode, notice, scores,
+                   pages)
 
 
 def search(
@@ -967,8 +979,8 @@ def search(
 
 def _search(query: str, *, user, requested: str, limit: int, offset: int,
             filters: SearchFilters, request, params: FusionParams) -> SearchResults:
-    ranked, effective, notice = rank_pages(query, user=user, mode=requested, filters=filters,
-                                           params=params)
+    ranking = rank_pages(query, user=user, mode=requested, filters=filters, params=params)
+    ranked, effective, notice = ranking.pages, ranking.mode, ranking.notice
     window = ranked[offset:offset + limit]
     return SearchResults(
         query=query,
@@ -985,8 +997,12 @@ def _search(query: str, *, user, requested: str, limit: int, offset: int,
     )
 
 
-def _headlines(passage_ids: Sequence[int], query: str, params: FusionParams) -> dict[int, str]:
-    """Highlighted snippets: PostgreSQL's ts_headline with the same (German, OR) query."""
+def _headlines(passage_ids: Sequence[int], query: str, params: FusionParams
+               ) -> dict[int, tuple[str, str]]:
+    """Passage id -> (heading, highlighted snippet HTML).
+
+    The snippet is PostgreSQL's ts_headline with the same (German, OR) query as full text.
+    """
     if not passage_ids:
         return {}
     text = tsquery_text(query, params.prefix_min_length)
@@ -995,14 +1011,14 @@ def _headlines(passage_ids: Sequence[int], query: str, params: FusionParams) -> 
         "ShortWord=2, MaxFragments=2, FragmentDelimiter=\" … \""
     )
     sql = """
-        SELECT p.id, ts_headline('german',
+        SELECT p.id, p.heading, ts_headline('german',
                translate(p.text, %s, ''), to_tsquery('german', %s), %s)
         FROM search_passage p WHERE p.id = ANY(%s)
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [_MARK_START + _MARK_END, text, options, list(passage_ids)])
         rows = cursor.fetchall()
-    return {pid: highlight_html(headline) for pid, headline in rows}
+    return {pid: (heading, highlight_html(headline)) for pid, heading, headline in rows}
 
 
 def highlight_html(headline: str) -> str:
@@ -1013,7 +1029,6 @@ def highlight_html(headline: str) -> str:
 
 def _load_hits(window, query, params, request) -> list[SearchHit]:
     from knowledge.models import KnowledgePage
-    from search.models import Passage
 
     if not window:
         return []
@@ -1023,9 +1038,7 @@ def _load_hits(window, query, params, request) -> list[SearchHit]:
         for page in KnowledgePage.objects.filter(pk__in=page_ids)
         .select_related("municipality").prefetch_related("topics")
     }
-    passage_ids = [passage_id for _page, _s, passage_id in window]
-    headings = dict(Passage.objects.filter(pk__in=passage_ids).values_list("pk", "heading"))
-    snippets = _headlines(passage_ids, query, params)
+    snippets = _headlines([passage_id for _page, _s, passage_id in window], query, params)
     hits = []
     for page_id, score, passage_id in window:
         page = pages.get(page_id)
@@ -1042,8 +1055,8 @@ def _load_hits(window, query, params, request) -> list[SearchHit]:
             municipality_slug=page.municipality.slug,
             external_id=page.external_id,
             score=score,
-            snippet=snippets.get(passage_id, ""),
-            heading=headings.get(passage_id, ""),
+            snippet=snippets.get(passage_id, ("", ""))[1],
+            heading=snippets.get(passage_id, ("", ""))[0],
             date=page.date,
             topics=[t.name for t in page.topics.all()],
         ))
@@ -1051,31 +1064,40 @@ def _load_hits(window, query, params, request) -> list[SearchHit]:
 
 
 def _facets(page_ids: list[int]) -> dict[str, list[Facet]]:
-    """Counts per type, municipality and topic over the (already permitted) result pages."""
-    from knowledge.models import KnowledgePage, Municipality, Topic
+    """Counts per type, municipality and topic over the (already permitted) result pages.
+
+    One query for all three: every search shows the facets, and each round trip counts.
+    """
+    from django.contrib.contenttypes.models import ContentType
 
     if not page_ids:
         return {"types": [], "municipalities": [], "topics": []}
-    rows = list(
-        KnowledgePage.objects.filter(pk__in=page_ids)
-        .values_list("pk", "content_type_id", "municipality_id")
-    )
-    from django.contrib.contenttypes.models import ContentType
-
+    sql = """
+        WITH r AS (SELECT DISTINCT unnest(%s::int[]) AS id)
+        SELECT 'type', wp.content_type_id, '', '', count(*)
+        FROM r JOIN wagtailcore_page wp ON wp.id = r.id GROUP BY wp.content_type_id
+        UNION ALL
+        SELECT 'municipality', m.id, m.slug, m.name, count(*)
+        FROM r JOIN knowledge_knowledgepage kp ON kp.page_ptr_id = r.id
+        JOIN knowledge_municipality m ON m.id = kp.municipality_id GROUP BY m.id
+        UNION ALL
+        SELECT 'topic', t.id, t.slug, t.name, count(*)
+        FROM r JOIN knowledge_knowledgepage_topics kt ON kt.knowledgepage_id = r.id
+        JOIN knowledge_topic t ON t.id = kt.topic_id GROUP BY t.id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(page_ids)])
+        rows = cursor.fetchall()
     type_counts: dict[str, int] = defaultdict(int)
-    municipality_counts: dict[int, int] = defaultdict(int)
-    for _pk, content_type_id, municipality_id in rows:
-        model = ContentType.objects.get_for_id(content_type_id).model_class()
-        type_counts[getattr(model, "knowledge_type", "")] += 1
-        municipality_counts[municipality_id] += 1
-    topic_counts: dict[int, int] = defaultdict(int)
-    through = KnowledgePage.topics.through
-    for topic_id in through.objects.filter(knowledgepage_id__in=page_ids).values_list(
-        "topic_id", flat=True
-    ):
-        topic_counts[topic_id] += 1
-    municipalities = {m.pk: m for m in Municipality.objects.filter(pk__in=municipality_counts)}
-    topics = {t.pk: t for t in Topic.objects.filter(pk__in=topic_counts)}
+    municipalities, topics = [], []
+    for kind, key, slug, name, count in rows:
+        if kind == "type":
+            model = ContentType.objects.get_for_id(key).model_class()
+            type_counts[getattr(model, "knowledge_type", "")] += count
+        elif kind == "municipality":
+            municipalities.append(Facet(slug, name, count))
+        else:
+            topics.append(Facet(slug, name, count))
 
     def ordered(items):
         return sorted(items, key=lambda f: (-f.count, f.label.lower()))
@@ -1083,8 +1105,6 @@ def _facets(page_ids: list[int]) -> dict[str, list[Facet]]:
     return {
         "types": ordered(Facet(k, str(TYPE_LABELS[k]), n) for k, n in type_counts.items()
                          if k in TYPE_LABELS),
-        "municipalities": ordered(Facet(municipalities[k].slug, municipalities[k].name, n)
-                                  for k, n in municipality_counts.items()),
-        "topics": ordered(Facet(topics[k].slug, topics[k].name, n)
-                          for k, n in topic_counts.items()),
+        "municipalities": ordered(municipalities),
+        "topics": ordered(topics),
     }
