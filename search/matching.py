@@ -237,7 +237,7 @@ def _match(description: str, *, user, municipality, topics, limit: int,
     # Enough pages to fill every group after folding and the per-project caps; each loaded
     # page costs queries (its project, its URL), which is what matching adds to a search.
     depth = max(int(_setting("KNOWLEDGE_MATCH_PAGE_DEPTH", 30)), 3 * limit)
-    items = _load_items(ranked.pages[:depth], topics)
+    items, pages = _load_items(ranked.pages[:depth], topics)
     groups = _group(items, limit)
     # Explanations only for what is shown, from the passage scores the ranking computed.
     shown = [member for group in groups for entry in group.items
@@ -245,37 +245,43 @@ def _match(description: str, *, user, municipality, topics, limit: int,
     explanations = _explanations({item.page_id for item in shown}, ranked, description, params)
     for item in shown:
         item.explanations = explanations.get(item.page_id, [])
-    _complete_shown(shown, request, user)
+    similar = _rank_municipalities(items)
+    # A best practice may name a project the user may not see: such a project is not named.
+    projects = _viewable_projects(
+        {item.project_id for item in shown if item.project_id}
+        | {pid for entry in similar for pid in entry[3]}, user)
+    _complete_shown(shown, pages, projects, request)
     return MatchResults(
         description=description,
         groups=groups,
-        municipalities=_similar_municipalities(items, request, user),
+        municipalities=_similar_municipalities(similar, projects, request),
         degraded=ranked.mode != "hybrid",
         notice=notice,
     )
 
 
-def _load_items(top, topics) -> list[MatchItem]:
-    """The candidate pages as items, in three queries plus one per page kind.
+def _load_items(top, topics) -> tuple[list[MatchItem], dict]:
+    """The candidate pages as items (and the pages by id), in four queries.
 
-    URLs and project titles are filled in later, only for the items that are shown
-    (:func:`_complete_shown`): resolving them for every candidate would make matching slower
-    than a search with the same text.
+    The generic pages suffice (their type comes from the content type); the few fields of
+    best practices are read in one extra query. URLs and project titles are filled in later,
+    only for the items that are shown (:func:`_complete_shown`): resolving them for every
+    candidate would make matching slower than a search with the same text.
     """
-    from knowledge.models import KnowledgePage, Municipality
+    from knowledge.models import BestPracticePage, KnowledgePage
 
     if not top:
-        return []
-    page_ids = [page_id for page_id, _s, _p in top]
+        return [], {}
     pages = {
         page.pk: page
-        for page in KnowledgePage.objects.filter(pk__in=page_ids)
-        .prefetch_related("topics").specific()
+        for page in KnowledgePage.objects.filter(pk__in=[page_id for page_id, _s, _p in top])
+        .select_related("municipality").prefetch_related("topics")
     }
-    # select_related does not survive .specific(): one query for all municipalities.
-    municipalities = Municipality.objects.in_bulk({page.municipality_id
-                                                   for page in pages.values()})
-    projects = _project_ids(list(pages.values()))
+    kinds = {pk: page.specific_class.knowledge_type for pk, page in pages.items()}
+    practices = {row["pk"]: row for row in BestPracticePage.objects.filter(
+        pk__in=[pk for pk, kind in kinds.items() if kind == "best_practice"]
+    ).values("pk", "contact_role", "contact_email", "related_project_id")}
+    projects = _project_ids(pages, kinds, practices)
     wanted = {t.pk for t in topics}
     topic_bonus = float(_setting("KNOWLEDGE_MATCH_TOPIC_BONUS", 0.05))
     items = []
@@ -285,31 +291,33 @@ def _load_items(top, topics) -> list[MatchItem]:
             continue
         page_topics = list(page.topics.all())
         shared = [t.name for t in page_topics if t.pk in wanted]
+        practice = practices.get(page_id, {})
         items.append(MatchItem(
             page_id=page.pk,
             title=page.title,
             url="",
-            knowledge_type=page.knowledge_type,
-            type_label=str(TYPE_LABELS[page.knowledge_type]),
-            municipality=municipalities[page.municipality_id].name,
-            municipality_slug=municipalities[page.municipality_id].slug,
+            knowledge_type=kinds[page_id],
+            type_label=str(TYPE_LABELS[kinds[page_id]]),
+            municipality=page.municipality.name,
+            municipality_slug=page.municipality.slug,
             external_id=page.external_id,
             date=page.date,
             score=score + topic_bonus * min(len(shared), 2),
             topics=[t.name for t in page_topics],
             shared_topics=shared,
             explanations=[],
-            contact_role=getattr(page, "contact_role", ""),
-            contact_email=getattr(page, "contact_email", ""),
+            contact_role=practice.get("contact_role", ""),
+            contact_email=practice.get("contact_email", ""),
             project_id=projects.get(page.pk),
             project_title="",
             project_url="",
         ))
     items.sort(key=lambda item: -item.score)
-    return items
+    return items, pages
 
 
-def _project_ids(pages) -> dict[int, int | None]:
+def _project_ids(pages: dict, kinds: dict[int, str], practices: dict[int, dict]
+                 ) -> dict[int, int | None]:
     """Page id -> id of its project, by the rules of each kind's ``get_project``, batched.
 
     A project is its own project, a best practice names one, protocols and lessons belong to
@@ -318,38 +326,37 @@ def _project_ids(pages) -> dict[int, int | None]:
     from django.contrib.contenttypes.models import ContentType
     from wagtail.models import Page
 
-    from knowledge.models import (
-        BestPracticePage,
-        LessonLearnedPage,
-        ProjectPage,
-        SessionProtocolPage,
-    )
+    from knowledge.models import ProjectPage
 
-    parent_paths = {page.pk: page.path[:-Page.steplen] for page in pages
-                    if isinstance(page, SessionProtocolPage | LessonLearnedPage)}
+    parent_paths = {pk: page.path[:-Page.steplen] for pk, page in pages.items()
+                    if kinds[pk] in ("session_protocol", "lesson_learned")}
     project_by_path = dict(Page.objects.filter(
         path__in=set(parent_paths.values()),
         content_type=ContentType.objects.get_for_model(ProjectPage),
     ).values_list("path", "pk"))
     result: dict[int, int | None] = {}
-    for page in pages:
-        if isinstance(page, ProjectPage):
-            result[page.pk] = page.pk
-        elif isinstance(page, BestPracticePage):
-            result[page.pk] = page.related_project_id
+    for pk in pages:
+        if kinds[pk] == "project":
+            result[pk] = pk
+        elif kinds[pk] == "best_practice":
+            result[pk] = practices.get(pk, {}).get("related_project_id")
         else:
-            result[page.pk] = project_by_path.get(parent_paths.get(page.pk))
+            result[pk] = project_by_path.get(parent_paths.get(pk))
     return result
 
 
-def _complete_shown(shown: list[MatchItem], request, user) -> None:
-    """URLs of the shown items and of their projects (named only if the user may see them)."""
-    from knowledge.models import KnowledgePage, ProjectPage
+def _viewable_projects(project_ids: set[int], user) -> dict:
+    """The given projects the user may see, by id (one query)."""
+    from knowledge.models import ProjectPage
 
-    pages = {page.pk: page for page in
-             KnowledgePage.objects.filter(pk__in=[item.page_id for item in shown])}
-    projects = {page.pk: page for page in viewable_pages(user, ProjectPage).filter(
-        pk__in={item.project_id for item in shown if item.project_id})}
+    if not project_ids:
+        return {}
+    return {page.pk: page for page in
+            viewable_pages(user, ProjectPage).filter(pk__in=project_ids)}
+
+
+def _complete_shown(shown: list[MatchItem], pages: dict, projects: dict, request) -> None:
+    """URLs of the shown items and of their projects (``projects``: those the user may see)."""
     for item in shown:
         page = pages.get(item.page_id)
         item.url = (page.get_url(request=request) or "") if page is not None else ""
@@ -420,40 +427,33 @@ def _group(items: list[MatchItem], limit: int) -> list[MatchGroup]:
     return groups
 
 
-def _similar_municipalities(items: list[MatchItem], request, user
-                            ) -> list[SimilarMunicipality]:
-    """Municipalities whose material matched most, with their matching projects.
-
-    A best practice may name a project the user may not see: such a project is not listed.
-    """
-    from knowledge.models import ProjectPage
-
+def _rank_municipalities(items: list[MatchItem]) -> list[tuple[float, str, list, list]]:
+    """(score, slug, items, project ids) of the municipalities whose material matched most."""
     by_municipality: dict[str, list[MatchItem]] = defaultdict(list)
     for item in items:
         by_municipality[item.municipality_slug].append(item)
     ranked = []
     for slug, group in by_municipality.items():
         scores = sorted((i.score for i in group), reverse=True)
-        score = sum(scores[:3])
         project_ids = list(dict.fromkeys(i.project_id for i in group if i.project_id))
-        ranked.append((score, slug, group, project_ids))
+        ranked.append((sum(scores[:3]), slug, group, project_ids))
     ranked.sort(key=lambda entry: (-entry[0], entry[1]))
-    count = int(_setting("KNOWLEDGE_MATCH_MUNICIPALITIES", 5))
-    projects = {
-        p.pk: p for p in viewable_pages(user, ProjectPage).filter(
-            pk__in=[pid for entry in ranked[:count] for pid in entry[3]])
-    }
-    result = []
-    for score, slug, group, project_ids in ranked[:count]:
-        result.append(SimilarMunicipality(
+    return ranked[:int(_setting("KNOWLEDGE_MATCH_MUNICIPALITIES", 5))]
+
+
+def _similar_municipalities(ranked, projects: dict, request) -> list[SimilarMunicipality]:
+    """"Kommunen mit ähnlichen Vorhaben" with their matching projects the user may see."""
+    return [
+        SimilarMunicipality(
             name=group[0].municipality,
             slug=slug,
             score=score,
             projects=[(projects[pid].title, projects[pid].get_url(request=request) or "")
                       for pid in project_ids if pid in projects][:3],
             matches=len(group),
-        ))
-    return result
+        )
+        for score, slug, group, project_ids in ranked
+    ]
 
 
 # --- Related material -----------------------------------------------------------------------
