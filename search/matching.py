@@ -66,18 +66,7 @@ class Explanation:
 
 
 @dataclass
-class MatchItem:
-    page_id: int
-    title: str
-    url: str
-    knowledge_type: str
-    type_label: str
-    municipality: str
-    municipality_slug: str
-    external_id: str | None
-    date: object
-    score: float
-    topics: list[str]
+class MatchItem(ranking.PageHit):
     shared_topics: list[str]
     explanations: list[Explanation]
     contact_role: str = ""
@@ -89,15 +78,8 @@ class MatchItem:
 
     def as_dict(self) -> dict:
         return {
-            "title": self.title,
-            "url": self.url,
-            "type": self.knowledge_type,
-            "municipality": self.municipality,
-            "external_id": self.external_id,
-            "score": round(self.score, 4),
+            **self.page_dict(),
             "snippet": self.explanations[0].snippet if self.explanations else "",
-            "date": self.date.isoformat(),
-            "topics": self.topics,
             "shared_topics": self.shared_topics,
             "explanations": [{"heading": e.heading, "snippet": e.snippet}
                              for e in self.explanations],
@@ -237,7 +219,7 @@ def _match(description: str, *, user, municipality, topics, limit: int,
     # Enough pages to fill every group after folding and the per-project caps; each loaded
     # page costs queries (its project, its URL), which is what matching adds to a search.
     depth = max(int(_setting("KNOWLEDGE_MATCH_PAGE_DEPTH", 30)), 3 * limit)
-    items, pages = _load_items(ranked.pages[:depth], topics)
+    items = _load_items(ranked.pages[:depth], topics)
     groups = _group(items, limit)
     # Explanations only for what is shown, from the passage scores the ranking computed.
     shown = [member for group in groups for entry in group.items
@@ -250,7 +232,7 @@ def _match(description: str, *, user, municipality, topics, limit: int,
     projects = _viewable_projects(
         {item.project_id for item in shown if item.project_id}
         | {pid for entry in similar for pid in entry[3]}, user)
-    _complete_shown(shown, pages, projects, request)
+    _complete_shown(shown, projects, request)
     return MatchResults(
         description=description,
         groups=groups,
@@ -260,24 +242,31 @@ def _match(description: str, *, user, municipality, topics, limit: int,
     )
 
 
-def _load_items(top, topics) -> tuple[list[MatchItem], dict]:
-    """The candidate pages as items (and the pages by id), in four queries.
+def _load_items(top, topics) -> list[MatchItem]:
+    """The candidate pages as items, in four queries of plain values.
 
-    The generic pages suffice (their type comes from the content type); the few fields of
+    Thirty Wagtail page objects with their topics cost more than the ranking's SQL; the items
+    need only a few columns, their type comes from the content type, and the few fields of
     best practices are read in one extra query. URLs and project titles are filled in later,
-    only for the items that are shown (:func:`_complete_shown`): resolving them for every
-    candidate would make matching slower than a search with the same text.
+    only for the items that are shown (:func:`_complete_shown`).
     """
+    from django.contrib.contenttypes.models import ContentType
+
     from knowledge.models import BestPracticePage, KnowledgePage
 
     if not top:
-        return [], {}
-    pages = {
-        page.pk: page
-        for page in KnowledgePage.objects.filter(pk__in=[page_id for page_id, _s, _p in top])
-        .select_related("municipality").prefetch_related("topics")
-    }
-    kinds = {pk: page.specific_class.knowledge_type for pk, page in pages.items()}
+        return []
+    ids = [page_id for page_id, _s, _p in top]
+    pages = {row["pk"]: row for row in KnowledgePage.objects.filter(pk__in=ids).values(
+        "pk", "title", "content_type_id", "external_id", "date", "path",
+        "municipality__name", "municipality__slug")}
+    kinds = {pk: ContentType.objects.get_for_id(row["content_type_id"]).model_class()
+             .knowledge_type for pk, row in pages.items()}
+    page_topics: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for page_id, topic_id, name in KnowledgePage.topics.through.objects.filter(
+            knowledgepage_id__in=ids).order_by("topic__name").values_list(
+            "knowledgepage_id", "topic_id", "topic__name"):
+        page_topics[page_id].append((topic_id, name))
     practices = {row["pk"]: row for row in BestPracticePage.objects.filter(
         pk__in=[pk for pk, kind in kinds.items() if kind == "best_practice"]
     ).values("pk", "contact_role", "contact_email", "related_project_id")}
@@ -289,34 +278,33 @@ def _load_items(top, topics) -> tuple[list[MatchItem], dict]:
         page = pages.get(page_id)
         if page is None:
             continue
-        page_topics = list(page.topics.all())
-        shared = [t.name for t in page_topics if t.pk in wanted]
+        shared = [name for topic_id, name in page_topics[page_id] if topic_id in wanted]
         practice = practices.get(page_id, {})
         items.append(MatchItem(
-            page_id=page.pk,
-            title=page.title,
+            page_id=page_id,
+            title=page["title"],
             url="",
             knowledge_type=kinds[page_id],
             type_label=str(TYPE_LABELS[kinds[page_id]]),
-            municipality=page.municipality.name,
-            municipality_slug=page.municipality.slug,
-            external_id=page.external_id,
-            date=page.date,
+            municipality=page["municipality__name"],
+            municipality_slug=page["municipality__slug"],
+            external_id=page["external_id"],
+            date=page["date"],
             score=score + topic_bonus * min(len(shared), 2),
-            topics=[t.name for t in page_topics],
+            topics=[name for _id, name in page_topics[page_id]],
             shared_topics=shared,
             explanations=[],
             contact_role=practice.get("contact_role", ""),
             contact_email=practice.get("contact_email", ""),
-            project_id=projects.get(page.pk),
+            project_id=projects.get(page_id),
             project_title="",
             project_url="",
         ))
     items.sort(key=lambda item: -item.score)
-    return items, pages
+    return items
 
 
-def _project_ids(pages: dict, kinds: dict[int, str], practices: dict[int, dict]
+def _project_ids(pages: dict[int, dict], kinds: dict[int, str], practices: dict[int, dict]
                  ) -> dict[int, int | None]:
     """Page id -> id of its project, by the rules of each kind's ``get_project``, batched.
 
@@ -328,7 +316,7 @@ def _project_ids(pages: dict, kinds: dict[int, str], practices: dict[int, dict]
 
     from knowledge.models import ProjectPage
 
-    parent_paths = {pk: page.path[:-Page.steplen] for pk, page in pages.items()
+    parent_paths = {pk: page["path"][:-Page.steplen] for pk, page in pages.items()
                     if kinds[pk] in ("session_protocol", "lesson_learned")}
     project_by_path = dict(Page.objects.filter(
         path__in=set(parent_paths.values()),
@@ -346,17 +334,21 @@ def _project_ids(pages: dict, kinds: dict[int, str], practices: dict[int, dict]
 
 
 def _viewable_projects(project_ids: set[int], user) -> dict:
-    """The given projects the user may see, by id (one query)."""
-    from knowledge.models import ProjectPage
+    """The given projects the user may see, by id (one query).
 
+    The ids are projects by construction; generic pages carry all that is shown of them
+    (title, URL) without the joins of the project tables.
+    """
     if not project_ids:
         return {}
-    return {page.pk: page for page in
-            viewable_pages(user, ProjectPage).filter(pk__in=project_ids)}
+    return {page.pk: page for page in viewable_pages(user).filter(pk__in=project_ids)}
 
 
-def _complete_shown(shown: list[MatchItem], pages: dict, projects: dict, request) -> None:
+def _complete_shown(shown: list[MatchItem], projects: dict, request) -> None:
     """URLs of the shown items and of their projects (``projects``: those the user may see)."""
+    from wagtail.models import Page
+
+    pages = Page.objects.in_bulk([item.page_id for item in shown])
     for item in shown:
         page = pages.get(item.page_id)
         item.url = (page.get_url(request=request) or "") if page is not None else ""

@@ -137,7 +137,9 @@ class FusionParams:
 
 
 @dataclass
-class SearchHit:
+class PageHit:
+    """A page found for a query: what search results and matching suggestions share."""
+
     page_id: int
     title: str
     url: str
@@ -146,14 +148,12 @@ class SearchHit:
     municipality: str
     municipality_slug: str
     external_id: str | None
-    score: float
-    snippet: str  # HTML: escaped text with <mark> around query terms
-    heading: str
     date: dt.date
+    score: float
     topics: list[str]
 
-    def as_dict(self) -> dict:
-        """The result object shared by the API and ``search_knowledge --json``."""
+    def page_dict(self) -> dict:
+        """The page fields of the API's result objects."""
         return {
             "title": self.title,
             "url": self.url,
@@ -161,10 +161,19 @@ class SearchHit:
             "municipality": self.municipality,
             "external_id": self.external_id,
             "score": round(self.score, 4),
-            "snippet": self.snippet,
             "date": self.date.isoformat(),
             "topics": self.topics,
         }
+
+
+@dataclass
+class SearchHit(PageHit):
+    snippet: str  # HTML: escaped text with <mark> around query terms
+    heading: str
+
+    def as_dict(self) -> dict:
+        """The result object shared by the API and ``search_knowledge --json``."""
+        return {**self.page_dict(), "snippet": self.snippet}
 
 
 @dataclass

@@ -195,7 +195,9 @@ CACHES = {
 # --- Semantic search: ranking (search/ranking.py; evidence in docs/search-ranking.md) ------
 # Hybrid = weighted fusion of min-max normalised scores: this share for the vector score,
 # the rest for full text (BM25). Tuned on the Musterdatenkatalog and the demo queries.
-KNOWLEDGE_SEARCH_VECTOR_WEIGHT = float(os.environ.get("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", "0.75"))
+KNOWLEDGE_SEARCH_VECTOR_WEIGHT = float(
+    os.environ.get("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", "0.75")
+)
 # Candidate passages per retriever for hybrid and vector search (also the result depth).
 KNOWLEDGE_SEARCH_CANDIDATES = int(os.environ.get("KNOWLEDGE_SEARCH_CANDIDATES", "100"))
 # Candidate passages of a pure full-text search (OR semantics can match many passages).
@@ -207,7 +209,8 @@ KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES = int(
 KNOWLEDGE_SEARCH_PASSAGE_BONUS = float(os.environ.get("KNOWLEDGE_SEARCH_PASSAGE_BONUS", "0.0"))
 # HNSW search breadth (pgvector hnsw.ef_search; iterative scan continues beyond it).
 KNOWLEDGE_SEARCH_EF_SEARCH = int(os.environ.get("KNOWLEDGE_SEARCH_EF_SEARCH", "100"))
-# ts_rank_cd normalisation flags (1 = divide by 1 + log(length)); see PostgreSQL docs 12.3.3.
+# ts_rank/ts_rank_cd normalisation flags (1 = divide by 1 + log(length); the BM25 tie-breaker
+# always adds 32, rank / (rank + 1), to stay bounded); see PostgreSQL docs 12.3.3.
 KNOWLEDGE_SEARCH_RANK_NORMALIZATION = int(
     os.environ.get("KNOWLEDGE_SEARCH_RANK_NORMALIZATION", "1")
 )
@@ -225,7 +228,7 @@ KNOWLEDGE_SEARCH_PAGE_SIZE = int(os.environ.get("KNOWLEDGE_SEARCH_PAGE_SIZE", "1
 # meaning combine); "passage": fuse per passage, then aggregate.
 KNOWLEDGE_SEARCH_FUSION_LEVEL = os.environ.get("KNOWLEDGE_SEARCH_FUSION_LEVEL", "page")
 # Full-text passage score: "bm25" (sum of the BM25 IDF weights of the query words a passage
-# contains, scaled by BM25's length normalisation, + ts_rank_cd as tie-breaker), "idf" (the
+# contains, scaled by BM25's length normalisation, + ts_rank as tie-breaker), "idf" (the
 # same without length normalisation) or "ts_rank_cd" (PostgreSQL's cover density only).
 KNOWLEDGE_SEARCH_FULLTEXT_SCORING = os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_SCORING", "bm25")
 # BM25 parameters of the "bm25" scoring: saturation k1 and length normalisation b (0 = none,
