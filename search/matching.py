@@ -228,11 +228,13 @@ def _match(description: str, *, user, municipality, topics, limit: int,
     for item in shown:
         item.explanations = explanations.get(item.page_id, [])
     similar = _rank_municipalities(items)
-    # A best practice may name a project the user may not see: such a project is not named.
-    projects = _viewable_projects(
-        {item.project_id for item in shown if item.project_id}
-        | {pid for entry in similar for pid in entry[3]}, user)
-    _complete_shown(shown, projects, request)
+    project_ids = ({item.project_id for item in shown if item.project_id}
+                   | {pid for entry in similar for pid in entry[3]})
+    # One query for the shown pages (their URLs) and the projects to be named. Only those the
+    # user may see: a best practice may name a project the user may not see.
+    pages = _viewable_by_id({item.page_id for item in shown} | project_ids, user)
+    projects = {pk: pages[pk] for pk in project_ids if pk in pages}
+    _complete_shown(shown, pages, projects, request)
     return MatchResults(
         description=description,
         groups=groups,
@@ -243,23 +245,25 @@ def _match(description: str, *, user, municipality, topics, limit: int,
 
 
 def _load_items(top, topics) -> list[MatchItem]:
-    """The candidate pages as items, in four queries of plain values.
+    """The candidate pages as items, in three queries of plain values.
 
     Thirty Wagtail page objects with their topics cost more than the ranking's SQL; the items
-    need only a few columns, their type comes from the content type, and the few fields of
-    best practices are read in one extra query. URLs and project titles are filled in later,
+    need only a few columns (those of best practices joined in), and their type comes from the
+    content type. URLs and project titles are filled in later,
     only for the items that are shown (:func:`_complete_shown`).
     """
     from django.contrib.contenttypes.models import ContentType
 
-    from knowledge.models import BestPracticePage, KnowledgePage
+    from knowledge.models import KnowledgePage
 
     if not top:
         return []
     ids = [page_id for page_id, _s, _p in top]
+    # The best-practice columns come along through the child table's (left) join.
     pages = {row["pk"]: row for row in KnowledgePage.objects.filter(pk__in=ids).values(
         "pk", "title", "content_type_id", "external_id", "date", "path",
-        "municipality__name", "municipality__slug")}
+        "municipality__name", "municipality__slug", "bestpracticepage__contact_role",
+        "bestpracticepage__contact_email", "bestpracticepage__related_project_id")}
     kinds = {pk: ContentType.objects.get_for_id(row["content_type_id"]).model_class()
              .knowledge_type for pk, row in pages.items()}
     page_topics: dict[int, list[tuple[int, str]]] = defaultdict(list)
@@ -267,10 +271,7 @@ def _load_items(top, topics) -> list[MatchItem]:
             knowledgepage_id__in=ids).order_by("topic__name").values_list(
             "knowledgepage_id", "topic_id", "topic__name"):
         page_topics[page_id].append((topic_id, name))
-    practices = {row["pk"]: row for row in BestPracticePage.objects.filter(
-        pk__in=[pk for pk, kind in kinds.items() if kind == "best_practice"]
-    ).values("pk", "contact_role", "contact_email", "related_project_id")}
-    projects = _project_ids(pages, kinds, practices)
+    projects = _project_ids(pages, kinds)
     wanted = {t.pk for t in topics}
     topic_bonus = float(_setting("KNOWLEDGE_MATCH_TOPIC_BONUS", 0.05))
     items = []
@@ -279,7 +280,6 @@ def _load_items(top, topics) -> list[MatchItem]:
         if page is None:
             continue
         shared = [name for topic_id, name in page_topics[page_id] if topic_id in wanted]
-        practice = practices.get(page_id, {})
         items.append(MatchItem(
             page_id=page_id,
             title=page["title"],
@@ -294,8 +294,8 @@ def _load_items(top, topics) -> list[MatchItem]:
             topics=[name for _id, name in page_topics[page_id]],
             shared_topics=shared,
             explanations=[],
-            contact_role=practice.get("contact_role", ""),
-            contact_email=practice.get("contact_email", ""),
+            contact_role=page["bestpracticepage__contact_role"] or "",
+            contact_email=page["bestpracticepage__contact_email"] or "",
             project_id=projects.get(page_id),
             project_title="",
             project_url="",
@@ -304,8 +304,7 @@ def _load_items(top, topics) -> list[MatchItem]:
     return items
 
 
-def _project_ids(pages: dict[int, dict], kinds: dict[int, str], practices: dict[int, dict]
-                 ) -> dict[int, int | None]:
+def _project_ids(pages: dict[int, dict], kinds: dict[int, str]) -> dict[int, int | None]:
     """Page id -> id of its project, by the rules of each kind's ``get_project``, batched.
 
     A project is its own project, a best practice names one, protocols and lessons belong to
@@ -327,28 +326,21 @@ def _project_ids(pages: dict[int, dict], kinds: dict[int, str], practices: dict[
         if kinds[pk] == "project":
             result[pk] = pk
         elif kinds[pk] == "best_practice":
-            result[pk] = practices.get(pk, {}).get("related_project_id")
+            result[pk] = pages[pk]["bestpracticepage__related_project_id"]
         else:
             result[pk] = project_by_path.get(parent_paths.get(pk))
     return result
 
 
-def _viewable_projects(project_ids: set[int], user) -> dict:
-    """The given projects the user may see, by id (one query).
-
-    The ids are projects by construction; generic pages carry all that is shown of them
-    (title, URL) without the joins of the project tables.
-    """
-    if not project_ids:
+def _viewable_by_id(page_ids: set[int], user) -> dict:
+    """The given pages the user may see, by id, as generic pages (title and URL suffice)."""
+    if not page_ids:
         return {}
-    return {page.pk: page for page in viewable_pages(user).filter(pk__in=project_ids)}
+    return {page.pk: page for page in viewable_pages(user).filter(pk__in=page_ids)}
 
 
-def _complete_shown(shown: list[MatchItem], projects: dict, request) -> None:
+def _complete_shown(shown: list[MatchItem], pages: dict, projects: dict, request) -> None:
     """URLs of the shown items and of their projects (``projects``: those the user may see)."""
-    from wagtail.models import Page
-
-    pages = Page.objects.in_bulk([item.page_id for item in shown])
     for item in shown:
         page = pages.get(item.page_id)
         item.url = (page.get_url(request=request) or "") if page is not None else ""
