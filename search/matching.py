@@ -216,8 +216,8 @@ def _match(description: str, *, user, municipality, topics, limit: int,
         description, user=user, mode=mode, filters=filters, params=params, embedder=wrapped
     )
     notice = ranked.notice or notice
-    # Enough pages to fill every group after folding and the per-project caps; each loaded
-    # page costs queries (its project, its URL), which is what matching adds to a search.
+    # Enough pages to fill every group after folding and the per-project caps; loading them
+    # is most of what matching adds to a search.
     depth = max(int(_setting("KNOWLEDGE_MATCH_PAGE_DEPTH", 30)), 3 * limit)
     items = _load_items(ranked.pages[:depth], topics)
     groups = _group(items, limit)
@@ -249,8 +249,8 @@ def _load_items(top, topics) -> list[MatchItem]:
 
     Thirty Wagtail page objects with their topics cost more than the ranking's SQL; the items
     need only a few columns (those of best practices joined in), and their type comes from the
-    content type. URLs and project titles are filled in later,
-    only for the items that are shown (:func:`_complete_shown`).
+    content type. URLs and project titles are filled in later, only for the items that are
+    shown (:func:`_complete_shown`).
     """
     from django.contrib.contenttypes.models import ContentType
 
