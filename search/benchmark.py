@@ -61,6 +61,18 @@ def measure(label: str, texts: Sequence[str], call: Callable[[str], object],
     return Latency(label, [timed(lambda t=text: call(t)) for text in texts])
 
 
+def paired_ratio(first: Latency, second: Latency) -> dict[str, float]:
+    """``first`` against ``second`` text by text (both measured over the same texts).
+
+    A 60-sample p95 moves by several percent between runs; the per-text ratio says whether one
+    is systematically slower: its median, and the share of texts where ``first`` took no
+    longer than ``second``.
+    """
+    ratios = [a / b for a, b in zip(first.samples_ms, second.samples_ms, strict=True)]
+    return {"median_ratio": float(np.median(ratios)),
+            "share_not_slower": sum(r <= 1.0 for r in ratios) / len(ratios)}
+
+
 def raw_encode_rate(embedder, texts: list[str]) -> float:
     """Passages per second of plain ``SentenceTransformer.encode`` (same prompt and batch)."""
     prompted = [embedder.passage_prompt + t for t in texts]

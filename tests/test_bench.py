@@ -114,6 +114,16 @@ def test_latency_percentiles_and_warmup():
     assert fixed.p95 == pytest.approx(95.05)
 
 
+def test_paired_ratio_compares_text_by_text():
+    first = benchmark.Latency("matching", [9.0, 20.0, 30.0, 44.0])
+    second = benchmark.Latency("search", [10.0, 20.0, 25.0, 40.0])
+    paired = benchmark.paired_ratio(first, second)
+    # Ratios 0.9, 1.0, 1.2, 1.1: median 1.05, two of four no slower.
+    assert paired == {"median_ratio": pytest.approx(1.05), "share_not_slower": 0.5}
+    with pytest.raises(ValueError):
+        benchmark.paired_ratio(first, benchmark.Latency("short", [1.0]))
+
+
 def test_query_texts_mix_demo_queries_and_dataset_descriptions(tmp_path):
     (tmp_path / "queries.jsonl").write_text(json.dumps(
         {"id": "q1", "query": "Radwege Stadt X. Der Datensatz enthält Radwege.",

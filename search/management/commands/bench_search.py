@@ -228,7 +228,8 @@ class Command(BaseCommand):
             lambda text: match_project(text, user=user)))
         return {"passages": passages,
                 "latency_ms": {r.label: {"p50": round(r.p50, 1), "p95": round(r.p95, 1),
-                                         "n": len(r.samples_ms)} for r in rows}}
+                                         "n": len(r.samples_ms)} for r in rows},
+                "matching_vs_search": benchmark.paired_ratio(rows[-1], rows[-2])}
 
     def _report(self, figures: dict):
         write = self.stdout.write
@@ -254,6 +255,10 @@ class Command(BaseCommand):
               f"{'met' if hybrid <= 3 else 'MISSED'}); matching p50/p95 "
               f"{matching['p50']:.0f}/{matching['p95']:.0f} ms vs hybrid search with the same "
               f"text {same_text['p50']:.0f}/{same_text['p95']:.0f} ms")
+        paired = latency["matching_vs_search"]
+        write(f"Matching / hybrid search, description by description: median ratio "
+              f"{paired['median_ratio']:.2f}, matching no slower for "
+              f"{paired['share_not_slower']:.0%} of them")
         memory = figures["memory"]
         write(f"Peak memory of the benchmark process: {memory['peak_rss_mb']} MB; database "
               f"{memory['database_mb']} MB, passages incl. indexes {memory['passages_mb']} MB, "
