@@ -577,10 +577,11 @@ def term_bounds(terms: QueryTerms, params: FusionParams) -> list[float]:
     """The most each term can add to a passage's score: its IDF times the largest factor.
 
     :func:`bm25_term_factor` is largest for a title match (tf = 1 + title_boost) in the
-    shortest possible passage (length → 0, norm → 1 − b).
+    shortest possible passage (length → 0, norm → 1 − b); with a negative boost (title words
+    count less) a body match is the largest.
     """
     b = _effective_b(terms, params)
-    tf = 1 + params.title_boost
+    tf = 1 + max(params.title_boost, 0.0)
     factor = (params.bm25_k1 + 1) * tf / (tf + params.bm25_k1 * (1 - b))
     return [weight * factor for weight in terms.weights]
 
