@@ -355,13 +355,13 @@ def tsquery_text(query: str, prefix_min_length: int = 0) -> str:
     Tokens contain only word characters, so no operator, quote or backslash can reach the
     tsquery parser; PostgreSQL stems each token and drops stop words.
     """
-    parts = []
-    for token in query_tokens(query):
-        if prefix_min_length and len(token) >= prefix_min_length and not token.isdigit():
-            parts.append(f"{token}:*")
-        else:
-            parts.append(token)
-    return " | ".join(parts)
+    return " | ".join(_prefixed_tokens(query, prefix_min_length))
+
+
+def _prefixed_tokens(query: str, prefix_min_length: int) -> list[str]:
+    """The query's tokens, those of at least ``prefix_min_length`` letters marked ``:*``."""
+    return [f"{token}:*" if prefix_min_length and len(token) >= prefix_min_length
+            and not token.isdigit() else token for token in query_tokens(query)]
 
 
 def _filter_sql(user, filters: SearchFilters) -> tuple[str, list]:
@@ -427,8 +427,7 @@ def term_weights(query: str, params: FusionParams, user=None) -> QueryTerms:
     visibility class (:func:`_corpus_statistics`, :func:`_document_frequencies`), so a query
     pays at most one GIN bitmap count per new term instead of a scan of the whole index.
     """
-    tokens = [f"{t}:*" if params.prefix_min_length and len(t) >= params.prefix_min_length
-              and not t.isdigit() else t for t in query_tokens(query)]
+    tokens = _prefixed_tokens(query, params.prefix_min_length)
     if not tokens:
         return QueryTerms([], [], [], 1.0)
     key = _statistics_key(user)
@@ -982,13 +981,6 @@ def search(
     params = params or FusionParams.from_settings()
     limit = max(1, min(int(limit), 100))
     offset = max(0, int(offset))
-    with remembered_access(user):
-        return _search(query, user=user, requested=requested, limit=limit, offset=offset,
-                       filters=filters, request=request, params=params)
-
-
-def _search(query: str, *, user, requested: str, limit: int, offset: int,
-            filters: SearchFilters, request, params: FusionParams) -> SearchResults:
     ranking = rank_pages(query, user=user, mode=requested, filters=filters, params=params)
     ranked, effective, notice = ranking.pages, ranking.mode, ranking.notice
     window = ranked[offset:offset + limit]
@@ -1054,6 +1046,7 @@ def _load_hits(window, query, params, request) -> list[SearchHit]:
         page = pages.get(page_id)
         if page is None:  # deleted between ranking and loading
             continue
+        heading, snippet = snippets.get(passage_id, ("", ""))
         knowledge_type = page.specific_class.knowledge_type if page.specific_class else ""
         hits.append(SearchHit(
             page_id=page_id,
@@ -1065,8 +1058,8 @@ def _load_hits(window, query, params, request) -> list[SearchHit]:
             municipality_slug=page.municipality.slug,
             external_id=page.external_id,
             score=score,
-            snippet=snippets.get(passage_id, ("", ""))[1],
-            heading=snippets.get(passage_id, ("", ""))[0],
+            snippet=snippet,
+            heading=heading,
             date=page.date,
             topics=[t.name for t in page.topics.all()],
         ))
