@@ -76,7 +76,8 @@ TEMPLATES = [
 WSGI_APPLICATION = "knowledge.wsgi.application"
 
 # DATABASES is set per environment (dev.py, production.py, test.py) so that importing the
-# shared settings never starts a database server.
+# shared settings never starts a database server. knowledge/database.py reads DATABASE_URL and
+# the embedded server's KNOWLEDGE_PG_SHARED_BUFFERS itself, as it runs while settings load.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
