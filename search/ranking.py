@@ -113,6 +113,7 @@ class FusionParams:
     bm25_short_query_terms: int = 2
     bm25_long_query_terms: int = 6
     title_boost: float = 2.0
+    exact_hybrid_fulltext: bool = False
 
     @classmethod
     def from_settings(cls, **overrides) -> FusionParams:
@@ -131,6 +132,8 @@ class FusionParams:
             "bm25_short_query_terms": int(_setting("KNOWLEDGE_SEARCH_BM25_SHORT_QUERY_TERMS", 2)),
             "bm25_long_query_terms": int(_setting("KNOWLEDGE_SEARCH_BM25_LONG_QUERY_TERMS", 6)),
             "title_boost": float(_setting("KNOWLEDGE_SEARCH_TITLE_BOOST", 2.0)),
+            "exact_hybrid_fulltext": bool(_setting("KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT",
+                                                   False)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -549,19 +552,23 @@ def _rank_sql(terms: QueryTerms, params: FusionParams) -> tuple[str, list]:
     if params.fulltext_scoring in ("bm25", "idf"):
         # Per contained term: IDF · bm25_term_factor, where tf is 1 + title_boost for a term
         # in the page title (weight A); `idf` scoring is the same without length
-        # normalisation. Plus ts_rank as a small tie-breaker that rewards repetition. The
-        # terms arrive as tsquery[]: parsed once per query, not per passage.
+        # normalisation. Plus ts_rank as a small tie-breaker that rewards repetition. One
+        # inline CASE per term, not a sub-select over the term list: a SubPlan per scored
+        # passage cost a third of the query and kept PostgreSQL from scanning in parallel.
         b = _effective_b(terms, params)
-        score = """COALESCE((
-            SELECT sum(w.idf * (%s::float8 + 1) * t.tf / (t.tf + %s::float8 * (
-                       1 - %s::float8 + %s::float8 * length(p.search_vector) / %s::float8)))
-            FROM unnest(%s::tsquery[], %s::tsquery[], %s::float8[]) AS w(term, title, idf)
-            CROSS JOIN LATERAL (
-                SELECT 1 + %s::float8 * (p.search_vector @@ w.title)::int AS tf) t
-            WHERE p.search_vector @@ w.term), 0)"""
-        sql_params = [params.bm25_k1, params.bm25_k1, b, b, terms.average_length,
-                      terms.terms, title_terms(terms.terms), terms.weights, params.title_boost]
-        return f"({score} + {tie_breaker[0]})", [*sql_params, *tie_breaker[1]]
+        k1 = params.bm25_k1
+        # (k1 + 1) · tf / (tf + k1 · norm) = (k1 + 1) / (1 + k1 · norm / tf), with
+        # k1 · norm = k1 · (1 − b) + k1 · b / avg · length.
+        parts, sql_params = [], []
+        for term, title, weight in zip(terms.terms, title_terms(terms.terms), terms.weights,
+                                       strict=True):
+            parts.append(
+                "CASE WHEN p.search_vector @@ %s::tsquery THEN %s::float8 / (1 + (%s::float8 "
+                "+ %s::float8 * length(p.search_vector)) / (1 + %s::float8 * "
+                "(p.search_vector @@ %s::tsquery)::int)) ELSE 0 END")
+            sql_params += [term, weight * (k1 + 1), k1 * (1 - b),
+                           k1 * b / max(terms.average_length, 1e-9), params.title_boost, title]
+        return f"({' + '.join(parts) or '0'} + {tie_breaker[0]})", [*sql_params, *tie_breaker[1]]
     return "ts_rank_cd(%s, p.search_vector, q.query, %s)", [_RANK_WEIGHTS,
                                                             params.rank_normalization]
 
@@ -607,7 +614,7 @@ def fulltext_sql(terms: QueryTerms, user, filters: SearchFilters, params: Fusion
 
 
 def fulltext_candidates(query: str, user, filters: SearchFilters, params: FusionParams,
-                        limit: int, terms: QueryTerms | None = None
+                        limit: int, terms: QueryTerms | None = None, exact: bool = True
                         ) -> list[tuple[int, int, float]]:
     """(passage id, page id, rank) of the ``limit`` best passages matching any query term.
 
@@ -622,6 +629,13 @@ def fulltext_candidates(query: str, user, filters: SearchFilters, params: Fusion
     one of the other terms need scoring: often the passes so far already covered them.
     ``ts_rank_cd`` scoring has no such bounds and scores exhaustively. ``terms`` are the
     query's :func:`term_weights` if the caller has them already.
+
+    ``exact=False`` stops after the first pass: the best passages among those containing the
+    rarest terms that fit the budget (always at least the rarest term). Hybrid search uses it
+    to nominate candidates only; every candidate of either retriever is scored exactly
+    afterwards, and the passages it can miss contain only common words of the query. The
+    exact top list of a short paraphrase whose rare words occur in few passages needed ten
+    thousands of mid-frequency passages scored (the tail of the latency at 100k passages).
     """
     terms = terms or term_weights(query, params, user)
     if not terms.terms:
@@ -640,7 +654,7 @@ def fulltext_candidates(query: str, user, filters: SearchFilters, params: Fusion
             covered.append(remaining.pop(0))
             widened = True
         rows = _run_fulltext(fulltext_sql(terms, user, filters, params, limit, covered))
-        if not remaining:
+        if not remaining or not exact:
             return rows
         if len(rows) == limit:
             essential = essential_terms(bounds, rows[-1][2])
@@ -939,7 +953,7 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
         vec_rows = vector_candidates(vector, model_id, user, filters, params, params.candidates)
         terms = term_weights(query, params, user)
         ft_rows = fulltext_candidates(query, user, filters, params, params.candidates,
-                                      terms=terms)
+                                      terms=terms, exact=params.exact_hybrid_fulltext)
         pages = {pid: page for pid, page, _ in vec_rows} | {pid: page for pid, page, _ in ft_rows}
         vec = {pid: sim for pid, _page, sim in vec_rows}
         ft = {pid: rank for pid, _page, rank in ft_rows}
@@ -1075,21 +1089,22 @@ def _facets(page_ids: list[int]) -> dict[str, list[Facet]]:
 
     if not page_ids:
         return {"types": [], "municipalities": [], "topics": []}
+    # Index lookups by id (``= ANY``), not a join with a set of ids: for the few hundred pages
+    # of a result list the planner hashed the whole page and topic tables instead.
     sql = """
-        WITH r AS (SELECT DISTINCT unnest(%s::int[]) AS id)
         SELECT 'type', wp.content_type_id, '', '', count(*)
-        FROM r JOIN wagtailcore_page wp ON wp.id = r.id GROUP BY wp.content_type_id
+        FROM wagtailcore_page wp WHERE wp.id = ANY(%(ids)s) GROUP BY wp.content_type_id
         UNION ALL
         SELECT 'municipality', m.id, m.slug, m.name, count(*)
-        FROM r JOIN knowledge_knowledgepage kp ON kp.page_ptr_id = r.id
-        JOIN knowledge_municipality m ON m.id = kp.municipality_id GROUP BY m.id
+        FROM knowledge_knowledgepage kp JOIN knowledge_municipality m ON m.id = kp.municipality_id
+        WHERE kp.page_ptr_id = ANY(%(ids)s) GROUP BY m.id
         UNION ALL
         SELECT 'topic', t.id, t.slug, t.name, count(*)
-        FROM r JOIN knowledge_knowledgepage_topics kt ON kt.knowledgepage_id = r.id
-        JOIN knowledge_topic t ON t.id = kt.topic_id GROUP BY t.id
+        FROM knowledge_knowledgepage_topics kt JOIN knowledge_topic t ON t.id = kt.topic_id
+        WHERE kt.knowledgepage_id = ANY(%(ids)s) GROUP BY t.id
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [list(page_ids)])
+        cursor.execute(sql, {"ids": list(dict.fromkeys(page_ids))})
         rows = cursor.fetchall()
     type_counts: dict[str, int] = defaultdict(int)
     municipalities, topics = [], []

@@ -513,6 +513,19 @@ def test_pruned_fulltext_candidates_equal_exhaustive_scoring(common_word_corpus,
             assert not any("'stadt':*" in matched for matched in passes), passes
 
 
+def test_budgeted_fulltext_candidates_stop_after_the_rarest_terms(common_word_corpus,
+                                                                  monkeypatch):
+    """exact=False (hybrid's nominations) scores only the passages with the rarest terms."""
+    monkeypatch.setattr(ranking, "FIRST_PASS_PASSAGES", 1)
+    params = FusionParams.from_settings()
+    query = "Stadt Glasfaser Förderbescheid"
+    exact = ranking.fulltext_candidates(query, None, SearchFilters(), params, 3)
+    # Budget 1 · 3 passages: "Förderbescheid" (2 passages) fits, "Glasfaser" (4) does not.
+    budgeted = ranking.fulltext_candidates(query, None, SearchFilters(), params, 3, exact=False)
+    assert len(exact) == 3
+    assert budgeted == exact[:2]  # same passages, same full scores (all terms counted)
+
+
 # --- Index usage (EXPLAIN) -----------------------------------------------------------------
 
 

@@ -223,6 +223,13 @@ KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH = int(
 KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH = int(
     os.environ.get("KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH", "1000")
 )
+# Hybrid search: full text only nominates candidates from the passages with the query's
+# rarest words (a budget of about 20 passages per candidate) instead of its exact top list;
+# all candidates are then scored exactly. "1" = exact (slower at 100k passages; same quality
+# on the judged sets, see docs/search-ranking.md).
+KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT = os.environ.get(
+    "KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT", "0"
+).strip().lower() in ("1", "true", "yes")
 # Results per page of /suche/.
 KNOWLEDGE_SEARCH_PAGE_SIZE = int(os.environ.get("KNOWLEDGE_SEARCH_PAGE_SIZE", "10"))
 # "page": aggregate each retriever's scores per page first, then fuse (title words and body
