@@ -6,8 +6,9 @@ much the product adds on top of what the model and pgvector cost anyway:
 * indexing throughput (chunking, embedding, writing passages, GIN and HNSW maintenance) against
   raw ``SentenceTransformer.encode`` of exactly the same passage texts, prompt and batch size;
 * search latency per mode (the whole :func:`search.ranking.search` as the search page and the
-  API call it: permissions, fusion, snippets, facets) against embedding the query plus the raw
-  HNSW query ``ORDER BY embedding <=> q LIMIT 10`` without any filter;
+  API call it, with a request: permissions, fusion, snippets, facets, URLs) against
+  embedding the query plus the raw HNSW query ``ORDER BY embedding <=> q LIMIT 10`` without
+  any filter;
 * matching latency (:func:`search.matching.match_project`) against a hybrid search with the
   same text.
 """
@@ -71,6 +72,13 @@ def paired_ratio(first: Latency, second: Latency) -> dict[str, float]:
     ratios = [a / b for a, b in zip(first.samples_ms, second.samples_ms, strict=True)]
     return {"median_ratio": float(np.median(ratios)),
             "share_not_slower": sum(r <= 1.0 for r in ratios) / len(ratios)}
+
+
+def web_request():
+    """A GET request like the search page's: search and matching get one per call."""
+    from django.test import RequestFactory
+
+    return RequestFactory().get("/suche/")
 
 
 def raw_encode_rate(embedder, texts: list[str]) -> float:

@@ -194,9 +194,12 @@ def match_project(description: str, *, user, municipality=None, topics=(), limit
 
 def _match(description: str, *, user, municipality, topics, limit: int,
            request) -> MatchResults:
-    # The search's tuned retrieval as it is: a deeper candidate list (200 per retriever) was
-    # measured and changed as many Musterdatenkatalog rankings for the worse as for the better.
-    params = ranking.FusionParams.from_settings()
+    # The search's tuned retrieval, with fewer candidates per retriever: a search ranks deep
+    # enough for its pages of results and its facet counts, matching shows its best 30
+    # pages. (A deeper list, 200, changed as many Musterdatenkatalog rankings for the worse
+    # as for the better.)
+    params = ranking.FusionParams.from_settings(
+        candidates=int(_setting("KNOWLEDGE_MATCH_CANDIDATES", 100)))
     filters = ranking.SearchFilters(
         exclude_municipality_ids=(municipality.pk,) if municipality is not None else ()
     )
@@ -219,7 +222,7 @@ def _match(description: str, *, user, municipality, topics, limit: int,
     # Enough pages to fill every group after folding and the per-project caps; loading them
     # is most of what matching adds to a search.
     depth = max(int(_setting("KNOWLEDGE_MATCH_PAGE_DEPTH", 30)), 3 * limit)
-    items = _load_items(ranked.pages[:depth], topics)
+    items, links = _load_items(ranked.pages[:depth], topics, user)
     groups = _group(items, limit)
     # Explanations only for what is shown, from the passage scores the ranking computed.
     shown = [member for group in groups for entry in group.items
@@ -227,127 +230,122 @@ def _match(description: str, *, user, municipality, topics, limit: int,
     explanations = _explanations({item.page_id for item in shown}, ranked, description, params)
     for item in shown:
         item.explanations = explanations.get(item.page_id, [])
-    similar = _rank_municipalities(items)
-    project_ids = ({item.project_id for item in shown if item.project_id}
-                   | {pid for entry in similar for pid in entry[3]})
-    # One query for the shown pages (their URLs) and the projects to be named. Only those the
-    # user may see: a best practice may name a project the user may not see.
-    pages = _viewable_by_id({item.page_id for item in shown} | project_ids, user)
-    projects = {pk: pages[pk] for pk in project_ids if pk in pages}
-    _complete_shown(shown, pages, projects, request)
+    _complete_shown(shown, links, request)
     return MatchResults(
         description=description,
         groups=groups,
-        municipalities=_similar_municipalities(similar, projects, request),
+        municipalities=_similar_municipalities(_rank_municipalities(items), links, request),
         degraded=ranked.mode != "hybrid",
         notice=notice,
     )
 
 
-def _load_items(top, topics) -> list[MatchItem]:
-    """The candidate pages as items, in three queries of plain values.
-
-    Thirty Wagtail page objects with their topics cost more than the ranking's SQL; the items
-    need only a few columns (those of best practices joined in), and their type comes from the
-    content type. URLs and project titles are filled in later, only for the items that are
-    shown (:func:`_complete_shown`).
-    """
-    from django.contrib.contenttypes.models import ContentType
-
-    from knowledge.models import KnowledgePage
-
-    if not top:
-        return []
-    ids = [page_id for page_id, _s, _p in top]
-    # The best-practice columns come along through the child table's (left) join.
-    pages = {row["pk"]: row for row in KnowledgePage.objects.filter(pk__in=ids).values(
-        "pk", "title", "content_type_id", "external_id", "date", "path",
-        "municipality__name", "municipality__slug", "bestpracticepage__contact_role",
-        "bestpracticepage__contact_email", "bestpracticepage__related_project_id")}
-    kinds = {pk: ContentType.objects.get_for_id(row["content_type_id"]).model_class()
-             .knowledge_type for pk, row in pages.items()}
-    page_topics: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for page_id, topic_id, name in KnowledgePage.topics.through.objects.filter(
-            knowledgepage_id__in=ids).order_by("topic__name").values_list(
-            "knowledgepage_id", "topic_id", "topic__name"):
-        page_topics[page_id].append((topic_id, name))
-    projects = _project_ids(pages, kinds)
-    wanted = {t.pk for t in topics}
-    topic_bonus = float(_setting("KNOWLEDGE_MATCH_TOPIC_BONUS", 0.05))
-    items = []
-    for page_id, score, _passage in top:
-        page = pages.get(page_id)
-        if page is None:
-            continue
-        shared = [name for topic_id, name in page_topics[page_id] if topic_id in wanted]
-        items.append(MatchItem(
-            page_id=page_id,
-            title=page["title"],
-            url="",
-            knowledge_type=kinds[page_id],
-            type_label=str(TYPE_LABELS[kinds[page_id]]),
-            municipality=page["municipality__name"],
-            municipality_slug=page["municipality__slug"],
-            external_id=page["external_id"],
-            date=page["date"],
-            score=score + topic_bonus * min(len(shared), 2),
-            topics=[name for _id, name in page_topics[page_id]],
-            shared_topics=shared,
-            explanations=[],
-            contact_role=page["bestpracticepage__contact_role"] or "",
-            contact_email=page["bestpracticepage__contact_email"] or "",
-            project_id=projects.get(page_id),
-            project_title="",
-            project_url="",
-        ))
-    items.sort(key=lambda item: -item.score)
-    return items
+# The candidates' columns in one statement: the knowledge page with its municipality, the
+# best-practice columns (left join), the topics sorted by name, and the page's project by the
+# rules of each kind's ``get_project`` (a project is its own, a best practice names one,
+# protocols and lessons belong to the project page they are filed under) with its title, URL
+# path and whether the user may see it: a best practice may name a project the user may not.
+_ITEMS_SQL = """
+    SELECT wp.id, wp.title, wp.content_type_id, wp.url_path, kp.external_id, kp.date, m.name,
+           m.slug, bp.contact_role, bp.contact_email,
+           ARRAY(SELECT ARRAY[t.id::text, t.name] FROM knowledge_knowledgepage_topics kt
+                 JOIN knowledge_topic t ON t.id = kt.topic_id
+                 WHERE kt.knowledgepage_id = wp.id ORDER BY t.name),
+           pj.id, pj.title, pj.url_path, COALESCE({project_visible}, false)
+    FROM wagtailcore_page wp
+    JOIN knowledge_knowledgepage kp ON kp.page_ptr_id = wp.id
+    JOIN knowledge_municipality m ON m.id = kp.municipality_id
+    LEFT JOIN knowledge_bestpracticepage bp ON bp.knowledgepage_ptr_id = wp.id
+    LEFT JOIN wagtailcore_page parent
+           ON parent.path = left(wp.path, -%(steplen)s) AND parent.content_type_id = %(project)s
+    LEFT JOIN wagtailcore_page pj ON pj.id = CASE
+           WHEN wp.content_type_id = %(project)s THEN wp.id
+           WHEN bp.knowledgepage_ptr_id IS NOT NULL THEN bp.related_project_id
+           ELSE parent.id END
+    WHERE wp.id = ANY(%(ids)s)
+"""
 
 
-def _project_ids(pages: dict[int, dict], kinds: dict[int, str]) -> dict[int, int | None]:
-    """Page id -> id of its project, by the rules of each kind's ``get_project``, batched.
+@dataclass(frozen=True)
+class _Links:
+    """What a shown item still needs: its URL path and its project's, if the user may see it."""
 
-    A project is its own project, a best practice names one, protocols and lessons belong to
-    the project they are filed under (a lesson may also sit in the lessons section).
+    url_path: str
+    project_title: str = ""
+    project_url_path: str = ""
+
+
+def _load_items(top, topics, user) -> tuple[list[MatchItem], dict[int, _Links]]:
+    """The candidate pages as items, in one query of plain values.
+
+    Thirty Wagtail page objects with their topics cost more than the ranking's SQL, and
+    separate queries for topics, projects and URLs still cost more than the search's own
+    result loading; the items need only a few columns, and their type comes from the content
+    type. URLs are computed later, only for what is shown (:func:`_complete_shown`).
     """
     from django.contrib.contenttypes.models import ContentType
     from wagtail.models import Page
 
     from knowledge.models import ProjectPage
 
-    parent_paths = {pk: page["path"][:-Page.steplen] for pk, page in pages.items()
-                    if kinds[pk] in ("session_protocol", "lesson_learned")}
-    project_by_path = dict(Page.objects.filter(
-        path__in=set(parent_paths.values()),
-        content_type=ContentType.objects.get_for_model(ProjectPage),
-    ).values_list("path", "pk"))
-    result: dict[int, int | None] = {}
-    for pk in pages:
-        if kinds[pk] == "project":
-            result[pk] = pk
-        elif kinds[pk] == "best_practice":
-            result[pk] = pages[pk]["bestpracticepage__related_project_id"]
-        else:
-            result[pk] = project_by_path.get(parent_paths.get(pk))
-    return result
+    if not top:
+        return [], {}
+    visible, visible_params = ranking.visibility_sql(user, "pj", "%(denied)s")
+    sql = _ITEMS_SQL.replace("{project_visible}", visible)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {
+            "steplen": Page.steplen,
+            "project": ContentType.objects.get_for_model(ProjectPage).pk,
+            "ids": [page_id for page_id, _s, _p in top],
+            "denied": visible_params[0] if visible_params else None,
+        })
+        rows = {row[0]: row for row in cursor.fetchall()}
+    wanted = {t.pk for t in topics}
+    topic_bonus = float(_setting("KNOWLEDGE_MATCH_TOPIC_BONUS", 0.05))
+    items, links = [], {}
+    for page_id, score, _passage in top:
+        if page_id not in rows:
+            continue
+        (_pk, title, content_type_id, url_path, external_id, date, municipality,
+         municipality_slug, contact_role, contact_email, page_topics, project_id,
+         project_title, project_url_path, project_visible) = rows[page_id]
+        kind = ContentType.objects.get_for_id(content_type_id).model_class().knowledge_type
+        shared = [name for topic_id, name in page_topics if int(topic_id) in wanted]
+        items.append(MatchItem(
+            page_id=page_id,
+            title=title,
+            url="",
+            knowledge_type=kind,
+            type_label=str(TYPE_LABELS[kind]),
+            municipality=municipality,
+            municipality_slug=municipality_slug,
+            external_id=external_id,
+            date=date,
+            score=score + topic_bonus * min(len(shared), 2),
+            topics=[name for _id, name in page_topics],
+            shared_topics=shared,
+            explanations=[],
+            contact_role=contact_role or "",
+            contact_email=contact_email or "",
+            project_id=project_id,
+            project_title="",
+            project_url="",
+        ))
+        links[page_id] = (_Links(url_path, project_title, project_url_path) if project_visible
+                          else _Links(url_path))
+    items.sort(key=lambda item: -item.score)
+    return items, links
 
 
-def _viewable_by_id(page_ids: set[int], user) -> dict:
-    """The given pages the user may see, by id, as generic pages (title and URL suffice)."""
-    if not page_ids:
-        return {}
-    return {page.pk: page for page in viewable_pages(user).filter(pk__in=page_ids)}
-
-
-def _complete_shown(shown: list[MatchItem], pages: dict, projects: dict, request) -> None:
-    """URLs of the shown items and of their projects (``projects``: those the user may see)."""
+def _complete_shown(shown: list[MatchItem], links: dict[int, _Links], request) -> None:
+    """URLs of the shown items and the title and URL of their project (if the user may see
+    it, and unless the item is the project)."""
     for item in shown:
-        page = pages.get(item.page_id)
-        item.url = (page.get_url(request=request) or "") if page is not None else ""
-        project = projects.get(item.project_id)
-        if project is not None and project.pk != item.page_id:
-            item.project_title = project.title
-            item.project_url = project.get_url(request=request) or ""
+        link = links[item.page_id]
+        item.url = ranking.page_url(item.page_id, link.url_path, request)
+        if link.project_title and item.project_id != item.page_id:
+            item.project_title = link.project_title
+            item.project_url = ranking.page_url(item.project_id, link.project_url_path, request)
 
 
 def _explanations(page_ids: set[int], ranked: ranking.Ranking, description: str,
@@ -411,33 +409,32 @@ def _group(items: list[MatchItem], limit: int) -> list[MatchGroup]:
     return groups
 
 
-def _rank_municipalities(items: list[MatchItem]) -> list[tuple[float, str, list, list]]:
-    """(score, slug, items, project ids) of the municipalities whose material matched most."""
+def _rank_municipalities(items: list[MatchItem]) -> list[tuple[float, str, list]]:
+    """(score, slug, items) of the municipalities whose material matched most."""
     by_municipality: dict[str, list[MatchItem]] = defaultdict(list)
     for item in items:
         by_municipality[item.municipality_slug].append(item)
-    ranked = []
-    for slug, group in by_municipality.items():
-        scores = sorted((i.score for i in group), reverse=True)
-        project_ids = list(dict.fromkeys(i.project_id for i in group if i.project_id))
-        ranked.append((sum(scores[:3]), slug, group, project_ids))
+    ranked = [(sum(sorted((i.score for i in group), reverse=True)[:3]), slug, group)
+              for slug, group in by_municipality.items()]
     ranked.sort(key=lambda entry: (-entry[0], entry[1]))
     return ranked[:int(_setting("KNOWLEDGE_MATCH_MUNICIPALITIES", 5))]
 
 
-def _similar_municipalities(ranked, projects: dict, request) -> list[SimilarMunicipality]:
+def _similar_municipalities(ranked, links: dict[int, _Links],
+                            request) -> list[SimilarMunicipality]:
     """"Kommunen mit ähnlichen Vorhaben" with their matching projects the user may see."""
-    return [
-        SimilarMunicipality(
-            name=group[0].municipality,
-            slug=slug,
-            score=score,
-            projects=[(projects[pid].title, projects[pid].get_url(request=request) or "")
-                      for pid in project_ids if pid in projects][:3],
-            matches=len(group),
-        )
-        for score, slug, group, project_ids in ranked
-    ]
+    similar = []
+    for score, slug, group in ranked:
+        projects: dict[int, tuple[str, str]] = {}
+        for item in group:
+            link = links[item.page_id]
+            if link.project_title and item.project_id not in projects and len(projects) < 3:
+                projects[item.project_id] = (link.project_title, ranking.page_url(
+                    item.project_id, link.project_url_path, request))
+        similar.append(SimilarMunicipality(name=group[0].municipality, slug=slug, score=score,
+                                           projects=list(projects.values()),
+                                           matches=len(group)))
+    return similar
 
 
 # --- Related material -----------------------------------------------------------------------

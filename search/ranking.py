@@ -367,14 +367,23 @@ def _prefixed_tokens(query: str, prefix_min_length: int) -> list[str]:
             and not token.isdigit() else token for token in query_tokens(query)]
 
 
+def visibility_sql(user, alias: str = "wp", placeholder: str = "%s") -> tuple[str, list]:
+    """SQL condition: the ``wagtailcore_page`` row ``alias`` is live and the user may view it.
+
+    The same rule as :func:`knowledge.access.viewable_pages`, as a fragment for raw queries;
+    ``placeholder`` is where its one parameter (if any) goes, for queries with named ones.
+    """
+    denied = denied_path_prefixes(user)
+    if not denied:
+        return f"{alias}.live", []
+    return (f"({alias}.live AND NOT ({alias}.path LIKE ANY({placeholder})))",
+            [[prefix + "%" for prefix in denied]])
+
+
 def _filter_sql(user, filters: SearchFilters) -> tuple[str, list]:
     """WHERE conditions for permissions and filters (always joined to ``wagtailcore_page wp``)."""
-    conditions = ["wp.live"]
-    params: list = []
-    denied = denied_path_prefixes(user)
-    if denied:
-        conditions.append("NOT (wp.path LIKE ANY(%s))")
-        params.append([prefix + "%" for prefix in denied])
+    visible, params = visibility_sql(user)
+    conditions = [visible]
     if filters.types:
         conditions.append("p.knowledge_type = ANY(%s)")
         params.append(list(filters.types))
@@ -1043,39 +1052,64 @@ def highlight_html(headline: str) -> str:
     return html.replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
 
 
+# The shown pages' columns in one statement (knowledge page, municipality, topics by name).
+_HITS_SQL = """
+    SELECT wp.id, wp.title, wp.content_type_id, wp.url_path, kp.external_id, kp.date, m.name,
+           m.slug, ARRAY(SELECT t.name FROM knowledge_knowledgepage_topics kt
+                         JOIN knowledge_topic t ON t.id = kt.topic_id
+                         WHERE kt.knowledgepage_id = wp.id ORDER BY t.name)
+    FROM wagtailcore_page wp
+    JOIN knowledge_knowledgepage kp ON kp.page_ptr_id = wp.id
+    JOIN knowledge_municipality m ON m.id = kp.municipality_id
+    WHERE wp.id = ANY(%s)
+"""
+
+
+def page_url(page_id: int, url_path: str, request) -> str:
+    """A page's URL from its id and ``url_path``, as ``Page.get_url`` computes it.
+
+    Result lists need nothing else of a page: a page instance with just these two fields
+    (``Model.from_db``) saves loading the whole specific page.
+    """
+    from wagtail.models import Page
+
+    return Page.from_db("default", ["id", "url_path"], [page_id, url_path]).get_url(
+        request=request) or ""
+
+
 def _load_hits(window, query, params, request) -> list[SearchHit]:
-    from knowledge.models import KnowledgePage
+    """The shown results as plain values: one query for the pages, one for the snippets."""
+    from django.contrib.contenttypes.models import ContentType
 
     if not window:
         return []
-    page_ids = [page_id for page_id, _s, _p in window]
-    pages = {
-        page.pk: page
-        for page in KnowledgePage.objects.filter(pk__in=page_ids)
-        .select_related("municipality").prefetch_related("topics")
-    }
+    with connection.cursor() as cursor:
+        cursor.execute(_HITS_SQL, [[page_id for page_id, _s, _p in window]])
+        rows = {row[0]: row for row in cursor.fetchall()}
     snippets = _headlines([passage_id for _page, _s, passage_id in window], query, params)
     hits = []
     for page_id, score, passage_id in window:
-        page = pages.get(page_id)
-        if page is None:  # deleted between ranking and loading
+        if page_id not in rows:  # deleted between ranking and loading
             continue
+        (_pk, title, content_type_id, url_path, external_id, date, municipality,
+         municipality_slug, topics) = rows[page_id]
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        knowledge_type = getattr(model, "knowledge_type", "")
         heading, snippet = snippets.get(passage_id, ("", ""))
-        knowledge_type = page.specific_class.knowledge_type if page.specific_class else ""
         hits.append(SearchHit(
             page_id=page_id,
-            title=page.title,
-            url=page.get_url(request=request) or "",
+            title=title,
+            url=page_url(page_id, url_path, request),
             knowledge_type=knowledge_type,
             type_label=str(TYPE_LABELS.get(knowledge_type, "")),
-            municipality=page.municipality.name,
-            municipality_slug=page.municipality.slug,
-            external_id=page.external_id,
+            municipality=municipality,
+            municipality_slug=municipality_slug,
+            external_id=external_id,
             score=score,
             snippet=snippet,
             heading=heading,
-            date=page.date,
-            topics=[t.name for t in page.topics.all()],
+            date=date,
+            topics=list(topics),
         ))
     return hits
 

@@ -176,6 +176,18 @@ def test_api_search(client, corpus):
     assert "Geheim" not in response.content.decode()
 
 
+def test_results_link_to_their_pages(client, corpus):
+    """Result URLs are computed from plain values: they must equal the pages' own URLs."""
+    data = client.get("/api/v1/search", {"q": "Abfallkalender E-Akte", "limit": 5}).json()
+    by_id = {r["external_id"]: r for r in data["results"]}
+    assert {"bp-abfall", "ll-eakte"} <= set(by_id)
+    for external_id in ("bp-abfall", "ll-eakte"):
+        page = corpus[external_id]
+        assert by_id[external_id]["url"] == page.url
+        assert client.get(by_id[external_id]["url"]).status_code == 200
+    assert by_id["bp-abfall"]["topics"] == sorted(t.name for t in corpus["bp-abfall"].topics.all())
+
+
 def test_api_filters_and_permissions(client, corpus, user_in):
     url = "/api/v1/search"
     data = client.get(url, {"q": "Abfallkalender Akte", "type": "lesson_learned"}).json()
