@@ -25,7 +25,9 @@ Why it looks like this:
   retrievers contribute a candidate pool; for every candidate passage *both* scores are
   computed exactly; each retriever's scores are aggregated per page (best passage, optionally
   plus a bonus for further passages), min-max normalised over the candidate pages and mixed
-  with ``KNOWLEDGE_SEARCH_VECTOR_WEIGHT``. The defaults were tuned on judged queries (see
+  with ``KNOWLEDGE_SEARCH_VECTOR_WEIGHT``. Full text only nominates candidates here: from
+  the passages with the query's rarest words, within a budget (:func:`fulltext_candidates`
+  with ``exact=False``). The defaults were tuned on judged queries (see
   ``docs/search-ranking.md``); passage-level fusion and plain RRF remain selectable for the
   evaluation.
 """
@@ -643,8 +645,8 @@ def fulltext_candidates(query: str, user, filters: SearchFilters, params: Fusion
     rarest terms that fit the budget (always at least the rarest term). Hybrid search uses it
     to nominate candidates only; every candidate of either retriever is scored exactly
     afterwards, and the passages it can miss contain only common words of the query. The
-    exact top list of a short paraphrase whose rare words occur in few passages needed ten
-    thousands of mid-frequency passages scored (the tail of the latency at 100k passages).
+    exact top list of a short paraphrase whose rare words occur in few passages needed some
+    ten thousand mid-frequency passages scored (the tail of the latency at 100k passages).
     """
     terms = terms or term_weights(query, params, user)
     if not terms.terms:

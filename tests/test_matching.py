@@ -4,7 +4,14 @@ import pytest
 from wagtail.models import PageViewRestriction
 
 from knowledge.models import Municipality, Topic
-from search.matching import MatchError, clean_description, match_project, related_pages
+from search.matching import (
+    MatchError,
+    _surely_fits,
+    _windows,
+    clean_description,
+    match_project,
+    related_pages,
+)
 from tests.search_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +142,34 @@ def test_bad_descriptions_are_rejected_in_german(bad):
     with pytest.raises(MatchError) as info:
         clean_description(bad)
     assert "Vorhaben" in str(info.value) or "zu lang" in str(info.value)
+
+
+@pytest.mark.parametrize("text", [
+    "Wir führen die E-Akte in allen Fachämtern ein.",
+    "Straßen-/Winterdienst, Grünflächenämter & Bürgerbüros – 2024/25 (Pilot)!",
+    "Ärger über Öffnungszeiten? Übergangsweise: 🙂🙂🙂 Emoji, ﷺ, ﬁ, ①, 東京, ß" * 3,
+    "x",
+])
+def test_a_description_that_surely_fits_never_has_more_tokens_than_the_bound(embedder, text):
+    """The shortcut of _windows is sound: every token costs at least one normalised byte."""
+    tokens = embedder.count_tokens(text)
+    tightest = tokens - 1  # a budget one below the real count must never "surely fit"
+    assert not _surely_fits(text, embedder, tightest)
+    if _surely_fits(text, embedder, max(32, embedder.max_tokens - 8)):
+        assert tokens <= embedder.max_tokens - 8
+
+
+def test_a_long_description_is_embedded_in_windows_that_lose_nothing(embedder):
+    sentence = ("Die Gemeinde digitalisiert den Posteingang, scannt Briefe zentral und verteilt "
+                "sie elektronisch an die Fachämter.")
+    text = " ".join([sentence] * 60)
+    budget = max(32, embedder.max_tokens - 8)
+    assert embedder.count_tokens(text) > budget and not _surely_fits(text, embedder, budget)
+    windows = _windows(text, embedder)
+    assert len(windows) > 1
+    assert all(embedder.count_tokens(w) <= budget for w in windows)
+    assert " ".join(windows) == text
+    assert _windows(sentence, embedder) == [sentence]
 
 
 def test_control_characters_are_removed():

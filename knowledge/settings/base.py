@@ -230,7 +230,8 @@ KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH = int(
 KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT = os.environ.get(
     "KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT", "0"
 ).strip().lower() in ("1", "true", "yes")
-# Matching (/lernen/): candidate passages per retriever (search: KNOWLEDGE_SEARCH_CANDIDATES).
+# Matching (/lernen/): candidate passages per retriever, as in search (60 and 40 were faster
+# but lost quality on both judged matching sets; docs/search-ranking.md).
 KNOWLEDGE_MATCH_CANDIDATES = int(os.environ.get("KNOWLEDGE_MATCH_CANDIDATES", "100"))
 # Results per page of /suche/.
 KNOWLEDGE_SEARCH_PAGE_SIZE = int(os.environ.get("KNOWLEDGE_SEARCH_PAGE_SIZE", "10"))
