@@ -69,8 +69,6 @@ _LEXEME_RE = re.compile(r"('(?:[^']|'')*')(?::(\*))?")
 _RANK_WEIGHTS = "{0.1,0.1,0.1,0.1}"
 # The tie-breaker adds less than this to a BM25 score (ts_rank scaled to [0, 1) times it).
 TIE_BREAKER_BOUND = 0.1
-# The first pass of full-text pruning scores at most this many passages per wanted candidate.
-FIRST_PASS_PASSAGES = 20
 _MAX_TOKENS = 64
 _MAX_TOKEN_LENGTH = 60
 # Index statistics are keyed by the index generation; the timeout only bounds cache memory.
@@ -116,6 +114,8 @@ class FusionParams:
     bm25_long_query_terms: int = 6
     title_boost: float = 2.0
     exact_hybrid_fulltext: bool = False
+    # The first pass of full-text pruning scores about this many passages per wanted candidate.
+    fulltext_budget: int = 20
 
     @classmethod
     def from_settings(cls, **overrides) -> FusionParams:
@@ -136,6 +136,7 @@ class FusionParams:
             "title_boost": float(_setting("KNOWLEDGE_SEARCH_TITLE_BOOST", 2.0)),
             "exact_hybrid_fulltext": bool(_setting("KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT",
                                                    False)),
+            "fulltext_budget": int(_setting("KNOWLEDGE_SEARCH_FULLTEXT_BUDGET", 20)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -633,7 +634,7 @@ def fulltext_candidates(query: str, user, filters: SearchFilters, params: Fusion
     every such passage dominated the search time. The result is the exact top ``limit`` of
     that exhaustive scoring, found with MaxScore-style pruning (Turtle & Flood, 1995): first
     only the passages containing the most valuable terms (by IDF, about
-    :data:`FIRST_PASS_PASSAGES` per wanted candidate) are scored, widened by the next terms
+    ``params.fulltext_budget`` per wanted candidate) are scored, widened by the next terms
     until ``limit`` passages are found; the ``limit``-th score is a lower bound θ of the final
     one. Terms whose bounds (:func:`term_bounds`) sum, with the tie-breaker's, to less than θ
     cannot lift a passage containing only them into the result, so only passages containing
@@ -658,7 +659,7 @@ def fulltext_candidates(query: str, user, filters: SearchFilters, params: Fusion
     covered: list[int] = []
     while True:
         # Widen the pass by at least the next most valuable term, up to the passage budget.
-        budget = FIRST_PASS_PASSAGES * limit
+        budget = params.fulltext_budget * limit
         widened = False
         while remaining and (not widened or budget >= terms.frequencies[remaining[0]]):
             budget -= terms.frequencies[remaining[0]]

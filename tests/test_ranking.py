@@ -488,8 +488,6 @@ def common_word_corpus(import_lines):
 @pytest.mark.parametrize("limit", [1, 2, 3, 5, 50])
 def test_pruned_fulltext_candidates_equal_exhaustive_scoring(common_word_corpus, monkeypatch,
                                                              scoring, limit):
-    # A tiny first pass, so that the pruning really has to decide on the common word.
-    monkeypatch.setattr(ranking, "FIRST_PASS_PASSAGES", 1)
     passes = []
     real_sql = ranking.fulltext_sql
 
@@ -499,7 +497,8 @@ def test_pruned_fulltext_candidates_equal_exhaustive_scoring(common_word_corpus,
         return real_sql(terms, user, filters, params, limit, matching)
 
     monkeypatch.setattr(ranking, "fulltext_sql", spy)
-    params = FusionParams.from_settings(fulltext_scoring=scoring)
+    # A tiny first pass, so that the pruning really has to decide on the common word.
+    params = FusionParams.from_settings(fulltext_scoring=scoring, fulltext_budget=1)
     for query in ("Stadt Glasfaser Förderbescheid", "Förderbescheid Stadt",
                   "Stadt Vorhaben Glasfaser"):
         passes.clear()
@@ -513,11 +512,9 @@ def test_pruned_fulltext_candidates_equal_exhaustive_scoring(common_word_corpus,
             assert not any("'stadt':*" in matched for matched in passes), passes
 
 
-def test_budgeted_fulltext_candidates_stop_after_the_rarest_terms(common_word_corpus,
-                                                                  monkeypatch):
+def test_budgeted_fulltext_candidates_stop_after_the_rarest_terms(common_word_corpus):
     """exact=False (hybrid's nominations) scores only the passages with the rarest terms."""
-    monkeypatch.setattr(ranking, "FIRST_PASS_PASSAGES", 1)
-    params = FusionParams.from_settings()
+    params = FusionParams.from_settings(fulltext_budget=1)
     query = "Stadt Glasfaser Förderbescheid"
     exact = ranking.fulltext_candidates(query, None, SearchFilters(), params, 3)
     # Budget 1 · 3 passages: "Förderbescheid" (2 passages) fits, "Glasfaser" (4) does not.

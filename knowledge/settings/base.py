@@ -233,6 +233,12 @@ KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT = os.environ.get(
 # Matching (/lernen/): candidate passages per retriever, as in search (60 and 40 were faster
 # but lost quality on both judged matching sets; docs/search-ranking.md).
 KNOWLEDGE_MATCH_CANDIDATES = int(os.environ.get("KNOWLEDGE_MATCH_CANDIDATES", "100"))
+# Passages the full-text nominations score per candidate: half the search's budget
+# (KNOWLEDGE_SEARCH_FULLTEXT_BUDGET); same nDCG@10 on both matching sets, 5 lost on MDK.
+KNOWLEDGE_MATCH_FULLTEXT_BUDGET = int(os.environ.get("KNOWLEDGE_MATCH_FULLTEXT_BUDGET", "10"))
+# Full-text pruning and hybrid nominations: passages scored per wanted candidate in the first
+# pass (the passages with the query's rarest words).
+KNOWLEDGE_SEARCH_FULLTEXT_BUDGET = int(os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_BUDGET", "20"))
 # Results per page of /suche/.
 KNOWLEDGE_SEARCH_PAGE_SIZE = int(os.environ.get("KNOWLEDGE_SEARCH_PAGE_SIZE", "10"))
 # "page": aggregate each retriever's scores per page first, then fuse (title words and body
