@@ -223,10 +223,13 @@ KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH = int(
 KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH = int(
     os.environ.get("KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH", "1000")
 )
+# Full-text pruning and hybrid nominations: passages scored per wanted candidate in the first
+# pass (the passages with the query's rarest words).
+KNOWLEDGE_SEARCH_FULLTEXT_BUDGET = int(os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_BUDGET", "20"))
 # Hybrid search: full text only nominates candidates from the passages with the query's
-# rarest words (a budget of about 20 passages per candidate) instead of its exact top list;
-# all candidates are then scored exactly. "1" = exact (slower at 100k passages; same quality
-# on the judged sets, see docs/search-ranking.md).
+# rarest words (KNOWLEDGE_SEARCH_FULLTEXT_BUDGET passages per candidate) instead of its exact
+# top list; all candidates are then scored exactly. "1" = exact (slower at 100k passages; same
+# quality on the judged sets, see docs/search-ranking.md).
 KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT = os.environ.get(
     "KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT", "0"
 ).strip().lower() in ("1", "true", "yes")
@@ -236,9 +239,6 @@ KNOWLEDGE_MATCH_CANDIDATES = int(os.environ.get("KNOWLEDGE_MATCH_CANDIDATES", "1
 # Passages the full-text nominations score per candidate: half the search's budget
 # (KNOWLEDGE_SEARCH_FULLTEXT_BUDGET); same nDCG@10 on both matching sets, 5 lost on MDK.
 KNOWLEDGE_MATCH_FULLTEXT_BUDGET = int(os.environ.get("KNOWLEDGE_MATCH_FULLTEXT_BUDGET", "10"))
-# Full-text pruning and hybrid nominations: passages scored per wanted candidate in the first
-# pass (the passages with the query's rarest words).
-KNOWLEDGE_SEARCH_FULLTEXT_BUDGET = int(os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_BUDGET", "20"))
 # Results per page of /suche/.
 KNOWLEDGE_SEARCH_PAGE_SIZE = int(os.environ.get("KNOWLEDGE_SEARCH_PAGE_SIZE", "10"))
 # "page": aggregate each retriever's scores per page first, then fuse (title words and body
