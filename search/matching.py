@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from knowledge.access import remembered_access, viewable_pages, visibility_key
 from knowledge.text import clean_query_value
-from knowledge.types import TYPE_LABELS
+from knowledge.types import TYPE_LABELS, knowledge_type_of
 from search import ranking
 
 logger = logging.getLogger(__name__)
@@ -326,7 +326,7 @@ def _load_items(top, topics, user) -> tuple[list[MatchItem], dict[int, _Links]]:
         (_pk, title, content_type_id, url_path, external_id, date, municipality,
          municipality_slug, contact_role, contact_email, page_topics, project_id,
          project_title, project_url_path, project_visible) = rows[page_id]
-        kind = ContentType.objects.get_for_id(content_type_id).model_class().knowledge_type
+        kind = knowledge_type_of(content_type_id)
         shared = [name for topic_id, name in page_topics if int(topic_id) in wanted]
         items.append(MatchItem(
             page_id=page_id,

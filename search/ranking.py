@@ -51,7 +51,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from knowledge.access import denied_path_prefixes, remembered_access, visibility_key
-from knowledge.types import TYPE_LABELS
+from knowledge.types import TYPE_LABELS, knowledge_type_of
 
 logger = logging.getLogger(__name__)
 
@@ -1082,8 +1082,6 @@ def page_url(page_id: int, url_path: str, request) -> str:
 
 def _load_hits(window, query, params, request) -> list[SearchHit]:
     """The shown results as plain values: one query for the pages, one for the snippets."""
-    from django.contrib.contenttypes.models import ContentType
-
     if not window:
         return []
     with connection.cursor() as cursor:
@@ -1096,8 +1094,7 @@ def _load_hits(window, query, params, request) -> list[SearchHit]:
             continue
         (_pk, title, content_type_id, url_path, external_id, date, municipality,
          municipality_slug, topics) = rows[page_id]
-        model = ContentType.objects.get_for_id(content_type_id).model_class()
-        knowledge_type = getattr(model, "knowledge_type", "")
+        knowledge_type = knowledge_type_of(content_type_id)
         heading, snippet = snippets.get(passage_id, ("", ""))
         hits.append(SearchHit(
             page_id=page_id,
@@ -1122,8 +1119,6 @@ def _facets(page_ids: list[int]) -> dict[str, list[Facet]]:
 
     One query for all three: every search shows the facets, and each round trip counts.
     """
-    from django.contrib.contenttypes.models import ContentType
-
     if not page_ids:
         return {"types": [], "municipalities": [], "topics": []}
     # Index lookups by id (``= ANY``), not a join with a set of ids: for the few hundred pages
@@ -1147,8 +1142,7 @@ def _facets(page_ids: list[int]) -> dict[str, list[Facet]]:
     municipalities, topics = [], []
     for kind, key, slug, name, count in rows:
         if kind == "type":
-            model = ContentType.objects.get_for_id(key).model_class()
-            type_counts[getattr(model, "knowledge_type", "")] += count
+            type_counts[knowledge_type_of(key)] += count
         elif kind == "municipality":
             municipalities.append(Facet(slug, name, count))
         else:
