@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import markdown
@@ -136,6 +137,14 @@ class ActionItem(_Strict):
     status: Literal["offen", "in_arbeit", "erledigt"] = "offen"
 
 
+class AttachmentRef(_Strict):
+    """A file attached to the page; ``file`` is relative to the JSON Lines file."""
+
+    title: RequiredText = Field(max_length=255)
+    file: RequiredText = Field(max_length=500)
+    description: Text = Field(default="", max_length=300)
+
+
 class CommonFields(_Strict):
     external_id: RequiredText = Field(max_length=200)
     type: str
@@ -146,6 +155,7 @@ class CommonFields(_Strict):
     summary: RequiredText
     body: Text = ""
     project: Text | None = None
+    attachments: list[AttachmentRef] = Field(default_factory=list)
 
 
 class ProjectRecord(CommonFields):
@@ -205,6 +215,7 @@ class LineError:
 class ParsedLine:
     line: int
     record: CommonFields
+    base_dir: Path | None = None  # where the record's attachment paths start
 
 
 def _describe_validation_error(error: PydanticValidationError) -> str:
@@ -269,8 +280,12 @@ def _readable_external_id(raw: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def validate_lines(lines: Iterable[str]) -> tuple[list[ParsedLine], list[LineError]]:
-    """Validate all lines, including duplicates and project references across the file.
+def validate_lines(lines: Iterable[str], base_dir: Path | None = None
+                   ) -> tuple[list[ParsedLine], list[LineError]]:
+    """Validate all lines, including duplicates, project references and attached files.
+
+    ``base_dir`` is the directory of the JSON Lines file: attachment paths are relative to
+    it (lines with attachments are invalid without it).
 
     A reference may point to a project in the same file or to one already in the database.
     A line whose project is itself invalid is reported too, so that skipping invalid lines
@@ -286,6 +301,8 @@ def validate_lines(lines: Iterable[str]) -> tuple[list[ParsedLine], list[LineErr
         if not raw.strip():
             continue
         result = parse_line(number, raw)
+        if isinstance(result, ParsedLine):
+            result = _with_attachment_files(result, base_dir)
         if isinstance(result, LineError):
             errors.append(result)
             failed_ids.add(_readable_external_id(raw))
@@ -343,6 +360,17 @@ def validate_lines(lines: Iterable[str]) -> tuple[list[ParsedLine], list[LineErr
     return result, errors
 
 
+def _with_attachment_files(item: ParsedLine, base_dir: Path | None) -> ParsedLine | LineError:
+    from attachments.files import check_file
+
+    for number, attachment in enumerate(item.record.attachments):
+        problem = check_file(base_dir, attachment.file)
+        if problem:
+            return LineError(item.line, f"attachments.{number}: {problem}")
+    item.base_dir = base_dir
+    return item
+
+
 # --- Writing pages ------------------------------------------------------------------------
 
 
@@ -376,14 +404,32 @@ def _rich_text_value(html: str):
     return RichText(html)
 
 
-def _page_fields(record: CommonFields, project_page) -> dict[str, Any]:
-    """The model field values a record stands for (excluding tree position and topics)."""
+def _attachment_blocks(record: CommonFields, base_dir: Path | None) -> list:
+    from attachments.files import stored_document
+
+    return [
+        {"document": stored_document(base_dir, a.file, a.title), "description": a.description}
+        for a in record.attachments
+    ]
+
+
+def _page_fields(record: CommonFields, project_page, base_dir: Path | None = None
+                 ) -> dict[str, Any]:
+    """The model field values a record stands for (excluding tree position and topics).
+
+    Attachments are a protocol's "Anlagen"; other pages get them as document blocks at the
+    end of their body.
+    """
+    attachments = _attachment_blocks(record, base_dir)
+    body = _body_stream(record.body)
+    if not isinstance(record, SessionProtocolRecord):
+        body += [("document", value) for value in attachments]
     fields: dict[str, Any] = {
         "title": record.title,
         "date": record.date,
         "summary": record.summary,
         "external_id": record.external_id,
-        "body": _body_stream(record.body),
+        "body": body,
     }
     if isinstance(record, ProjectRecord):
         fields.update(
@@ -404,6 +450,7 @@ def _page_fields(record: CommonFields, project_page) -> dict[str, Any]:
             ],
             decisions=[("decision", {"text": d}) for d in record.decisions],
             action_items=[("action_item", a.model_dump()) for a in record.action_items],
+            attachments=[("attachment", value) for value in attachments],
         )
     elif isinstance(record, LessonLearnedRecord):
         fields.update(
@@ -468,7 +515,8 @@ def _resolve_topics(names: list[str]):
     return topics
 
 
-def _import_record(record: CommonFields, result: ImportResult) -> None:
+def _import_record(record: CommonFields, result: ImportResult,
+                   base_dir: Path | None = None) -> None:
     from knowledge.models import KNOWLEDGE_PAGE_MODELS, KnowledgePage, ProjectPage
 
     model = KNOWLEDGE_PAGE_MODELS[record.type]
@@ -478,7 +526,7 @@ def _import_record(record: CommonFields, result: ImportResult) -> None:
     parent = _parent_for(record, project_page)
     existing = KnowledgePage.objects.filter(external_id=record.external_id).first()
     page = existing.specific if existing else None
-    fields = _page_fields(record, project_page)
+    fields = _page_fields(record, project_page, base_dir)
     fields["municipality"] = _resolve_municipality(record.municipality)
     topics = _resolve_topics(record.topics)
     if page is not None and page.live and not page.has_unpublished_changes:
@@ -512,7 +560,7 @@ def import_records(items: list[ParsedLine], progress: Iterator | None = None) ->
     with transaction.atomic():
         for item in ordered:
             try:
-                _import_record(item.record, result)
+                _import_record(item.record, result, item.base_dir)
             except DjangoValidationError as exc:
                 messages = "; ".join(
                     f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items()
@@ -555,6 +603,15 @@ def _record_dict(page, project_id: str | None) -> dict[str, Any]:
         "body": _stream_markdown(page.body),
         "project": project_id,
     }
+    attachments = attachment_documents(page)
+    if attachments:
+        from attachments.files import export_path
+
+        data["attachments"] = [
+            {"title": document.title, "file": export_path(page.external_id, document),
+             "description": description}
+            for document, description in attachments
+        ]
     kind = page.knowledge_type
     if kind == "project":
         data.update(
@@ -605,6 +662,15 @@ def _record_dict(page, project_id: str | None) -> dict[str, Any]:
             contact_email=page.contact_email,
         )
     return data
+
+
+def attachment_documents(page) -> list[tuple[Any, str]]:
+    """(document, description) of the page's attachments, as the import format carries them:
+    a protocol's "Anlagen" and the document blocks of any body."""
+    blocks = list(getattr(page, "attachments", None) or [])
+    blocks += [b for b in page.body if b.block_type == "document"]
+    return [(b.value["document"], b.value.get("description") or "") for b in blocks
+            if b.value.get("document") is not None]
 
 
 def export_pages():

@@ -33,6 +33,10 @@ if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
     urlpatterns += staticfiles_urlpatterns()
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Images only: documents go through Wagtail's serve view and its privacy check
+    # (attachments.serving), never as plain media files.
+    for folder in ("images", "original_images"):
+        urlpatterns += static(f"{settings.MEDIA_URL}{folder}/",
+                              document_root=settings.MEDIA_ROOT / folder)
 
 urlpatterns += [path("", include(wagtail_urls))]

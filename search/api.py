@@ -56,6 +56,14 @@ class ErrorOut(Schema):
     detail: str
 
 
+class AttachmentOut(Schema):
+    title: str
+    filename: str
+    url: str
+    page: int | None
+    label: str
+
+
 class HitOut(Schema):
     title: str
     url: str
@@ -66,6 +74,7 @@ class HitOut(Schema):
     snippet: str
     date: str
     topics: list[str]
+    attachment: AttachmentOut | None = None
 
 
 class SearchOut(Schema):
@@ -177,6 +186,7 @@ class MatchIn(Schema):
 class ExplanationOut(Schema):
     heading: str
     snippet: str
+    attachment: AttachmentOut | None = None
 
 
 class ProjectRefOut(Schema):

@@ -51,6 +51,8 @@ class Chunk:
     heading: str
     text: str
     context: str = ""
+    document_id: int | None = None  # passages of an attached file: the file ...
+    source_page: int | None = None  # ... and its page or slide number
 
     @property
     def embedding_text(self) -> str:
@@ -286,12 +288,40 @@ def _fit_heading(heading: str, paragraphs: list[str]) -> tuple[str, list[str]]:
     return heading[: MAX_HEADING_CHARS - 1].rstrip() + "…", [heading, *paragraphs]
 
 
-def _section_chunks(page, sections: Iterable[Section], budget, kind="section") -> list[Chunk]:
+def _section_chunks(page, sections: Iterable[Section], budget, kind="section",
+                    **source) -> list[Chunk]:
     chunks = []
     for section in sections:
         heading, paragraphs = _fit_heading(section.heading, section.paragraphs)
         for text in split_to_budget(page.title, heading, paragraphs, budget):
-            chunks.append(Chunk(kind, heading, text, page.title))
+            chunks.append(Chunk(kind, heading, text, page.title, **source))
+    return chunks
+
+
+def _attachment_chunks(page, budget) -> list[Chunk]:
+    """Passages of the files the page uses, as far as they could be read.
+
+    The heading is the file's title, then the file's own heading (``Bericht › 4 Zeitstrahl``),
+    so a hit names where it comes from; each passage keeps its PDF page or slide number.
+    Files are read before indexing (:func:`attachments.extraction.extract_document`); a file
+    that could not be read adds nothing here, its message waits in the admin.
+    """
+    from attachments.links import documents_of
+    from attachments.models import DocumentText
+
+    documents = documents_of(page)
+    texts = {t.document_id: t for t in DocumentText.objects.filter(
+        document__in=documents, status__in=[DocumentText.Status.OK, DocumentText.Status.PARTIAL])}
+    chunks: list[Chunk] = []
+    for document in documents:
+        text = texts.get(document.pk)
+        if text is None:
+            continue
+        for section in text.sections:
+            heading = HEADING_SEPARATOR.join(p for p in (document.title, section["heading"]) if p)
+            paragraphs = [p for p in section["text"].split("\n") if p.strip()]
+            chunks += _section_chunks(page, [Section(heading, paragraphs)], budget, "attachment",
+                                      document_id=document.pk, source_page=section["page"])
     return chunks
 
 
@@ -429,4 +459,4 @@ def chunk_page(page, budget=None) -> list[Chunk]:
     builder = _BUILDERS.get(getattr(page, "knowledge_type", ""))
     if builder is None:
         raise TypeError(f"{type(page).__name__} is not a knowledge page")
-    return builder(page, budget)
+    return builder(page, budget) + _attachment_chunks(page, budget)

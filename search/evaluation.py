@@ -116,6 +116,7 @@ class Dataset:
     name: str
     records: list[dict]  # in the import format
     queries: list[Query] = field(default_factory=list)
+    base_dir: Path | None = None  # where the records' attachment paths start
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -172,15 +173,16 @@ def _demo_records(content_dir: Path) -> list[dict]:
     return records
 
 
-def load_demo_dataset(content_dir: Path, queries_file: Path) -> Dataset:
-    """The demo content (all ``*.jsonl`` in ``content_dir``) with the judged demo queries."""
+def load_demo_dataset(content_dir: Path, queries_file: Path, name: str = "demo") -> Dataset:
+    """The demo content (all ``*.jsonl`` in ``content_dir``) with judged search queries:
+    the demo queries, or (``name="demo-attachments"``) the queries answered by attachments."""
     records = _demo_records(content_dir)
     queries = [
         Query(id=q["id"], text=q["query"], relevant=list(q["relevant"]),
               exclude_municipality=q.get("exclude_municipality"), kind=q.get("kind", ""))
         for q in _read_jsonl(queries_file)
     ]
-    return Dataset("demo", records, queries)
+    return Dataset(name, records, queries, base_dir=Path(content_dir))
 
 
 def load_matching_dataset(content_dir: Path, descriptions_file: Path) -> Dataset:
@@ -197,7 +199,7 @@ def load_matching_dataset(content_dir: Path, descriptions_file: Path) -> Dataset
               topics=list(q.get("topics") or []))
         for q in _read_jsonl(descriptions_file)
     ]
-    return Dataset("demo-matching", records, queries)
+    return Dataset("demo-matching", records, queries, base_dir=Path(content_dir))
 
 
 # --- Loading into the (throwaway) database -------------------------------------------------
@@ -213,7 +215,7 @@ def import_dataset(dataset: Dataset, progress: Callable | None = None) -> dict[i
     from search.indexing import index_pages
 
     lines = [json.dumps(r, ensure_ascii=False) for r in dataset.records]
-    valid, errors = validate_lines(lines)
+    valid, errors = validate_lines(lines, base_dir=dataset.base_dir)
     if errors:
         raise ValueError("invalid records: " + "; ".join(str(e) for e in errors[:5]))
     bar = progress(total=len(valid), desc="Import", unit="Seite") if progress else None

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 
+from attachments.links import documents_of, forget_pages, sync_links
 from search import embedding
 from search.chunking import Chunk, budget_for, chunk_page
 from search.models import PageIndexState, Passage
@@ -119,6 +120,7 @@ def index_pages(page_ids: Iterable[int], *, embedder=None,
     if embedder is None and not without_vectors:
         embedder, reason = load_embedder()
     budget = budget_for(embedder)
+    read_attachments(ids)
 
     with transaction.atomic():
         _lock(ids)
@@ -127,6 +129,8 @@ def index_pages(page_ids: Iterable[int], *, embedder=None,
         if gone:
             _remove(gone)
             result.removed.extend(gone)
+        for page in pages.values():
+            sync_links(page, live=True)
 
         chunks_by_page: dict[int, list[Chunk]] = {}
         for pk, page in pages.items():
@@ -158,6 +162,20 @@ def index_pages(page_ids: Iterable[int], *, embedder=None,
         changed = [*chunks_by_page, *gone]
         transaction.on_commit(lambda: _announce(changed), robust=True)
     return result
+
+
+def read_attachments(page_ids: Iterable[int]) -> None:
+    """Read the files of these live pages that have no current text yet.
+
+    Runs before the indexing transaction: reading a large file takes seconds and must not
+    hold the page locks; each file's result is committed on its own, so a crash keeps what
+    was read. Unreadable files are recorded with their message, never raised.
+    """
+    from attachments.extraction import extract_document
+
+    for page in indexable_pages().filter(pk__in=list(page_ids)).specific():
+        for document in documents_of(page):
+            extract_document(document)
 
 
 def remove_page(page_id: int) -> int:
@@ -275,6 +293,7 @@ def _lock(ids: list[int]) -> None:
 def _remove(ids: list[int]) -> int:
     deleted, _ = Passage.objects.filter(page_id__in=ids).delete()
     PageIndexState.objects.filter(page_id__in=ids).delete()
+    forget_pages(ids)
     return deleted
 
 
@@ -284,7 +303,7 @@ def _existing_rows(page_ids: list[int]) -> dict[int, list[dict]]:
         Passage.objects.filter(page_id__in=page_ids)
         .annotate(has_vector=Q(embedding__isnull=False))
         .values("id", "page_id", "position", "kind", "heading", "content_hash", "model_id",
-                "has_vector")
+                "has_vector", "document_id", "source_page")
         .order_by("page_id", "position")
     )
     for row in queryset:
@@ -351,7 +370,8 @@ def _write_page(page, chunks: list[Chunk], rows: list[dict], model_id: str,
     creates: list[Passage] = []
     for position, chunk, row in matched:
         vector = vectors.get(chunk.content_hash) if model_id else None
-        values = {"position": position, "kind": chunk.kind, "heading": chunk.heading}
+        values = {"position": position, "kind": chunk.kind, "heading": chunk.heading,
+                  "document_id": chunk.document_id, "source_page": chunk.source_page}
         if row is None:
             embedded += vector is not None
             creates.append(Passage(
@@ -367,8 +387,7 @@ def _write_page(page, chunks: list[Chunk], rows: list[dict], model_id: str,
             embedded += 1
             values.update(embedding=vector, model_id=model_id)
         # else: no model now; an old model's vector stays, labelled, so it is never mixed up.
-        if "embedding" in values or any(row[name] != values[name]
-                                        for name in ("position", "kind", "heading")):
+        if "embedding" in values or any(row[name] != values[name] for name in _ROW_FIELDS):
             updates[tuple(sorted(values))].append(Passage(id=row["id"], **values))
     for fields, passages in updates.items():
         Passage.objects.bulk_update(passages, list(fields))
@@ -381,6 +400,9 @@ def _write_page(page, chunks: list[Chunk], rows: list[dict], model_id: str,
     ).update(knowledge_type=page.knowledge_type, municipality_id=page.municipality_id,
              date=page.date)
     return embedded, reused
+
+
+_ROW_FIELDS = ("position", "kind", "heading", "document_id", "source_page")
 
 
 def _set_state(page_id: int, status: str, model_id: str, error: str) -> None:

@@ -30,6 +30,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from attachments.refs import AttachmentRef
 from knowledge.access import remembered_access, viewable_pages, visibility_key
 from knowledge.text import clean_query_value
 from knowledge.types import TYPE_LABELS, knowledge_type_of
@@ -64,6 +65,7 @@ class MatchError(ValueError):
 class Explanation:
     heading: str
     snippet: str  # HTML: escaped text, <mark> around matching words
+    attachment: AttachmentRef | None = None  # the file the passage was read from
 
 
 @dataclass
@@ -82,7 +84,8 @@ class MatchItem(ranking.PageHit):
             **self.page_dict(),
             "snippet": self.explanations[0].snippet if self.explanations else "",
             "shared_topics": self.shared_topics,
-            "explanations": [{"heading": e.heading, "snippet": e.snippet}
+            "explanations": [{"heading": e.heading, "snippet": e.snippet,
+                              "attachment": e.attachment.as_dict() if e.attachment else None}
                              for e in self.explanations],
             "contact_role": self.contact_role,
             "project": ({"title": self.project_title, "url": self.project_url}
@@ -387,7 +390,7 @@ def _explanations(page_ids: set[int], ranked: ranking.Ranking, description: str,
     snippets = ranking._headlines([pk for keep in chosen.values() for pk in keep],
                                   description, params)
     return {
-        page_id: [Explanation(*snippets.get(pk, ("", ""))) for pk in keep]
+        page_id: [Explanation(*snippets.get(pk, ("", "", None))) for pk in keep]
         for page_id, keep in chosen.items()
     }
 

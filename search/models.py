@@ -13,6 +13,7 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Case, Value, When
 from pgvector.django import HnswIndex, VectorField
+from wagtail.documents import get_document_model_string
 
 
 class Passage(models.Model):
@@ -22,6 +23,7 @@ class Passage(models.Model):
         AGENDA_ITEM = "agenda_item", "Tagesordnungspunkt"
         DECISION = "decision", "Beschluss"
         ACTION_ITEM = "action_item", "Aufgabe"
+        ATTACHMENT = "attachment", "Anhang"
 
     page = models.ForeignKey(
         "knowledge.KnowledgePage", on_delete=models.CASCADE, related_name="passages"
@@ -37,6 +39,10 @@ class Passage(models.Model):
         "knowledge.Municipality", on_delete=models.CASCADE, related_name="+"
     )
     date = models.DateField()
+    # Passages read from an attached file: which file, and its page (PDF) or slide number.
+    document = models.ForeignKey(get_document_model_string(), on_delete=models.CASCADE,
+                                 null=True, blank=True, related_name="+")
+    source_page = models.PositiveIntegerField(null=True, blank=True)
     embedding = VectorField(dimensions=settings.KNOWLEDGE_EMBEDDING_DIMENSIONS, null=True)
     model_id = models.CharField(max_length=200, blank=True)
     # The page title (the overview's heading) carries weight A, everything else B: full-text

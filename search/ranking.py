@@ -43,6 +43,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -50,6 +51,7 @@ from django.db import connection, transaction
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from attachments.refs import AttachmentRef
 from knowledge.access import denied_path_prefixes, remembered_access, visibility_key
 from knowledge.types import TYPE_LABELS, knowledge_type_of
 
@@ -176,10 +178,12 @@ class PageHit:
 class SearchHit(PageHit):
     snippet: str  # HTML: escaped text with <mark> around query terms
     heading: str
+    attachment: AttachmentRef | None = None  # the snippet's file, when it came from one
 
     def as_dict(self) -> dict:
         """The result object shared by the API and ``search_knowledge --json``."""
-        return {**self.page_dict(), "snippet": self.snippet}
+        return {**self.page_dict(), "snippet": self.snippet,
+                "attachment": self.attachment.as_dict() if self.attachment else None}
 
 
 @dataclass
@@ -1025,9 +1029,15 @@ def search(
     )
 
 
+class Headline(NamedTuple):
+    heading: str
+    snippet: str  # HTML: escaped text with <mark> around query terms
+    attachment: AttachmentRef | None  # the file a passage was read from, if any
+
+
 def _headlines(passage_ids: Sequence[int], query: str, params: FusionParams
-               ) -> dict[int, tuple[str, str]]:
-    """Passage id -> (heading, highlighted snippet HTML).
+               ) -> dict[int, Headline]:
+    """Passage id -> :class:`Headline`.
 
     The snippet is PostgreSQL's ts_headline with the same (German, OR) query as full text.
     """
@@ -1040,13 +1050,16 @@ def _headlines(passage_ids: Sequence[int], query: str, params: FusionParams
     )
     sql = """
         SELECT p.id, p.heading, ts_headline('german',
-               translate(p.text, %s, ''), to_tsquery('german', %s), %s)
-        FROM search_passage p WHERE p.id = ANY(%s)
+               translate(p.text, %s, ''), to_tsquery('german', %s), %s),
+               p.document_id, d.title, d.file, p.source_page
+        FROM search_passage p LEFT JOIN wagtaildocs_document d ON d.id = p.document_id
+        WHERE p.id = ANY(%s)
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [_MARK_START + _MARK_END, text, options, list(passage_ids)])
         rows = cursor.fetchall()
-    return {pid: (heading, highlight_html(headline)) for pid, heading, headline in rows}
+    return {pid: Headline(heading, highlight_html(headline), AttachmentRef.from_row(*source))
+            for pid, heading, headline, *source in rows}
 
 
 def highlight_html(headline: str) -> str:
@@ -1095,7 +1108,7 @@ def _load_hits(window, query, params, request) -> list[SearchHit]:
         (_pk, title, content_type_id, url_path, external_id, date, municipality,
          municipality_slug, topics) = rows[page_id]
         knowledge_type = knowledge_type_of(content_type_id)
-        heading, snippet = snippets.get(passage_id, ("", ""))
+        heading, snippet, attachment = snippets.get(passage_id, ("", "", None))
         hits.append(SearchHit(
             page_id=page_id,
             title=title,
@@ -1108,6 +1121,7 @@ def _load_hits(window, query, params, request) -> list[SearchHit]:
             score=score,
             snippet=snippet,
             heading=heading,
+            attachment=attachment,
             date=date,
             topics=list(topics),
         ))

@@ -7,6 +7,10 @@ page, and a rolled-back publish must not touch the index. Several events for one
 transaction (an import publishes, then moves) are synced once, and an import's pages are
 synced in batches.
 
+Publishing and unpublishing also update, at once, which files the page uses
+(:func:`attachments.links.sync_links`): the download view decides by that table. A saved
+document (a replaced file) re-indexes the pages that use it.
+
 Privacy changes (``PageViewRestriction`` saved, deleted or its groups changed) need no
 re-indexing: passages carry no access scope, retrieval filters them by the page's tree path
 at query time (:func:`knowledge.access.denied_path_prefixes`), so a new restriction hides the
@@ -98,8 +102,16 @@ def _has_knowledge_children(sender, instance) -> bool:
     return _is_a(sender, instance, ProjectPage)
 
 
+def _sync_document_links(instance, live: bool) -> None:
+    """Downloads follow a publish or unpublish at once, not when the indexing task runs."""
+    from attachments.links import sync_links
+
+    sync_links(instance.specific, live=live)
+
+
 def on_page_published(sender, instance, **kwargs):
     if _is_knowledge_page(sender, instance):
+        _sync_document_links(instance, live=True)
         # A project's title is context in its protocols' and lessons' overview passages.
         schedule_page_sync(instance.pk,
                            include_descendants=_has_knowledge_children(sender, instance))
@@ -107,6 +119,7 @@ def on_page_published(sender, instance, **kwargs):
 
 def on_page_unpublished(sender, instance, **kwargs):
     if _is_knowledge_page(sender, instance):
+        _sync_document_links(instance, live=False)
         schedule_page_sync(instance.pk)
 
 
@@ -125,6 +138,17 @@ def on_page_deleted(sender, instance, **kwargs):
         schedule_page_sync(instance.pk)
 
 
+def on_document_saved(sender, instance, created=False, **kwargs):
+    """A replaced file (or a new title) changes the passages of every page that uses it."""
+    if created:
+        return
+    from attachments.models import PageDocument
+
+    for page_id in PageDocument.objects.filter(document=instance).values_list("page_id",
+                                                                               flat=True):
+        schedule_page_sync(page_id)
+
+
 def on_restriction_changed(sender, instance, **kwargs):
     page_id = getattr(instance, "page_id", None)
 
@@ -139,6 +163,7 @@ def on_restriction_changed(sender, instance, **kwargs):
 
 def connect() -> None:
     """Called from :meth:`search.apps.SearchConfig.ready`."""
+    from wagtail.documents import get_document_model
     from wagtail.models import PageViewRestriction
     from wagtail.signals import page_published, page_unpublished, post_page_move
 
@@ -146,6 +171,8 @@ def connect() -> None:
     page_unpublished.connect(on_page_unpublished, dispatch_uid="search_page_unpublished")
     post_page_move.connect(on_page_moved, dispatch_uid="search_page_moved")
     post_delete.connect(on_page_deleted, dispatch_uid="search_page_deleted")
+    post_save.connect(on_document_saved, sender=get_document_model(),
+                      dispatch_uid="search_document_saved")
     post_save.connect(on_restriction_changed, sender=PageViewRestriction,
                       dispatch_uid="search_restriction_saved")
     post_delete.connect(on_restriction_changed, sender=PageViewRestriction,

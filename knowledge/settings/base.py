@@ -16,6 +16,7 @@ KNOWLEDGE_DATA_DIR.mkdir(parents=True, exist_ok=True)
 INSTALLED_APPS = [
     "knowledge",
     "search",
+    "attachments",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.sitemaps",
@@ -110,7 +111,10 @@ WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL
 
 WAGTAIL_SITE_NAME = "Kommunales Wissensnetz"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
-WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "pptx", "odt", "ods", "odp", "txt", "csv"]
+WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "pptx", "odt", "ods", "odp", "txt", "md", "csv"]
+# Documents are always served through Wagtail's view, where attachments.serving checks the
+# privacy of the pages that use them (never as plain media files).
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_MODERATION_ENABLED = True
 # No automatic redirect when a page moves: a redirect from a public URL to a page moved under
 # a restriction would disclose the restricted path to anyone. Editors add redirects by hand.
@@ -266,3 +270,21 @@ KNOWLEDGE_SEARCH_TITLE_BOOST = float(os.environ.get("KNOWLEDGE_SEARCH_TITLE_BOOS
 
 # API request limits per client ("anonymous,logged-in"), or "off" (see search/api.py).
 KNOWLEDGE_API_RATE_LIMIT = os.environ.get("KNOWLEDGE_API_RATE_LIMIT", "60/m,600/m")
+
+# Attachments (attachments/extraction.py): files above MAX_BYTES are not read (and not
+# imported); each file is read in a worker process killed after TIMEOUT seconds and limited to
+# MEMORY_BYTES of address space; ZIP-based files (DOCX, ODT, PPTX) that would unpack beyond
+# MAX_UNPACKED_BYTES, or more than MAX_ZIP_RATIO times their packed size, are refused unread;
+# at most MAX_CHARS characters of a file's text go into the index.
+KNOWLEDGE_ATTACHMENT_MAX_BYTES = int(os.environ.get("KNOWLEDGE_ATTACHMENT_MAX_BYTES",
+                                                    str(25 * 1000 * 1000)))
+KNOWLEDGE_ATTACHMENT_TIMEOUT = int(os.environ.get("KNOWLEDGE_ATTACHMENT_TIMEOUT", "60"))
+KNOWLEDGE_ATTACHMENT_MEMORY_BYTES = int(os.environ.get("KNOWLEDGE_ATTACHMENT_MEMORY_BYTES",
+                                                       str(2 * 1024 * 1024 * 1024)))
+KNOWLEDGE_ATTACHMENT_MAX_UNPACKED_BYTES = int(
+    os.environ.get("KNOWLEDGE_ATTACHMENT_MAX_UNPACKED_BYTES", str(200 * 1000 * 1000))
+)
+KNOWLEDGE_ATTACHMENT_MAX_ZIP_RATIO = int(os.environ.get("KNOWLEDGE_ATTACHMENT_MAX_ZIP_RATIO",
+                                                        "200"))
+KNOWLEDGE_ATTACHMENT_MAX_CHARS = int(os.environ.get("KNOWLEDGE_ATTACHMENT_MAX_CHARS",
+                                                    "1000000"))

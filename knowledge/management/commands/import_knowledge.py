@@ -34,7 +34,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc}") from None
 
-        valid, errors = validate_lines(lines)
+        valid, errors = validate_lines(lines, base_dir=path.resolve().parent)
         for error in errors:
             self.stderr.write(f"{path.name}: {error}")
         if errors and not options["skip_invalid"]:

@@ -41,7 +41,7 @@ class Command(BaseCommand):
             self.stdout.write("Demo content is already loaded (use --update to re-sync).")
             return
 
-        valid, errors = validate_lines(lines)
+        valid, errors = validate_lines(lines, base_dir=DEMO_DIR)
         if errors:
             raise CommandError("Demo content is invalid: " + "; ".join(map(str, errors)))
         with transaction.atomic():

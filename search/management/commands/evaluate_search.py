@@ -15,10 +15,12 @@ and the query's municipality as the asking one; its grouped answer flattened by 
 see :mod:`search.evaluation`). On the Musterdatenkatalog that puts matching and plain hybrid
 search side by side from one run.
 
-``--demo`` also evaluates the demo content (``knowledge/demo_content/*.jsonl``) with two judged
-sets: the search queries (``search/judgements/demo_queries.jsonl``; short queries, so without
-the matching row) and the project descriptions of the matching task
-(``search/judgements/matching_descriptions.jsonl``, every row including matching). ``--tune``
+``--demo`` also evaluates the demo content (``knowledge/demo_content/*.jsonl``) with three
+judged sets: the search queries (``search/judgements/demo_queries.jsonl``; short queries, so
+without the matching row), the project descriptions of the matching task
+(``search/judgements/matching_descriptions.jsonl``, every row including matching) and the
+queries whose answer stands only in an attached file
+(``search/judgements/attachment_queries.jsonl``). ``--tune``
 prints a grid over the fusion parameters (the evidence behind the defaults in settings).
 """
 
@@ -46,6 +48,10 @@ def demo_queries_file() -> Path:
 
 def matching_descriptions_file() -> Path:
     return Path(settings.BASE_DIR) / "search" / "judgements" / "matching_descriptions.jsonl"
+
+
+def attachment_queries_file() -> Path:
+    return Path(settings.BASE_DIR) / "search" / "judgements" / "attachment_queries.jsonl"
 
 
 def demo_content_dir() -> Path:
@@ -152,6 +158,14 @@ class Command(BaseCommand):
                 scores = evaluation.evaluate(matching, ids, options["modes"], progress=tqdm)
                 self.stdout.write("\n" + evaluation.format_table(
                     f"### {matching.name} (Projektbeschreibungen)", scores))
+                in_files = evaluation.load_demo_dataset(
+                    demo_content_dir(), attachment_queries_file(), name="demo-attachments")
+                if options["limit_queries"]:
+                    in_files.queries = in_files.queries[: options["limit_queries"]]
+                if modes:
+                    scores = evaluation.evaluate(in_files, ids, modes, progress=tqdm)
+                    self.stdout.write("\n" + evaluation.format_table(
+                        f"### {in_files.name} (Antwort nur im Anhang)", scores))
             if options["tune"]:
                 self._tune(dataset, ids, tqdm)
             self._delete(ids)

@@ -1,0 +1,77 @@
+"""Attachments in the JSON Lines format: checking the named files, storing them as documents.
+
+An import line may carry ``"attachments": [{"title": ..., "file": "relative/path",
+"description": ...}]`` with paths relative to the JSON Lines file. A path that leaves that
+directory, a missing file, an extension Wagtail does not accept or a file over
+``KNOWLEDGE_ATTACHMENT_MAX_BYTES`` makes the line invalid (reported, nothing imported).
+Files are stored as Wagtail documents, found again by content hash and title, so importing
+the same file twice creates one document. The export writes each file to
+``anhaenge/<external_id>/<filename>`` next to the JSON Lines file and names that path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from wagtail.documents import get_document_model
+
+EXPORT_DIR = "anhaenge"
+
+
+def check_file(base_dir: Path | None, relative: str) -> str | None:
+    """Why the named file cannot be imported (English, for the CLI), or None."""
+    if base_dir is None:
+        return "attachments can only be imported from a file (paths are relative to it)"
+    path = Path(relative)
+    if path.is_absolute() or ".." in path.parts:
+        return f"attachment path {relative!r} must be relative and stay inside the directory"
+    full = base_dir / path
+    if not full.is_file():
+        return f"attachment file {relative!r} not found"
+    extension = full.suffix.lower().lstrip(".")
+    if extension not in settings.WAGTAILDOCS_EXTENSIONS:
+        return (f"attachment {relative!r} has an unknown file type (allowed: "
+                f"{', '.join(settings.WAGTAILDOCS_EXTENSIONS)})")
+    size = full.stat().st_size
+    if size > settings.KNOWLEDGE_ATTACHMENT_MAX_BYTES:
+        return (f"attachment {relative!r} is too large ({size} bytes, limit "
+                f"{settings.KNOWLEDGE_ATTACHMENT_MAX_BYTES})")
+    return None
+
+
+def _sha1(path: Path) -> str:
+    digest = hashlib.sha1()  # noqa: S324 - Wagtail's own file_hash is SHA-1
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def stored_document(base_dir: Path, relative: str, title: str):
+    """The document holding this file under this title, created if there is none."""
+    path = base_dir / relative
+    file_hash = _sha1(path)
+    model = get_document_model()
+    existing = model.objects.filter(file_hash=file_hash, title=title).first()
+    if existing is not None:
+        return existing
+    with path.open("rb") as handle:
+        document = model(title=title, file_size=path.stat().st_size, file_hash=file_hash)
+        document.file.save(path.name, File(handle), save=False)
+    document.save()
+    return document
+
+
+def export_path(external_id: str, document) -> str:
+    return f"{EXPORT_DIR}/{external_id}/{document.filename}"
+
+
+def write_export_file(target_dir: Path, external_id: str, document) -> None:
+    target = target_dir / export_path(external_id, document)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with document.file.open("rb") as source, target.open("wb") as out:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            out.write(block)

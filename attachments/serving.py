@@ -1,0 +1,64 @@
+"""Who may download a file: the privacy of the pages that use it.
+
+Wagtail serves documents by their collection's privacy only, so a protocol restricted to
+members would still hand out its attachment to anyone with the URL. The
+``before_serve_document`` hook (:mod:`attachments.wagtail_hooks`) asks :func:`may_download`:
+
+- a file used by a live page may be fetched by whoever may view one of those pages,
+  decided by Wagtail's own view restrictions of the page and its ancestors
+  (``accept_request``: login, groups, and a page password already entered in the session);
+- people who manage the file in the admin (Wagtail's "change" permission on it, which the
+  uploader has too) may always fetch it, so drafts can be checked before publishing;
+- anyone else gets 404 for a file no live page uses, a login redirect when logging in
+  could help, and 403 otherwise.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpResponseForbidden
+from django.template.loader import render_to_string
+
+
+def _pages_using(document):
+    from knowledge.models import KnowledgePage
+
+    return KnowledgePage.objects.live().filter(document_links__document=document)
+
+
+def may_manage(user, document) -> bool:
+    return bool(user and user.is_authenticated and document_policy()
+                .user_has_permission_for_instance(user, "change", document))
+
+
+def may_download(request, document) -> bool | None:
+    """True (allowed), False (a live page uses it, but not one this request may view) or
+    None (no live page uses it)."""
+    if may_manage(request.user, document):
+        return True
+    pages = list(_pages_using(document))
+    if not pages:
+        return None
+    return any(all(r.accept_request(request) for r in page.get_view_restrictions())
+               for page in pages)
+
+
+def check_download(document, request):
+    """The hook: None lets Wagtail serve the file, a response refuses it."""
+    allowed = may_download(request, document)
+    if allowed:
+        return None
+    if allowed is None:
+        raise Http404("Dokument nicht gefunden")
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return HttpResponseForbidden(render_to_string("attachments/forbidden.html", request=request))
+
+
+
+def document_policy():
+    """Wagtail's permission policy for documents (collection permissions)."""
+    from wagtail.documents import get_document_model
+    from wagtail.permissions import policy_registry
+
+    return policy_registry.get_by_type(get_document_model())
