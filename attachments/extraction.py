@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import signal
 import subprocess
@@ -129,7 +130,7 @@ def run_worker(path: str, filename: str) -> dict:
         "max_unpacked_bytes": settings.KNOWLEDGE_ATTACHMENT_MAX_UNPACKED_BYTES,
         "max_zip_ratio": settings.KNOWLEDGE_ATTACHMENT_MAX_ZIP_RATIO,
         "memory_bytes": settings.KNOWLEDGE_ATTACHMENT_MEMORY_BYTES,
-        "cpu_seconds": timeout,
+        "cpu_seconds": max(1, math.ceil(timeout)),
     }
     environment = {**os.environ, "PYTHONPATH": str(settings.BASE_DIR)}
     try:

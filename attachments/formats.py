@@ -39,8 +39,9 @@ def extension_of(filename: str) -> str:
 
 
 def sniff(path: str) -> str:
-    """The format the content says (``pdf``, ``docx``, ``odt``, ``pptx``, ``zip``, ``text``
-    or ``unknown``), from the first bytes and, for ZIP containers, their entry names."""
+    """The format the content says (``pdf``, ``docx``, ``odt``, ``pptx``, ``zip``,
+    ``broken_zip``, ``text`` or ``unknown``), from the first bytes and, for ZIP containers,
+    their entry names."""
     with open(path, "rb") as handle:
         head = handle.read(8)
     if head.startswith(b"%PDF-"):
@@ -56,7 +57,7 @@ def sniff(path: str) -> str:
                 if "mimetype" in names and archive.read("mimetype").strip() == _ODF_TEXT_MIMETYPE:
                     return "odt"
         except zipfile.BadZipFile:
-            return "unknown"
+            return "broken_zip"
         return "zip"
     with open(path, "rb") as handle:
         sample = handle.read(4096)
@@ -72,6 +73,8 @@ def check_format(path: str, filename: str) -> str:
         raise ReadError("unsupported", extension)
     actual = sniff(path)
     expected = "text" if extension in ("txt", "md") else extension
+    if actual == "broken_zip" and expected in ("docx", "odt", "pptx"):
+        raise ReadError("corrupt", "broken ZIP container")
     if actual != expected:
         raise ReadError("wrong_type", actual)
     return extension

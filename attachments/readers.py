@@ -55,8 +55,9 @@ def join_line_hyphens(text: str, marker: str = _PDFIUM_LINE_HYPHEN) -> str:
 
     def replace(match: re.Match) -> str:
         following = match.group(1)
-        rest = text[match.end(1) - len(following):match.end(1) + 8]
-        if following.isupper() or following.isdigit() or rest.startswith(_ELLIPSIS_FOLLOWERS):
+        if text.startswith(_ELLIPSIS_FOLLOWERS, match.start(1)):
+            return "- " + following
+        if following.isupper() or following.isdigit():
             return "-" + following
         return following
 
@@ -77,16 +78,49 @@ def read_pdf(path: str) -> list[Section]:
         raise ReadError("corrupt", str(exc)) from exc
     try:
         bookmarks = _pdf_bookmarks(pdf)
-        sections: list[Section] = []
+        pages = []
         for index in range(len(pdf)):
-            page = pdf[index]
-            raw = page.get_textpage().get_text_range()
+            raw = pdf[index].get_textpage().get_text_range()
             text = join_line_hyphens(raw.replace("\r\n", "\n").replace("\r", "\n"))
-            sections.extend(_split_at_headings(text, bookmarks.get(index, []), index + 1,
-                                               sections[-1].heading if sections else ""))
+            pages.append(text.split("\n"))
     finally:
         pdf.close()
+    sections: list[Section] = []
+    for index, lines in enumerate(_without_page_furniture(pages)):
+        sections.extend(_split_at_headings("\n".join(lines), bookmarks.get(index, []),
+                                           index + 1, sections[-1].heading if sections else ""))
     return sections
+
+
+def _furniture_key(line: str) -> str:
+    return re.sub(r"\d+", "#", _clean_line(line))
+
+
+def _without_page_furniture(pages: list[list[str]]) -> list[list[str]]:
+    """Drop running headers and footers ("Seite 3", a report title on every page).
+
+    A first or last line that recurs, numbers aside, on most pages of a document of three
+    or more pages is page furniture: it would otherwise glue a "Seite 4" onto the previous
+    page's last section and repeat in every passage.
+    """
+    if len(pages) < 3:
+        return pages
+    counts: dict[str, int] = {}
+    for lines in pages:
+        edges = {_furniture_key(line) for line in (*lines[:2], *lines[-2:]) if line.strip()}
+        for key in edges:
+            counts[key] = counts.get(key, 0) + 1
+    furniture = {key for key, n in counts.items() if n >= max(3, 0.6 * len(pages))}
+    result = []
+    for lines in pages:
+        kept = list(lines)
+        for _edge_line in range(2):  # at most two lines at the top and two at the bottom
+            if kept and _furniture_key(kept[0]) in furniture:
+                kept.pop(0)
+            if kept and _furniture_key(kept[-1]) in furniture:
+                kept.pop()
+        result.append(kept)
+    return result
 
 
 def _pdf_bookmarks(pdf) -> dict[int, list[str]]:

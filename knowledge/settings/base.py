@@ -278,7 +278,7 @@ KNOWLEDGE_API_RATE_LIMIT = os.environ.get("KNOWLEDGE_API_RATE_LIMIT", "60/m,600/
 # at most MAX_CHARS characters of a file's text go into the index.
 KNOWLEDGE_ATTACHMENT_MAX_BYTES = int(os.environ.get("KNOWLEDGE_ATTACHMENT_MAX_BYTES",
                                                     str(25 * 1000 * 1000)))
-KNOWLEDGE_ATTACHMENT_TIMEOUT = int(os.environ.get("KNOWLEDGE_ATTACHMENT_TIMEOUT", "60"))
+KNOWLEDGE_ATTACHMENT_TIMEOUT = float(os.environ.get("KNOWLEDGE_ATTACHMENT_TIMEOUT", "60"))
 KNOWLEDGE_ATTACHMENT_MEMORY_BYTES = int(os.environ.get("KNOWLEDGE_ATTACHMENT_MEMORY_BYTES",
                                                        str(2 * 1024 * 1024 * 1024)))
 KNOWLEDGE_ATTACHMENT_MAX_UNPACKED_BYTES = int(

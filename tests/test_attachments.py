@@ -1,0 +1,258 @@
+"""Attachments: text from real files of every type, bad files, indexing and search hits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.files.base import ContentFile
+
+from attachments.extraction import extract_document
+from attachments.models import DocumentText, PageDocument
+from attachments.readers import (
+    join_line_hyphens,
+    read_docx,
+    read_odt,
+    read_pdf,
+    read_pptx,
+    read_text,
+)
+from attachments.worker import extract
+from search.models import Passage
+from tests.attachment_files import (
+    CHECKLIST_MD,
+    GUIDE_ODT,
+    PROTOCOL_DOCX,
+    REPORT_PDF,
+    SURVEY_PPTX,
+    encrypted_pdf,
+    make_document,
+    pdf_with_lines,
+    scanned_pdf,
+    zip_bomb_docx,
+)
+from tests.search_fixtures import *  # noqa: F403
+
+# --- Readers on the real demo files -----------------------------------------------------------
+
+
+def test_pdf_keeps_pages_bookmarked_headings_table_rows_and_umlauts():
+    sections = read_pdf(str(REPORT_PDF))
+    by_heading = {s.heading: s for s in sections}
+    assert "4 Digitalisierungszeitstrahl" in by_heading
+    roadmap = by_heading["4 Digitalisierungszeitstrahl"]
+    assert roadmap.page == 3
+    # A table row stays on one line: half-year, change module and bundle together.
+    assert any("1. Hj. 2022" in line and "Schulung Ablagestruktur" in line
+               for line in roadmap.text.splitlines())
+    costs = by_heading["3 Kosten und Finanzierung"]
+    assert costs.page == 2 and "140.000 Euro" in costs.text
+    assert "Führungskräfte-Werkstatt" in roadmap.text
+    assert by_heading["6 Risiken und Gegenmaßnahmen"].page == 4
+    assert "Seite" not in "".join(s.text for s in sections)  # page footers dropped
+    # The outline splits page 2 into two sections: the first keeps only its own text.
+    assert "Kosten" not in by_heading["2 Mengengerüst des Posteingangs"].text
+
+
+def test_pdf_line_end_hyphens_are_joined_but_real_hyphens_kept(tmp_path):
+    path = tmp_path / "silben.pdf"
+    path.write_bytes(pdf_with_lines([
+        "Die Verwaltungsdigitali-", "sierung braucht Ein- und Ausgangsbücher, die E-",
+        "Akte und Straßenverkehrs-", "behörden."]))
+    text = read_pdf(str(path))[0].text
+    assert "Verwaltungsdigitalisierung" in text
+    assert "Straßenverkehrsbehörden" in text
+    assert "E-Akte" in text and "Ein- und Ausgangsbücher" in text
+
+
+def test_join_line_hyphens_rules():
+    assert join_line_hyphens("Digitali\ufffesierung") == "Digitalisierung"
+    assert join_line_hyphens("E\ufffeAkte") == "E-Akte"
+    assert join_line_hyphens("Ein\ufffe und Aus") == "Ein- und Aus"
+
+
+def test_docx_headings_lists_and_table():
+    sections = read_docx(str(PROTOCOL_DOCX))
+    headings = [s.heading for s in sections]
+    title = "Protokoll der 3. Projektgruppensitzung Digitalisierung Spenge"
+    assert headings[0] == title
+    assert f"{title} › Tagesordnung › TOP 2: Hundesteuer und Sperrmüll online" in headings
+    actions = next(s for s in sections if s.heading.endswith("Aufgaben"))
+    assert "Formulartexte Hundesteuer abstimmen | Leitung Bürgerbüro | 15.06.2021 | " \
+           "in Arbeit" in actions.text
+    participants = next(s for s in sections if s.heading.endswith("Teilnehmende"))
+    assert participants.text.splitlines()[0] == "- Bürgermeister (Stadt Spenge)"
+    assert all(s.page is None for s in sections)  # Word files have no fixed pages
+
+
+def test_odt_outline_headings():
+    sections = read_odt(str(GUIDE_ODT))
+    title = "Leitfaden für Digitalisierungslotsinnen und -lotsen in Blomberg"
+    office_hours = next(s for s in sections if s.heading.endswith("Sprechstunde und "
+                                                                   "Erreichbarkeit"))
+    assert office_hours.heading.startswith(title + " › ")
+    assert "Donnerstag von 13 bis 14 Uhr" in office_hours.text
+
+
+def test_pptx_slides_are_numbered_and_titled():
+    sections = read_pptx(str(SURVEY_PPTX))
+    assert [s.page for s in sections] == [1, 2, 3, 4, 5]
+    wishes = sections[2]
+    assert wishes.heading == "Welche Dienste am meisten gewünscht werden"
+    assert "Anwohnerparkausweis beantragen" in wishes.text
+
+
+def test_markdown_headings():
+    sections = read_text(str(CHECKLIST_MD))
+    title = "Checkliste Dienstvereinbarung mobiles Arbeiten"
+    assert [s.heading for s in sections] == [
+        f"{title} › Arbeitsschutz zu Hause", f"{title} › Vertraulichkeit",
+        f"{title} › Unfallversicherung und Fahrtkosten"]
+    assert "Sichtschutzfolie" in sections[1].text
+
+
+@pytest.mark.parametrize("path", [REPORT_PDF, PROTOCOL_DOCX, GUIDE_ODT, SURVEY_PPTX,
+                                  CHECKLIST_MD], ids=lambda p: p.suffix)
+def test_worker_reads_every_demo_file(path, settings):
+    answer = extract({"path": str(path), "filename": path.name,
+                      "max_unpacked_bytes": settings.KNOWLEDGE_ATTACHMENT_MAX_UNPACKED_BYTES,
+                      "max_zip_ratio": settings.KNOWLEDGE_ATTACHMENT_MAX_ZIP_RATIO})
+    assert answer["ok"], answer
+    assert sum(len(s["text"]) for s in answer["sections"]) > 300
+    json.dumps(answer)  # what goes through the pipe
+
+
+# --- Bad files: a German message, nothing else lost -------------------------------------------
+
+BAD_FILES = {
+    "encrypted": ("geschuetzt.pdf", encrypted_pdf, "mit einem Passwort geschützt"),
+    "no_text": ("scan.pdf", scanned_pdf, "gescanntes Dokument ohne Texterkennung"),
+    "corrupt": ("kaputt.pdf", lambda: REPORT_PDF.read_bytes()[:900], "beschädigt"),
+    "corrupt_docx": ("kaputt.docx", lambda: b"PK\x03\x04" + b"\x00" * 200, "keine gültige"),
+    "wrong_type": ("bericht.docx", lambda: REPORT_PDF.read_bytes(), "passt nicht zum Inhalt"),
+    "zip_bomb": ("bombe.docx", zip_bomb_docx, "Zip-Bombe"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_file_is_marked_with_a_german_message(case):
+    filename, content, message = BAD_FILES[case]
+    document = make_document(filename, content())
+    text = extract_document(document)
+    assert text.status == DocumentText.Status.FAILED
+    assert message in text.message
+    assert text.sections == []
+
+
+@pytest.mark.django_db
+def test_too_large_file_is_not_read(settings):
+    settings.KNOWLEDGE_ATTACHMENT_MAX_BYTES = 1000
+    document = make_document("gross.pdf", REPORT_PDF.read_bytes())
+    text = extract_document(document)
+    assert text.status == DocumentText.Status.FAILED and text.error_code == "too_large"
+    assert "größer als" in text.message
+
+
+@pytest.mark.django_db
+def test_time_limit_stops_the_worker(settings):
+    settings.KNOWLEDGE_ATTACHMENT_TIMEOUT = 0.05
+    text = extract_document(make_document("langsam.pdf", REPORT_PDF.read_bytes()))
+    assert text.error_code == "timeout" and "abgebrochen" in text.message
+
+
+@pytest.mark.django_db
+def test_unsearchable_format_is_skipped_not_failed():
+    text = extract_document(make_document("tabelle.csv", b"a;b\n1;2\n"))
+    assert text.status == DocumentText.Status.SKIPPED and "nicht durchsucht" in text.message
+
+
+@pytest.mark.django_db
+def test_text_beyond_the_character_limit_is_marked_partial(settings):
+    settings.KNOWLEDGE_ATTACHMENT_MAX_CHARS = 500
+    text = extract_document(make_document("bericht.pdf", REPORT_PDF.read_bytes()))
+    assert text.status == DocumentText.Status.PARTIAL
+    assert sum(len(s["text"]) for s in text.sections) == 500
+    assert "nur die ersten 500 Zeichen" in text.message
+
+
+@pytest.mark.django_db
+def test_extraction_is_cached_by_content():
+    document = make_document("bericht.pdf", REPORT_PDF.read_bytes())
+    first = extract_document(document)
+    DocumentText.objects.filter(pk=first.pk).update(seconds=-1)  # marks the stored row
+    assert extract_document(document).seconds == -1
+    assert extract_document(document, force=True).seconds >= 0
+
+
+# --- Indexing and search --------------------------------------------------------------------
+
+
+def _attach(page, document, synced):
+    """Add a document block to the page's body and publish, as an editor would."""
+    blocks = [(b.block_type, b.value) for b in page.body]
+    page.body = [*blocks, ("document", {"document": document, "description": ""})]
+    with synced():
+        page.save_revision().publish()
+    page.refresh_from_db()
+    return page
+
+
+@pytest.mark.django_db
+def test_attachment_passages_carry_file_and_page(indexed_page, synced):
+    page = indexed_page("project", title="Strategie Musterstadt")
+    document = make_document("abschlussbericht.pdf", REPORT_PDF.read_bytes(),
+                             title="Abschlussbericht")
+    _attach(page, document, synced)
+    passages = Passage.objects.filter(page=page, kind="attachment")
+    assert passages.exists()
+    assert {p.document_id for p in passages} == {document.pk}
+    roadmap = passages.filter(heading="Abschlussbericht › 4 Digitalisierungszeitstrahl").first()
+    assert roadmap is not None and roadmap.source_page == 3 and roadmap.embedding is not None
+    assert PageDocument.objects.filter(page=page, document=document).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", ["encrypted", "zip_bomb"])
+def test_page_with_a_bad_file_still_publishes_and_is_indexed(case, indexed_page, synced):
+    filename, content, _message = BAD_FILES[case]
+    page = indexed_page("lesson_learned", title="Lehren aus dem Aktenscannen")
+    _attach(page, make_document(filename, content()), synced)
+    assert page.live
+    assert Passage.objects.filter(page=page, kind="overview").exists()
+    assert not Passage.objects.filter(page=page, kind="attachment").exists()
+    assert page.index_state.status == "indexed"
+
+
+@pytest.mark.django_db
+def test_search_hit_from_an_attachment_names_file_and_page(indexed_page, synced, client):
+    page = indexed_page("project", title="Strategie Musterstadt")
+    document = make_document("abschlussbericht.pdf", REPORT_PDF.read_bytes())
+    _attach(page, document, synced)
+    from search.ranking import search
+
+    results = search("Dokumentenscanner Stapeleinzug Barcodetrennung", mode="hybrid")
+    hit = results.results[0]
+    assert hit.page_id == page.pk and hit.attachment is not None
+    assert hit.attachment.filename == document.filename and hit.attachment.page == 2
+    assert hit.attachment.label == f"{document.filename}, S. 2"
+
+    html = client.get("/suche/", {"q": "Dokumentenscanner Stapeleinzug"}).content.decode()
+    assert "aus Anhang:" in html and hit.attachment.url in html and "S. 2" in html
+    api = client.get("/api/v1/search", {"q": "Dokumentenscanner Stapeleinzug"}).json()
+    first = api["results"][0]
+    assert first["attachment"]["label"] == f"aus Anhang: {document.filename}, S. 2"
+    assert client.get(first["attachment"]["url"]).status_code == 200
+
+
+@pytest.mark.django_db
+def test_replacing_the_file_reindexes_the_page(indexed_page, synced):
+    page = indexed_page("best_practice", title="Lotsen mit Leitfaden")
+    document = make_document("leitfaden.md", b"# Leitfaden\n\nZuerst kommt der Kirschkuchen.")
+    _attach(page, document, synced)
+    assert Passage.objects.filter(page=page, text__contains="Kirschkuchen").exists()
+    with synced():
+        document.file.save("leitfaden.md",
+                           ContentFile(b"# Leitfaden\n\nJetzt gibt es Apfelstrudel."))
+    assert not Passage.objects.filter(page=page, text__contains="Kirschkuchen").exists()
+    assert Passage.objects.filter(page=page, text__contains="Apfelstrudel").exists()
