@@ -12,6 +12,7 @@ the same file twice creates one document. The export writes each file to
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -66,7 +67,9 @@ def stored_document(base_dir: Path, relative: str, title: str):
 
 
 def export_path(external_id: str, document) -> str:
-    return f"{EXPORT_DIR}/{external_id}/{document.filename}"
+    """Where the export puts a page's file (an external id may hold any character)."""
+    folder = re.sub(r"[^\w.-]", "_", external_id).lstrip(".") or "_"
+    return f"{EXPORT_DIR}/{folder}/{document.filename}"
 
 
 def write_export_file(target_dir: Path, external_id: str, document) -> None:

@@ -6,9 +6,12 @@ members would still hand out its attachment to anyone with the URL. The
 
 - a file used by a live page may be fetched by whoever may view one of those pages,
   decided by Wagtail's own view restrictions of the page and its ancestors
-  (``accept_request``: login, groups, and a page password already entered in the session);
-- people who manage the file in the admin (Wagtail's "change" permission on it, which the
-  uploader has too) may always fetch it, so drafts can be checked before publishing;
+  (``accept_request``: login, groups, and a page password already entered in the session),
+  and by nobody else: not even by people who manage documents in the admin, because the
+  page's privacy is what its authors chose;
+- a file no live page uses (uploaded for a draft) may be fetched by the people who manage
+  it in the admin (Wagtail's "change" permission on it, which the uploader has too), so a
+  draft can be checked before publishing;
 - anyone else gets 404 for a file no live page uses, a login redirect when logging in
   could help, and 403 otherwise.
 """
@@ -34,11 +37,9 @@ def may_manage(user, document) -> bool:
 def may_download(request, document) -> bool | None:
     """True (allowed), False (a live page uses it, but not one this request may view) or
     None (no live page uses it)."""
-    if may_manage(request.user, document):
-        return True
     pages = list(_pages_using(document))
     if not pages:
-        return None
+        return True if may_manage(request.user, document) else None
     return any(all(r.accept_request(request) for r in page.get_view_restrictions())
                for page in pages)
 

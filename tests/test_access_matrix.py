@@ -9,6 +9,10 @@ distinctive secret word in title and body:
 * a draft that was never published, a page that was unpublished, one that was deleted,
 * a lesson moved (after indexing) under a project restricted to Redaktion, and that project.
 
+Every page but the draft has an attached file whose text holds a word found nowhere else
+(``<word>anlage``): the file may be downloaded, and its text found, only by the viewers who
+may see the page.
+
 For every viewer (anonymous, users of Kommune and Beratung, a user without group, Redaktion,
 a superuser) no surface may reveal a page the viewer may not see: not its title, URL, secret
 word, snippet or external id, and not through facet or total counts. Positive controls (the
@@ -65,10 +69,15 @@ class Secret:
     page_id: int | None = None
     kind: str = ""
     old_url: str = ""  # before the move
+    document_url: str = ""  # the attached file
+
+    @property
+    def file_word(self) -> str:
+        return f"{self.word}anlage"
 
     def markers(self) -> list[str]:
-        return [m for m in (self.word, self.title, self.url, self.old_url, self.external_id)
-                if m]
+        return [m for m in (self.word, self.title, self.url, self.old_url, self.external_id,
+                            self.document_url, self.file_word) if m]
 
 
 @dataclass
@@ -77,6 +86,7 @@ class World:
     secrets: dict[str, Secret]
     public: dict[str, object]
     restricted_project_url: str = ""
+    public_document_url: str = ""
     expected_visible: dict[str, set[str]] = field(default_factory=dict)
 
     def forbidden(self, viewer: str) -> list[Secret]:
@@ -149,6 +159,8 @@ def _build_world(django_user_model) -> World:
         page = _page(f"geheim-{secret.word.lower()}")
         secret.title, secret.url, secret.external_id = page.title, page.url, page.external_id
         secret.page_id = page.pk
+        secret.document_url = _attach_file(page, secret.file_word)
+    public_document_url = _attach_file(_page("pub-bp"), "Glasfaseranlage")
 
     PageViewRestriction.objects.create(page=_page("geheim-quittenmarmelade"),
                                        restriction_type=PageViewRestriction.LOGIN)
@@ -187,7 +199,20 @@ def _build_world(django_user_model) -> World:
     public = {key: _page(key) for key in ("pub-projekt", "pub-protokoll", "pub-lesson",
                                           "pub-bp")}
     return World(users=users, secrets=secrets, public=public,
-                 restricted_project_url=secrets["project"].url)
+                 restricted_project_url=secrets["project"].url,
+                 public_document_url=public_document_url)
+
+
+def _attach_file(page, word: str) -> str:
+    """Attach a Markdown file naming ``word`` to the page, publish it; the file's URL."""
+    from tests.attachment_files import make_document
+
+    content = f"# Anlage\n\n{word} steht nur in dieser Datei.\n".encode()
+    document = make_document(f"anlage-{word.lower()}.md", content, title=f"Anlage {word}")
+    blocks = [(b.block_type, b.value) for b in page.body]
+    page.body = [*blocks, ("document", {"document": document, "description": ""})]
+    page.save_revision().publish()
+    return document.url
 
 
 @pytest.fixture(scope="module")
@@ -489,3 +514,57 @@ def test_restricted_pages_do_not_change_public_scores(world, synced):
     after = [(h["title"], h["score"]) for h in
              anonymous.get("/api/v1/search", query).json()["results"]]
     assert before == after
+
+
+# --- Attached files ----------------------------------------------------------------------------
+
+
+# Who manages documents in the admin (Wagtail's "change" permission on the root collection).
+DOCUMENT_MANAGERS = frozenset({"beratung", "redaktion", "superuser"})
+
+
+def test_document_downloads(world):
+    """A file of a live page is served exactly to the viewers who may see that page; everyone
+    else gets a login redirect (anonymous) or 403. A file no live page uses any more (its page
+    unpublished or deleted) is served only to the people who manage documents in the admin,
+    as a draft's file is, and is 404 for everyone else."""
+    for viewer in VIEWERS:
+        client = client_for(world, viewer)
+        assert client.get(world.public_document_url).status_code == 200, viewer
+        for secret in world.secrets.values():
+            if not secret.document_url:
+                continue
+            response = client.get(secret.document_url)
+            unused = secret.key in ("unpublished", "deleted")
+            if viewer in secret.allowed or (unused and viewer in DOCUMENT_MANAGERS):
+                assert response.status_code == 200, (viewer, secret.key)
+                assert secret.file_word.encode() in b"".join(response.streaming_content)
+                continue
+            assert secret.file_word.encode() not in response.content, (viewer, secret.key)
+            if unused:
+                assert response.status_code == 404, (viewer, secret.key)
+            elif viewer == "anonymous":
+                assert response.status_code == 302 and "/anmelden/" in response["Location"]
+            else:
+                assert response.status_code == 403, (viewer, secret.key)
+
+
+def test_attachment_text_in_search_and_matching(world):
+    """The file's own word finds its page only for viewers who may see it, on every surface."""
+    for viewer in VIEWERS:
+        client = client_for(world, viewer)
+        for secret in world.secrets.values():
+            if not secret.document_url:
+                continue
+            query = secret.file_word
+            page = scrub(client.get("/suche/", {"q": query}).content.decode(), query)
+            api = scrub(client.get("/api/v1/search", {"q": query}).content.decode(), query)
+            match = scrub(client.post("/api/v1/match", {"description": f"{MATCH_TEXT} {query}"},
+                                      content_type="application/json").content.decode(),
+                          f"{MATCH_TEXT} {query}")
+            for where, text in (("search page", page), ("search API", api),
+                                ("matching API", match)):
+                assert_hidden(world, viewer, text, f"{where} for {query}")
+            if viewer in secret.allowed:
+                assert secret.title in page, (viewer, secret.key)
+                assert "aus Anhang:" in page and secret.document_url in page

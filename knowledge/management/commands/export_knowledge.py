@@ -1,4 +1,9 @@
-"""``manage.py export_knowledge FILE.jsonl``: all live knowledge pages in the import format."""
+"""``manage.py export_knowledge FILE.jsonl``: all live knowledge pages in the import format.
+
+Attached files are written next to the file (``anhaenge/<external_id>/<filename>``, the paths
+the lines name), so that the directory imports again as it is. Standard output carries only
+the lines (no files).
+"""
 
 import json
 from pathlib import Path
@@ -6,7 +11,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from knowledge.importing import export_pages, record_from_page
+from attachments.files import write_export_file
+from knowledge.importing import attachment_documents, export_pages, record_from_page
 
 
 class Command(BaseCommand):
@@ -28,10 +34,13 @@ class Command(BaseCommand):
             return
         target: Path = options["file"]
         try:
+            for page in pages:
+                for document, _description in attachment_documents(page):
+                    write_export_file(target.resolve().parent, page.external_id, document)
             # Write next to the target and rename, so a failed export never truncates a file.
             partial = target.with_name(target.name + ".partial")
             partial.write_text(text, encoding="utf-8")
             partial.replace(target)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a document whose file is missing
             raise CommandError(f"Cannot write {target}: {exc}") from None
         self.stderr.write(f"{len(lines)} page(s) exported to {target}.")
