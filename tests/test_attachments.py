@@ -256,3 +256,44 @@ def test_replacing_the_file_reindexes_the_page(indexed_page, synced):
                            ContentFile(b"# Leitfaden\n\nJetzt gibt es Apfelstrudel."))
     assert not Passage.objects.filter(page=page, text__contains="Kirschkuchen").exists()
     assert Passage.objects.filter(page=page, text__contains="Apfelstrudel").exists()
+
+
+# --- The admin: report and publish warning -----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_report_lists_unreadable_files_first_and_exports_csv(client, user_in):
+    extract_document(make_document("bericht.pdf", REPORT_PDF.read_bytes()))
+    extract_document(make_document("geschuetzt.pdf", encrypted_pdf()))
+    client.force_login(user_in("Redaktion"))
+    html = client.get("/admin/reports/anhaenge/").content.decode()
+    assert html.index("geschuetzt") < html.index("bericht")
+    assert "mit einem Passwort geschützt" in html
+    failed_only = client.get("/admin/reports/anhaenge/", {"status": "failed"}).content.decode()
+    assert "geschuetzt" in failed_only and "bericht.pdf" not in failed_only
+    export = client.get("/admin/reports/anhaenge/", {"export": "csv"})
+    assert export.status_code == 200
+    assert "mit einem Passwort geschützt" in b"".join(export.streaming_content).decode()
+    client.force_login(user_in(None))
+    assert client.get("/admin/reports/anhaenge/").status_code in (302, 403)
+
+
+@pytest.mark.django_db
+def test_publishing_warns_about_an_unreadable_file(rf, make_page):
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    from attachments.wagtail_hooks import warn_about_unreadable_attachments
+
+    page = make_page("lesson_learned", title="Scan ohne Text")
+    document = make_document("scan.pdf", scanned_pdf(), title="Eingescanntes Protokoll")
+    extract_document(document)
+    page.body = [*[(b.block_type, b.value) for b in page.body],
+                 ("document", {"document": document, "description": ""})]
+    request = rf.post("/")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    warn_about_unreadable_attachments(request, page)
+    [warning] = [str(m) for m in get_messages(request)]
+    assert warning.startswith("Anhang „Eingescanntes Protokoll“:")
+    assert "gescanntes Dokument" in warning

@@ -61,3 +61,6 @@ class Command(BaseCommand):
                 f"\n{rank:>2}. {hit.title}  [{hit.type_label} · {hit.municipality} · "
                 f"{hit.date:%d.%m.%Y}]  {hit.score:.3f}\n    {hit.url}\n    {snippet}"
             )
+            if hit.attachment is not None:
+                self.stdout.write(f"    aus Anhang: {hit.attachment.label} "
+                                  f"({hit.attachment.url})")
