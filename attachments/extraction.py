@@ -79,16 +79,18 @@ _CONTENT_LABELS = {
 }
 
 
+def hexdigest_of(handle, algorithm: str) -> str:
+    """The hash of an open binary file, read in blocks (files may be tens of megabytes)."""
+    return hashlib.file_digest(handle, algorithm).hexdigest()
+
+
 def file_sha256(document) -> str | None:
     """The SHA-256 of the stored file, or None if the file is missing."""
-    digest = hashlib.sha256()
     try:
         with document.file.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except (FileNotFoundError, OSError, ValueError):
+            return hexdigest_of(handle, "sha256")
+    except (OSError, ValueError):
         return None
-    return digest.hexdigest()
 
 
 def is_current(text: DocumentText | None, sha256: str | None) -> bool:

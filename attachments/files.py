@@ -11,13 +11,15 @@ the same file twice creates one document. The export writes each file to
 
 from __future__ import annotations
 
-import hashlib
 import re
+import shutil
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
 from wagtail.documents import get_document_model
+
+from attachments.extraction import hexdigest_of
 
 EXPORT_DIR = "anhaenge"
 
@@ -44,11 +46,9 @@ def check_file(base_dir: Path | None, relative: str) -> str | None:
 
 
 def _sha1(path: Path) -> str:
-    digest = hashlib.sha1()  # noqa: S324 - Wagtail's own file_hash is SHA-1
+    """Wagtail's own ``file_hash`` is SHA-1: found again with the same hash."""
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hexdigest_of(handle, "sha1")
 
 
 def stored_document(base_dir: Path, relative: str, title: str):
@@ -76,5 +76,4 @@ def write_export_file(target_dir: Path, external_id: str, document) -> None:
     target = target_dir / export_path(external_id, document)
     target.parent.mkdir(parents=True, exist_ok=True)
     with document.file.open("rb") as source, target.open("wb") as out:
-        for block in iter(lambda: source.read(1 << 20), b""):
-            out.write(block)
+        shutil.copyfileobj(source, out)
