@@ -33,13 +33,14 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    model_validator,
 )
 from pydantic import ValidationError as PydanticValidationError
 from wagtail.rich_text import expand_db_html
 
 from knowledge.text import german_slugify, strip_control_characters
 
-KNOWLEDGE_TYPES = ("project", "session_protocol", "lesson_learned", "best_practice")
+KNOWLEDGE_TYPES = ("project", "session_protocol", "lesson_learned", "best_practice", "roadmap")
 
 # --- Markdown <-> sanitised rich text ---------------------------------------------------------
 
@@ -181,11 +182,49 @@ class BestPracticeRecord(CommonFields):
     contact_email: Email = ""
 
 
+# Roadmap (Digitalisierungszeitstrahl): half-year steps with change module and measures.
+
+
+class Measure(_Strict):
+    title: RequiredText = Field(max_length=300)
+    topic: Text | None = Field(default=None, max_length=120)
+    status: Literal["geplant", "laufend", "erledigt"] = "geplant"
+    responsible_role: Text = Field(default="", max_length=200)
+    description: Text = ""
+
+
+class ChangeModule(_Strict):
+    title: Text = Field(default="", max_length=300)
+    description: Text = ""
+
+
+class RoadmapStep(_Strict):
+    year: int = Field(ge=2000, le=2100)
+    half: Literal[1, 2]
+    title: RequiredText = Field(max_length=300)
+    change_module: ChangeModule = Field(default_factory=ChangeModule)
+    measures: list[Measure] = Field(default_factory=list)
+
+
+class RoadmapRecord(CommonFields):
+    steps: list[RoadmapStep] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_step_per_half_year(self):
+        seen = set()
+        for step in self.steps:
+            if (step.year, step.half) in seen:
+                raise ValueError(f"steps: half-year {step.half}/{step.year} occurs twice")
+            seen.add((step.year, step.half))
+        return self
+
+
 TYPE_SCHEMAS: dict[str, type[CommonFields]] = {
     "project": ProjectRecord,
     "session_protocol": SessionProtocolRecord,
     "lesson_learned": LessonLearnedRecord,
     "best_practice": BestPracticeRecord,
+    "roadmap": RoadmapRecord,
 }
 
 
@@ -257,6 +296,8 @@ def parse_line(number: int, raw: str) -> ParsedLine | LineError:
         return LineError(number, "a project cannot belong to another project ('project')")
     if kind == "session_protocol" and not record.project:
         return LineError(number, "a session protocol needs the external_id of its 'project'")
+    if kind == "roadmap" and not record.project:
+        return LineError(number, "a roadmap needs the external_id of its 'project'")
     return ParsedLine(number, record)
 
 
@@ -423,7 +464,23 @@ def _page_fields(record: CommonFields, project_page) -> dict[str, Any]:
             contact_email=record.contact_email,
             related_project=project_page,
         )
+    elif isinstance(record, RoadmapRecord):
+        fields["steps"] = _roadmap_steps(record.steps)
     return fields
+
+
+def _roadmap_steps(steps: list[RoadmapStep]) -> list:
+    """Roadmap steps as StreamField data; measure topics are resolved (created) by name."""
+    ordered = sorted(steps, key=lambda step: (step.year, step.half))
+    return [("step", {
+        "year": step.year,
+        "half": str(step.half),
+        "title": step.title,
+        "change_module": step.change_module.model_dump(),
+        "measures": [{**measure.model_dump(exclude={"topic"}),
+                      "topic": _resolve_topics([measure.topic])[0] if measure.topic else None}
+                     for measure in step.measures],
+    }) for step in ordered]
 
 
 def _unique_slug(parent, title: str, exclude_pk=None) -> str:
@@ -444,7 +501,7 @@ def _parent_for(record: CommonFields, project_page):
 
     if record.type == "project":
         return models.ProjectIndexPage.objects.get()
-    if record.type == "session_protocol":
+    if record.type in ("session_protocol", "roadmap"):
         return project_page
     if record.type == "lesson_learned":
         return project_page or models.LessonLearnedIndexPage.objects.get()
@@ -604,6 +661,17 @@ def _record_dict(page, project_id: str | None) -> dict[str, Any]:
             contact_role=page.contact_role,
             contact_email=page.contact_email,
         )
+    elif kind == "roadmap":
+        data["steps"] = [{
+            "year": step.year,
+            "half": step.half,
+            "title": step.title,
+            "change_module": {"title": step.change_title,
+                              "description": step.change_description},
+            "measures": [{"title": m.title, "topic": m.topic.name if m.topic else None,
+                          "status": m.status, "responsible_role": m.responsible_role,
+                          "description": m.description} for m in step.measures],
+        } for step in page.timeline()]
     return data
 
 

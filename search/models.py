@@ -22,6 +22,7 @@ class Passage(models.Model):
         AGENDA_ITEM = "agenda_item", "Tagesordnungspunkt"
         DECISION = "decision", "Beschluss"
         ACTION_ITEM = "action_item", "Aufgabe"
+        ROADMAP_STEP = "roadmap_step", "Halbjahresschritt"
 
     page = models.ForeignKey(
         "knowledge.KnowledgePage", on_delete=models.CASCADE, related_name="passages"
