@@ -18,6 +18,7 @@ app_urls = (
         path("kommunen/<slug:slug>/", views.municipality_profile, name="municipality"),
         path("uebersicht/", views.matrix, name="matrix"),
         path("zeitstrahl/", views.roadmap_comparison, name="roadmap_comparison"),
+        path("abschlussbericht/<int:page_id>/", views.project_report, name="project_report"),
     ],
     "knowledge",
 )

@@ -167,3 +167,25 @@ def test_roadmap_comparison(world):
                     assert shown == (viewer in secret.allowed), (viewer, url, key)
                 else:
                     assert not shown or viewer in secret.allowed
+
+
+def test_project_report_pdf(world):
+    """The Abschlussbericht of the public project holds exactly what the reader may see (its
+    login protocol, its Redaktion-only best practice and its login roadmap are secrets)."""
+    import io
+
+    from pypdf import PdfReader
+
+    project = world.public["pub-projekt"]
+    restricted = world.secrets["project"]
+    for viewer in VIEWERS:
+        client = client_for(world, viewer)
+        response = client.get(f"/abschlussbericht/{project.pk}/")
+        assert response.status_code == 200, viewer
+        text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+        text = " ".join(text.split())
+        for key in ("login", "group", "roadmap_login"):
+            secret = world.secrets[key]
+            assert (secret.word in text) == (viewer in secret.allowed), (viewer, key)
+        response = client.get(f"/abschlussbericht/{restricted.page_id}/")
+        assert response.status_code == (200 if viewer in restricted.allowed else 404), viewer
