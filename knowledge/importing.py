@@ -219,12 +219,35 @@ class RoadmapRecord(CommonFields):
         return self
 
 
-TYPE_SCHEMAS: dict[str, type[CommonFields]] = {
+# Municipality master data (profile pages): one line per municipality, matched by name.
+
+
+class MunicipalityRecord(_Strict):
+    type: Literal["municipality"]
+    name: RequiredText = Field(max_length=120)
+    kind: Literal["stadt", "gemeinde", "kreis"] = "stadt"
+    district: Text = Field(default="", max_length=120)
+    population: int | None = Field(default=None, ge=0, le=100_000_000)
+    contact_role: Text = Field(default="", max_length=200)
+    contact_email: Email = ""
+
+    @property
+    def external_id(self) -> str:
+        """Key for the duplicate check across lines (names are unique, case-insensitively)."""
+        return f"kommune:{self.name.casefold()}"
+
+    @property
+    def project(self) -> None:
+        return None
+
+
+TYPE_SCHEMAS: dict[str, type[CommonFields] | type[MunicipalityRecord]] = {
     "project": ProjectRecord,
     "session_protocol": SessionProtocolRecord,
     "lesson_learned": LessonLearnedRecord,
     "best_practice": BestPracticeRecord,
     "roadmap": RoadmapRecord,
+    "municipality": MunicipalityRecord,
 }
 
 
@@ -286,7 +309,8 @@ def parse_line(number: int, raw: str) -> ParsedLine | LineError:
         return LineError(number, "missing required field 'type'")
     if not isinstance(kind, str) or kind not in TYPE_SCHEMAS:
         return LineError(
-            number, f"unknown type {kind!r} (expected one of {', '.join(KNOWLEDGE_TYPES)})"
+            number, f"unknown type {kind!r} (expected one of "
+            f"{', '.join((*KNOWLEDGE_TYPES, 'municipality'))})"
         )
     try:
         record = TYPE_SCHEMAS[kind].model_validate(data)
@@ -562,14 +586,37 @@ def _import_record(record: CommonFields, result: ImportResult) -> None:
     page.save_revision().publish()
 
 
+def _import_municipality(record: MunicipalityRecord, result: ImportResult) -> None:
+    """Create or update a municipality's master data (matched by name, case-insensitively)."""
+    from knowledge.models import Municipality
+
+    values = record.model_dump(exclude={"type", "name"})
+    municipality = Municipality.objects.filter(name__iexact=record.name).first()
+    if municipality is None:
+        Municipality.objects.create(name=record.name, **values)
+        result.created += 1
+    elif all(getattr(municipality, k) == v for k, v in values.items()):
+        result.unchanged += 1
+    else:
+        for name, value in values.items():
+            setattr(municipality, name, value)
+        municipality.save()
+        result.updated += 1
+
+
 def import_records(items: list[ParsedLine], progress: Iterator | None = None) -> ImportResult:
-    """Create or update the pages of validated lines in one transaction (projects first)."""
-    ordered = sorted(items, key=lambda item: (item.record.type != "project", item.line))
+    """Create or update the pages of validated lines in one transaction (municipalities first,
+    then projects)."""
+    ordered = sorted(items, key=lambda item: (item.record.type != "municipality",
+                                              item.record.type != "project", item.line))
     result = ImportResult()
     with transaction.atomic():
         for item in ordered:
             try:
-                _import_record(item.record, result)
+                if isinstance(item.record, MunicipalityRecord):
+                    _import_municipality(item.record, result)
+                else:
+                    _import_record(item.record, result)
             except DjangoValidationError as exc:
                 messages = "; ".join(
                     f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items()
@@ -673,6 +720,15 @@ def _record_dict(page, project_id: str | None) -> dict[str, Any]:
                           "description": m.description} for m in step.measures],
         } for step in page.timeline()]
     return data
+
+
+def municipality_records() -> list[dict[str, Any]]:
+    """Export lines of all municipalities' master data (``type: "municipality"``)."""
+    from knowledge.models import Municipality
+
+    return [{"type": "municipality", "name": m.name, "kind": m.kind, "district": m.district,
+             "population": m.population, "contact_role": m.contact_role,
+             "contact_email": m.contact_email} for m in Municipality.objects.order_by("name")]
 
 
 def export_pages():

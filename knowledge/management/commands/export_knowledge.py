@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from knowledge.importing import export_pages, record_from_page
+from knowledge.importing import export_pages, municipality_records, record_from_page
 
 
 class Command(BaseCommand):
@@ -14,6 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help="target file ('-' for standard output)")
+        parser.add_argument("--with-municipalities", action="store_true",
+                            help="begin with one 'municipality' line per municipality "
+                                 "(master data of the profile pages)")
 
     def handle(self, *args, **options):
         pages = export_pages()
@@ -22,6 +25,8 @@ class Command(BaseCommand):
             for page in tqdm(pages, desc="Exporting", unit="page",
                              disable=options["verbosity"] == 0 or str(options["file"]) == "-")
         ]
+        if options["with_municipalities"]:
+            lines = [json.dumps(r, ensure_ascii=False) for r in municipality_records()] + lines
         text = "".join(line + "\n" for line in lines)
         if str(options["file"]) == "-":
             self.stdout.write(text, ending="")
@@ -34,4 +39,4 @@ class Command(BaseCommand):
             partial.replace(target)
         except OSError as exc:
             raise CommandError(f"Cannot write {target}: {exc}") from None
-        self.stderr.write(f"{len(lines)} page(s) exported to {target}.")
+        self.stderr.write(f"{len(lines)} line(s) exported to {target}.")
