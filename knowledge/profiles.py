@@ -63,6 +63,17 @@ class MunicipalityList:
     querystring: str = ""
 
 
+def _accepted(request, name: str, allowed, notice: str, selected: dict, notices: list) -> str:
+    """The filter value if it is one of ``allowed``; otherwise "" and the notice."""
+    value = clean_query_value(request.GET.get(name))
+    if value and value not in allowed:
+        notices.append(notice)
+        return ""
+    if value:
+        selected[name] = value
+    return value
+
+
 def build_municipality_list(request) -> MunicipalityList:
     """Municipalities filtered by district (``kreis``), kind (``art``), size (``groesse``) and
     a topic they have visible material on (``thema``); unknown values are ignored with a
@@ -72,44 +83,26 @@ def build_municipality_list(request) -> MunicipalityList:
     selected: dict[str, str] = {}
     notices: list[str] = []
     districts = sorted({d for d in Municipality.objects.values_list("district", flat=True) if d})
+    bounds = {key: (low, high) for key, _label, low, high in SIZE_CLASSES}
 
-    district = clean_query_value(request.GET.get("kreis"))
-    if district:
-        if district in districts:
-            municipalities = municipalities.filter(district=district)
-            selected["kreis"] = district
-        else:
-            notices.append(_("Den gewählten Kreis gibt es nicht; der Filter wurde ignoriert."))
-
-    kind = clean_query_value(request.GET.get("art"))
-    if kind:
-        if kind in Municipality.Kind.values:
-            municipalities = municipalities.filter(kind=kind)
-            selected["art"] = kind
-        else:
-            notices.append(_("Die gewählte Art gibt es nicht; der Filter wurde ignoriert."))
-
-    size = clean_query_value(request.GET.get("groesse"))
-    if size:
-        bounds = {key: (low, high) for key, _label, low, high in SIZE_CLASSES}
-        if size in bounds:
-            low, high = bounds[size]
-            municipalities = municipalities.filter(population__gte=low)
-            if high is not None:
-                municipalities = municipalities.filter(population__lte=high)
-            selected["groesse"] = size
-        else:
-            notices.append(_("Die gewählte Größe gibt es nicht; der Filter wurde ignoriert."))
-
+    if district := _accepted(request, "kreis", districts, _(
+            "Den gewählten Kreis gibt es nicht; der Filter wurde ignoriert."), selected, notices):
+        municipalities = municipalities.filter(district=district)
+    if kind := _accepted(request, "art", Municipality.Kind.values, _(
+            "Die gewählte Art gibt es nicht; der Filter wurde ignoriert."), selected, notices):
+        municipalities = municipalities.filter(kind=kind)
+    if size := _accepted(request, "groesse", bounds, _(
+            "Die gewählte Größe gibt es nicht; der Filter wurde ignoriert."), selected, notices):
+        low, high = bounds[size]
+        municipalities = municipalities.filter(population__gte=low)
+        if high is not None:
+            municipalities = municipalities.filter(population__lte=high)
     material = visible
-    topic_slug = clean_query_value(request.GET.get("thema"))
-    if topic_slug:
-        if Topic.objects.filter(slug=topic_slug).exists():
-            material = visible.filter(topics__slug=topic_slug)
-            municipalities = municipalities.filter(pk__in=material.values("municipality"))
-            selected["thema"] = topic_slug
-        else:
-            notices.append(_("Das gewählte Thema gibt es nicht; der Filter wurde ignoriert."))
+    topic_slugs = set(Topic.objects.values_list("slug", flat=True))
+    if topic := _accepted(request, "thema", topic_slugs, _(
+            "Das gewählte Thema gibt es nicht; der Filter wurde ignoriert."), selected, notices):
+        material = visible.filter(topics__slug=topic)
+        municipalities = municipalities.filter(pk__in=material.values("municipality"))
 
     counts = dict(material.order_by().values_list("municipality").annotate(
         n=Count("pk", distinct=True)))
