@@ -147,3 +147,14 @@ def test_project_page_links_its_roadmap(roadmap, client):
     html = client.get(roadmap.get_parent().url).content.decode()
     assert re.search(rf'href="{re.escape(roadmap.url)}">Zeitstrahl Lemgo</a>', html)
     assert "2. Halbjahr 2022 bis 1. Halbjahr 2023" in html
+
+
+def test_beratung_can_add_a_roadmap_to_a_project_in_the_admin(roadmap, client, user_in):
+    project = roadmap.get_parent()
+    client.force_login(user_in("Beratung", is_staff=True))
+    response = client.get(f"/admin/pages/add/knowledge/roadmappage/{project.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Halbjahresschritte" in html and "Digitalisierungszeitstrahl" in html
+    edit = client.get(f"/admin/pages/{roadmap.pk}/edit/")
+    assert edit.status_code == 200
