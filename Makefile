@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint model bootstrap clean-data backup restore loadtest e2e e2e-setup fuzz bench
+.PHONY: run test lint model bootstrap clean-data backup restore loadtest e2e e2e-setup fuzz bench \
+	pdf-setup
 
 bootstrap: $(STAMP)
 
@@ -26,7 +27,7 @@ $(STAMP): pyproject.toml
 model: bootstrap
 	$(PY) manage.py build_embedding_model
 
-run: model
+run: model pdf-setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo_content
 	$(PY) manage.py ensure_admin
@@ -40,7 +41,11 @@ E2E_REQUIRE_BROWSER ?= $(shell [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/n
 e2e-setup:
 	sh tests/e2e/install_browser.sh
 
-test: model e2e-setup
+# Debian's Pango and a font for WeasyPrint (the PDF Abschlussbericht), when root with apt-get.
+pdf-setup:
+	sh deploy/install_pdf_libs.sh
+
+test: model e2e-setup pdf-setup
 	$(VENV)/bin/ruff check .
 	E2E_REQUIRE_BROWSER=$(E2E_REQUIRE_BROWSER) $(PY) -m pytest
 

@@ -8,6 +8,7 @@ named fields rather than paragraphs in a rich text.
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.documents.blocks import DocumentChooserBlock
+from wagtail.snippets.blocks import SnippetChooserBlock
 
 RICH_TEXT_FEATURES = ["h2", "h3", "h4", "bold", "italic", "ol", "ul", "link", "document-link"]
 
@@ -77,3 +78,54 @@ class BodyBlock(blocks.StreamBlock):
 
     class Meta:
         label = _("Inhalt")
+
+
+# --- Digitalisierungszeitstrahl (roadmap) ---------------------------------------------------
+
+
+class MeasureBlock(blocks.StructBlock):
+    """One measure of a Digitalbündel: what, on which topic, how far, who is responsible."""
+
+    STATUS_CHOICES = [
+        ("geplant", _("geplant")),
+        ("laufend", _("laufend")),
+        ("erledigt", _("erledigt")),
+    ]
+
+    title = blocks.CharBlock(label=_("Maßnahme"), max_length=300)
+    topic = SnippetChooserBlock("knowledge.Topic", label=_("Thema"), required=False)
+    status = blocks.ChoiceBlock(label=_("Status"), choices=STATUS_CHOICES, default="geplant")
+    responsible_role = blocks.CharBlock(label=_("Verantwortlich (Rolle)"), max_length=200,
+                                        required=False)
+    description = blocks.TextBlock(label=_("Beschreibung"), required=False)
+
+    class Meta:
+        icon = "tick-inverse"
+        label = _("Maßnahme")
+
+
+class ChangeModuleBlock(blocks.StructBlock):
+    """The change-management cluster that prepares the staff before a bundle starts."""
+
+    title = blocks.CharBlock(label=_("Change-Modul"), max_length=300, required=False)
+    description = blocks.TextBlock(label=_("Beschreibung"), required=False)
+
+    class Meta:
+        icon = "group"
+        label = _("Change-Modul")
+
+
+class RoadmapStepBlock(blocks.StructBlock):
+    """One half-year of the roadmap: its change module and its Digitalbündel of measures."""
+
+    HALF_CHOICES = [("1", _("1. Halbjahr")), ("2", _("2. Halbjahr"))]
+
+    year = blocks.IntegerBlock(label=_("Jahr"), min_value=2000, max_value=2100)
+    half = blocks.ChoiceBlock(label=_("Halbjahr"), choices=HALF_CHOICES, default="1")
+    title = blocks.CharBlock(label=_("Digitalbündel"), max_length=300)
+    change_module = ChangeModuleBlock()
+    measures = blocks.ListBlock(MeasureBlock(), label=_("Maßnahmen"))
+
+    class Meta:
+        icon = "date"
+        label = _("Halbjahresschritt")

@@ -34,13 +34,14 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    model_validator,
 )
 from pydantic import ValidationError as PydanticValidationError
 from wagtail.rich_text import expand_db_html
 
 from knowledge.text import german_slugify, strip_control_characters
 
-KNOWLEDGE_TYPES = ("project", "session_protocol", "lesson_learned", "best_practice")
+KNOWLEDGE_TYPES = ("project", "session_protocol", "lesson_learned", "best_practice", "roadmap")
 
 # --- Markdown <-> sanitised rich text ---------------------------------------------------------
 
@@ -191,11 +192,72 @@ class BestPracticeRecord(CommonFields):
     contact_email: Email = ""
 
 
-TYPE_SCHEMAS: dict[str, type[CommonFields]] = {
+# Roadmap (Digitalisierungszeitstrahl): half-year steps with change module and measures.
+
+
+class Measure(_Strict):
+    title: RequiredText = Field(max_length=300)
+    topic: Text | None = Field(default=None, max_length=120)
+    status: Literal["geplant", "laufend", "erledigt"] = "geplant"
+    responsible_role: Text = Field(default="", max_length=200)
+    description: Text = ""
+
+
+class ChangeModule(_Strict):
+    title: Text = Field(default="", max_length=300)
+    description: Text = ""
+
+
+class RoadmapStep(_Strict):
+    year: int = Field(ge=2000, le=2100)
+    half: Literal[1, 2]
+    title: RequiredText = Field(max_length=300)
+    change_module: ChangeModule = Field(default_factory=ChangeModule)
+    measures: list[Measure] = Field(default_factory=list)
+
+
+class RoadmapRecord(CommonFields):
+    steps: list[RoadmapStep] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_step_per_half_year(self):
+        seen = set()
+        for step in self.steps:
+            if (step.year, step.half) in seen:
+                raise ValueError(f"steps: half-year {step.half}/{step.year} occurs twice")
+            seen.add((step.year, step.half))
+        return self
+
+
+# Municipality master data (profile pages): one line per municipality, matched by name.
+
+
+class MunicipalityRecord(_Strict):
+    type: Literal["municipality"]
+    name: RequiredText = Field(max_length=120)
+    kind: Literal["stadt", "gemeinde", "kreis"] = "stadt"
+    district: Text = Field(default="", max_length=120)
+    population: int | None = Field(default=None, ge=0, le=100_000_000)
+    contact_role: Text = Field(default="", max_length=200)
+    contact_email: Email = ""
+
+    @property
+    def external_id(self) -> str:
+        """Key for the duplicate check across lines (names are unique, case-insensitively)."""
+        return f"kommune:{self.name.casefold()}"
+
+    @property
+    def project(self) -> None:
+        return None
+
+
+TYPE_SCHEMAS: dict[str, type[CommonFields] | type[MunicipalityRecord]] = {
     "project": ProjectRecord,
     "session_protocol": SessionProtocolRecord,
     "lesson_learned": LessonLearnedRecord,
     "best_practice": BestPracticeRecord,
+    "roadmap": RoadmapRecord,
+    "municipality": MunicipalityRecord,
 }
 
 
@@ -258,7 +320,8 @@ def parse_line(number: int, raw: str) -> ParsedLine | LineError:
         return LineError(number, "missing required field 'type'")
     if not isinstance(kind, str) or kind not in TYPE_SCHEMAS:
         return LineError(
-            number, f"unknown type {kind!r} (expected one of {', '.join(KNOWLEDGE_TYPES)})"
+            number, f"unknown type {kind!r} (expected one of "
+            f"{', '.join((*KNOWLEDGE_TYPES, 'municipality'))})"
         )
     try:
         record = TYPE_SCHEMAS[kind].model_validate(data)
@@ -268,6 +331,8 @@ def parse_line(number: int, raw: str) -> ParsedLine | LineError:
         return LineError(number, "a project cannot belong to another project ('project')")
     if kind == "session_protocol" and not record.project:
         return LineError(number, "a session protocol needs the external_id of its 'project'")
+    if kind == "roadmap" and not record.project:
+        return LineError(number, "a roadmap needs the external_id of its 'project'")
     return ParsedLine(number, record)
 
 
@@ -363,7 +428,7 @@ def validate_lines(lines: Iterable[str], base_dir: Path | None = None
 def _with_attachment_files(item: ParsedLine, base_dir: Path | None) -> ParsedLine | LineError:
     from attachments.files import check_file
 
-    for number, attachment in enumerate(item.record.attachments):
+    for number, attachment in enumerate(getattr(item.record, "attachments", [])):
         problem = check_file(base_dir, attachment.file)
         if problem:
             return LineError(item.line, f"attachments.{number}: {problem}")
@@ -470,7 +535,23 @@ def _page_fields(record: CommonFields, project_page, base_dir: Path | None = Non
             contact_email=record.contact_email,
             related_project=project_page,
         )
+    elif isinstance(record, RoadmapRecord):
+        fields["steps"] = _roadmap_steps(record.steps)
     return fields
+
+
+def _roadmap_steps(steps: list[RoadmapStep]) -> list:
+    """Roadmap steps as StreamField data; measure topics are resolved (created) by name."""
+    ordered = sorted(steps, key=lambda step: (step.year, step.half))
+    return [("step", {
+        "year": step.year,
+        "half": str(step.half),
+        "title": step.title,
+        "change_module": step.change_module.model_dump(),
+        "measures": [{**measure.model_dump(exclude={"topic"}),
+                      "topic": _resolve_topics([measure.topic])[0] if measure.topic else None}
+                     for measure in step.measures],
+    }) for step in ordered]
 
 
 def _unique_slug(parent, title: str, exclude_pk=None) -> str:
@@ -491,7 +572,7 @@ def _parent_for(record: CommonFields, project_page):
 
     if record.type == "project":
         return models.ProjectIndexPage.objects.get()
-    if record.type == "session_protocol":
+    if record.type in ("session_protocol", "roadmap"):
         return project_page
     if record.type == "lesson_learned":
         return project_page or models.LessonLearnedIndexPage.objects.get()
@@ -553,14 +634,37 @@ def _import_record(record: CommonFields, result: ImportResult,
     page.save_revision().publish()
 
 
+def _import_municipality(record: MunicipalityRecord, result: ImportResult) -> None:
+    """Create or update a municipality's master data (matched by name, case-insensitively)."""
+    from knowledge.models import Municipality
+
+    values = record.model_dump(exclude={"type", "name"})
+    municipality = Municipality.objects.filter(name__iexact=record.name).first()
+    if municipality is None:
+        Municipality.objects.create(name=record.name, **values)
+        result.created += 1
+    elif all(getattr(municipality, k) == v for k, v in values.items()):
+        result.unchanged += 1
+    else:
+        for name, value in values.items():
+            setattr(municipality, name, value)
+        municipality.save()
+        result.updated += 1
+
+
 def import_records(items: list[ParsedLine], progress: Iterator | None = None) -> ImportResult:
-    """Create or update the pages of validated lines in one transaction (projects first)."""
-    ordered = sorted(items, key=lambda item: (item.record.type != "project", item.line))
+    """Create or update the pages of validated lines in one transaction (municipalities first,
+    then projects)."""
+    ordered = sorted(items, key=lambda item: (item.record.type != "municipality",
+                                              item.record.type != "project", item.line))
     result = ImportResult()
     with transaction.atomic():
         for item in ordered:
             try:
-                _import_record(item.record, result, item.base_dir)
+                if isinstance(item.record, MunicipalityRecord):
+                    _import_municipality(item.record, result)
+                else:
+                    _import_record(item.record, result, item.base_dir)
             except DjangoValidationError as exc:
                 messages = "; ".join(
                     f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items()
@@ -661,6 +765,17 @@ def _record_dict(page, project_id: str | None) -> dict[str, Any]:
             contact_role=page.contact_role,
             contact_email=page.contact_email,
         )
+    elif kind == "roadmap":
+        data["steps"] = [{
+            "year": step.year,
+            "half": step.half,
+            "title": step.title,
+            "change_module": {"title": step.change_title,
+                              "description": step.change_description},
+            "measures": [{"title": m.title, "topic": m.topic.name if m.topic else None,
+                          "status": m.status, "responsible_role": m.responsible_role,
+                          "description": m.description} for m in step.measures],
+        } for step in page.timeline()]
     return data
 
 
@@ -671,6 +786,15 @@ def attachment_documents(page) -> list[tuple[Any, str]]:
     blocks += [b for b in page.body if b.block_type == "document"]
     return [(b.value["document"], b.value.get("description") or "") for b in blocks
             if b.value.get("document") is not None]
+
+
+def municipality_records() -> list[dict[str, Any]]:
+    """Export lines of all municipalities' master data (``type: "municipality"``)."""
+    from knowledge.models import Municipality
+
+    return [{"type": "municipality", "name": m.name, "kind": m.kind, "district": m.district,
+             "population": m.population, "contact_role": m.contact_role,
+             "contact_email": m.contact_email} for m in Municipality.objects.order_by("name")]
 
 
 def export_pages():

@@ -8,6 +8,7 @@ TYPE_LABELS = {
     "session_protocol": _("Sitzungsprotokoll"),
     "lesson_learned": _("Lesson Learned"),
     "best_practice": _("Best Practice"),
+    "roadmap": _("Digitalisierungszeitstrahl"),
 }
 
 

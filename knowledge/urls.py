@@ -11,7 +11,15 @@ from search import matching_views
 from search.api import api
 
 app_urls = (
-    [path("inhalte/", views.browse, name="browse")],
+    [
+        path("inhalte/", views.browse, name="browse"),
+        # Browsing across municipalities (issue 15).
+        path("kommunen/", views.municipality_list, name="municipalities"),
+        path("kommunen/<slug:slug>/", views.municipality_profile, name="municipality"),
+        path("uebersicht/", views.matrix, name="matrix"),
+        path("zeitstrahl/", views.roadmap_comparison, name="roadmap_comparison"),
+        path("abschlussbericht/<int:page_id>/", views.project_report, name="project_report"),
+    ],
     "knowledge",
 )
 

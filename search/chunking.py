@@ -434,11 +434,58 @@ def _chunks_best_practice(page, budget) -> list[Chunk]:
     return _overview(page, extra, budget) + _section_chunks(page, sections, budget)
 
 
+# --- Roadmap (Digitalisierungszeitstrahl) ---------------------------------------------------
+
+_MEASURE_SENTENCES = {
+    "geplant": "{municipality} plant „{title}“ für das {when}.",
+    "laufend": "{municipality} setzt „{title}“ im {when} um.",
+    "erledigt": "{municipality} hat „{title}“ im {when} umgesetzt.",
+}
+
+
+def _measure_text(measure, municipality: str, when: str) -> str:
+    """One measure as a sentence people search for ("Lemgo hat die E-Akte im ... umgesetzt")."""
+    template = _MEASURE_SENTENCES.get(measure.status, _MEASURE_SENTENCES["geplant"])
+    parts = [template.format(municipality=municipality, title=measure.title, when=when)]
+    if measure.topic is not None:
+        parts.append(f"Thema: {measure.topic.name}.")
+    if measure.responsible_role:
+        parts.append(f"Verantwortlich: {measure.responsible_role}.")
+    if measure.description:
+        parts.append(measure.description)
+    return " ".join(parts)
+
+
+def _chunks_roadmap(page, budget) -> list[Chunk]:
+    """Overview with the span of the roadmap, then one passage per half-year step."""
+    steps = page.timeline()
+    extra = _project_context(page)
+    if steps:
+        extra.append(f"Zeitraum: {steps[0].label} bis {steps[-1].label}, "
+                     f"{len(steps)} Halbjahresschritte")
+    chunks = _overview(page, extra, budget)
+    municipality = page.municipality.name
+    for step in steps:
+        paragraphs = []
+        if step.change_title or step.change_description:
+            paragraphs.append(" ".join(p for p in (
+                f"Vorbereitendes Change-Modul: {step.change_title}." if step.change_title
+                else "Vorbereitendes Change-Modul:", step.change_description) if p))
+        paragraphs += [_measure_text(m, municipality, step.label) for m in step.measures]
+        heading = f"{step.label}: {step.title}" if step.title else step.label
+        chunks += _section_chunks(page, [Section(heading, paragraphs or [heading])], budget,
+                                  "roadmap_step")
+    return chunks + _section_chunks(
+        page, _stream_sections(page.body, _field_label(page, "body")), budget
+    )
+
+
 _BUILDERS = {
     "project": _chunks_project,
     "session_protocol": _chunks_protocol,
     "lesson_learned": _chunks_lesson,
     "best_practice": _chunks_best_practice,
+    "roadmap": _chunks_roadmap,
 }
 
 

@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 GROUPS = (
     ("lessons_learned", _("Lessons Learned"), ("lesson_learned",)),
     ("best_practices", _("Best Practices"), ("best_practice",)),
-    ("projects", _("Projekte & Sitzungsprotokolle"), ("project", "session_protocol")),
+    ("projects", _("Projekte & Sitzungsprotokolle"), ("project", "session_protocol", "roadmap")),
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -520,10 +520,29 @@ def _compute_related(page, *, user, limit: int, overview_only: bool = False
     """(page id, score, best passage id) of related pages, at most ``limit``, best first."""
     from search.models import Passage
 
-    model_id = _current_model_id()
-    source = Passage.objects.filter(page_id=page.pk, model_id=model_id).exclude(embedding=None)
+    source = Passage.objects.filter(page_id=page.pk)
     if overview_only:
         source = source.filter(kind=Passage.Kind.OVERVIEW)
+    exclusions = ["p.page_id <> %s"]
+    exclusion_params: list = [page.pk]
+    project_path = _project_root_path(page)
+    if project_path:
+        exclusions.append("NOT (wp.path LIKE %s)")
+        exclusion_params.append(project_path + "%")
+    return _nearest_pages(source, user=user, limit=limit,
+                          exclude_municipality_id=page.municipality_id,
+                          exclusions=exclusions, exclusion_params=exclusion_params)
+
+
+def _nearest_pages(source, *, user, limit: int, exclude_municipality_id: int,
+                   exclusions=(), exclusion_params=()) -> list[tuple[int, float, int]]:
+    """Pages of other municipalities nearest to the centroid of the ``source`` passages.
+
+    Only stored vectors of the current model are used (no model call); the candidates pass
+    the same permission filter as every search.
+    """
+    model_id = _current_model_id()
+    source = source.filter(model_id=model_id).exclude(embedding=None)
     vectors = [np.asarray(v, dtype=np.float32) for v in source.values_list("embedding",
                                                                            flat=True)]
     if not vectors:
@@ -533,13 +552,7 @@ def _compute_related(page, *, user, limit: int, overview_only: bool = False
     literal = ranking.vector_literal(centroid)
 
     where, params = ranking._filter_sql(user, ranking.SearchFilters(
-        exclude_municipality_ids=(page.municipality_id,)))
-    project_path = _project_root_path(page)
-    exclusions = ["p.page_id <> %s"]
-    exclusion_params: list = [page.pk]
-    if project_path:
-        exclusions.append("NOT (wp.path LIKE %s)")
-        exclusion_params.append(project_path + "%")
+        exclude_municipality_ids=(exclude_municipality_id,)))
     where = " AND ".join([where, *exclusions])
     params = [*params, *exclusion_params]
     depth = max(limit * 20, 100)
@@ -600,3 +613,41 @@ def _load_related(ranked, user, request) -> list[RelatedItem]:
             date=page.date, score=score, heading=headings.get(passage_id, ""),
         ))
     return items
+
+
+# --- Similar municipalities (profile page) --------------------------------------------------
+
+
+def similar_municipalities(municipality, *, user, request=None) -> list[SimilarMunicipality]:
+    """"Kommunen mit ähnlichen Vorhaben" on a municipality's profile, from stored vectors.
+
+    The query vector is the centroid of the overview passages of the municipality's pages the
+    viewer may see (a restricted page must not shape what a visitor is shown); the nearest
+    pages of other municipalities are then ranked per municipality exactly as on the matching
+    page. Cached like related material, per visibility class and index generation.
+    """
+    key = (f"similar-municipalities:{municipality.pk}:{_index_generation()}:"
+           f"{visibility_key(user)}:{_current_model_id()}")
+    cached = cache.get(key)
+    if cached is None:
+        cached = _compute_similar_municipalities(municipality, user)
+        cache.set(key, cached, int(_setting("KNOWLEDGE_RELATED_CACHE_SECONDS", 3600)))
+    from knowledge.models import KnowledgePage
+
+    with remembered_access(user):
+        visible = set(viewable_pages(user, KnowledgePage)
+                      .filter(pk__in=[r[0] for r in cached]).values_list("pk", flat=True))
+        items, links = _load_items([r for r in cached if r[0] in visible], (), user)
+    return _similar_municipalities(_rank_municipalities(items), links, request)
+
+
+def _compute_similar_municipalities(municipality, user) -> list[tuple[int, float, int]]:
+    from knowledge.models import KnowledgePage
+    from search.models import Passage
+
+    with remembered_access(user):
+        own = viewable_pages(user, KnowledgePage).filter(municipality=municipality)
+        source = Passage.objects.filter(kind=Passage.Kind.OVERVIEW, page__in=own)
+        return _nearest_pages(source, user=user,
+                              limit=int(_setting("KNOWLEDGE_SIMILAR_MUNICIPALITY_PAGES", 40)),
+                              exclude_municipality_id=municipality.pk)

@@ -24,6 +24,7 @@ class Passage(models.Model):
         DECISION = "decision", "Beschluss"
         ACTION_ITEM = "action_item", "Aufgabe"
         ATTACHMENT = "attachment", "Anhang"
+        ROADMAP_STEP = "roadmap_step", "Halbjahresschritt"
 
     page = models.ForeignKey(
         "knowledge.KnowledgePage", on_delete=models.CASCADE, related_name="passages"

@@ -12,6 +12,7 @@ from knowledge.models import (
     LessonLearnedPage,
     Municipality,
     ProjectPage,
+    RoadmapPage,
     SessionProtocolPage,
     Topic,
 )
@@ -33,6 +34,13 @@ def test_demo_content_loads_once_and_is_rich_enough():
     assert Topic.objects.filter(pages__isnull=False).distinct().count() >= 12
     assert KnowledgePage.objects.values("municipality").distinct().count() >= 20
     assert all(page.live for page in KnowledgePage.objects.all())
+    # Roadmaps of several municipalities, seven years in half-year steps, for /zeitstrahl/.
+    roadmaps = RoadmapPage.objects.all()
+    assert roadmaps.values("municipality").distinct().count() >= 4
+    assert all(len(r.timeline()) >= 13 for r in roadmaps)
+    assert {m.status for r in roadmaps for s in r.timeline() for m in s.measures} == {
+        "geplant", "laufend", "erledigt"}
+    assert Municipality.objects.exclude(contact_email="").count() >= 8
 
     out = StringIO()
     call_command("load_demo_content", stdout=out, verbosity=0)

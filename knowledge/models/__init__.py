@@ -12,6 +12,7 @@ from knowledge.models.pages import (
     ProjectPage,
     SessionProtocolPage,
 )
+from knowledge.models.roadmap import RoadmapPage
 from knowledge.models.snippets import Municipality, Topic
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Municipality",
     "ProjectIndexPage",
     "ProjectPage",
+    "RoadmapPage",
     "SessionProtocolPage",
     "Topic",
 ]

@@ -32,6 +32,7 @@ from knowledge.blocks import (
     ParticipantBlock,
 )
 from knowledge.models.mixins import KnowledgePage
+from knowledge.models.roadmap import RoadmapPage
 
 
 class SectionIndexPage(Page):
@@ -63,7 +64,7 @@ class HomePage(SectionIndexPage):
         "knowledge.BestPracticeIndexPage",
     ]
     max_count = 1
-    listing_types = ("project", "session_protocol", "lesson_learned", "best_practice")
+    listing_types = ("project", "session_protocol", "lesson_learned", "best_practice", "roadmap")
 
     class Meta:
         verbose_name = _("Startseite")
@@ -73,7 +74,7 @@ class ProjectIndexPage(SectionIndexPage):
     parent_page_types = ["knowledge.HomePage"]
     subpage_types = ["knowledge.ProjectPage"]
     max_count = 1
-    listing_types = ("project", "session_protocol")
+    listing_types = ("project", "session_protocol", "roadmap")
 
     class Meta:
         verbose_name = _("Projektübersicht")
@@ -129,7 +130,8 @@ class ProjectPage(KnowledgePage):
                      index.SearchField("body")]
 
     parent_page_types = ["knowledge.ProjectIndexPage"]
-    subpage_types = ["knowledge.SessionProtocolPage", "knowledge.LessonLearnedPage"]
+    subpage_types = ["knowledge.SessionProtocolPage", "knowledge.LessonLearnedPage",
+                     "knowledge.RoadmapPage"]
 
     class Meta:
         verbose_name = _("Projekt")
@@ -153,6 +155,7 @@ class ProjectPage(KnowledgePage):
             .order_by("sessionprotocolpage__session_number", "date")
         )
         context["lessons"] = children.type(LessonLearnedPage).specific().order_by("-date")
+        context["roadmaps"] = children.type(RoadmapPage).specific().order_by("date")
         context["best_practices"] = (
             visible.type(BestPracticePage)
             .filter(bestpracticepage__related_project=self)
@@ -321,5 +324,6 @@ class BestPracticePage(KnowledgePage):
 
 KNOWLEDGE_PAGE_MODELS = {
     model.knowledge_type: model
-    for model in (ProjectPage, SessionProtocolPage, LessonLearnedPage, BestPracticePage)
+    for model in (ProjectPage, SessionProtocolPage, LessonLearnedPage, BestPracticePage,
+                  RoadmapPage)
 }

@@ -26,6 +26,14 @@ class Municipality(index.Indexed, models.Model):
     kind = models.CharField(_("Art"), max_length=10, choices=Kind.choices, default=Kind.STADT)
     district = models.CharField(_("Kreis"), max_length=120, blank=True)
     population = models.PositiveIntegerField(_("Einwohnerzahl"), null=True, blank=True)
+    contact_role = models.CharField(
+        _("Ansprechpartner im Netzwerk (Rolle)"), max_length=200, blank=True,
+        help_text=_("Eine Rolle, kein Name, z. B. „Digitalisierungsbeauftragte“."),
+    )
+    contact_email = models.EmailField(
+        _("Kontaktadresse für das Netzwerk"), blank=True,
+        help_text=_("Am besten ein Funktionspostfach, das auch bei Personalwechsel gilt."),
+    )
 
     panels = [
         FieldPanel("name"),
@@ -33,6 +41,8 @@ class Municipality(index.Indexed, models.Model):
         FieldPanel("kind"),
         FieldPanel("district"),
         FieldPanel("population"),
+        FieldPanel("contact_role"),
+        FieldPanel("contact_email"),
     ]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
@@ -50,6 +60,10 @@ class Municipality(index.Indexed, models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
+        """The municipality's profile page (its material at a glance)."""
+        return reverse("knowledge:municipality", args=[self.slug])
+
+    def get_browse_url(self):
         return reverse("knowledge:browse") + f"?kommune={self.slug}"
 
 

@@ -105,7 +105,8 @@ def test_filter_listing_with_keyboard_only(page):
         page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     page.wait_for_url("**/projekte/?kommune=oerlinghausen*")
-    assert "6 Einträge" in page.locator(".result-count").inner_text()
+    # project, its five protocols and its Digitalisierungszeitstrahl
+    assert "7 Einträge" in page.locator(".result-count").inner_text()
     # the filter keeps its state in the URL and in the form
     assert page.get_by_label("Kommune").input_value() == "oerlinghausen"
 

@@ -12,7 +12,12 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from attachments.files import write_export_file
-from knowledge.importing import attachment_documents, export_pages, record_from_page
+from knowledge.importing import (
+    attachment_documents,
+    export_pages,
+    municipality_records,
+    record_from_page,
+)
 
 
 class Command(BaseCommand):
@@ -20,6 +25,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help="target file ('-' for standard output)")
+        parser.add_argument("--with-municipalities", action="store_true",
+                            help="begin with one 'municipality' line per municipality "
+                                 "(master data of the profile pages)")
 
     def handle(self, *args, **options):
         pages = export_pages()
@@ -28,6 +36,8 @@ class Command(BaseCommand):
             for page in tqdm(pages, desc="Exporting", unit="page",
                              disable=options["verbosity"] == 0 or str(options["file"]) == "-")
         ]
+        if options["with_municipalities"]:
+            lines = [json.dumps(r, ensure_ascii=False) for r in municipality_records()] + lines
         text = "".join(line + "\n" for line in lines)
         if str(options["file"]) == "-":
             self.stdout.write(text, ending="")
@@ -43,4 +53,4 @@ class Command(BaseCommand):
             partial.replace(target)
         except (OSError, ValueError) as exc:  # ValueError: a document whose file is missing
             raise CommandError(f"Cannot write {target}: {exc}") from None
-        self.stderr.write(f"{len(lines)} page(s) exported to {target}.")
+        self.stderr.write(f"{len(lines)} line(s) exported to {target}.")

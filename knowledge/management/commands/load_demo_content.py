@@ -60,7 +60,9 @@ class Command(BaseCommand):
             Municipality.objects.update_or_create(
                 name=item["name"],
                 defaults={"kind": item["kind"], "district": item["district"],
-                          "population": item["population"]},
+                          "population": item["population"],
+                          "contact_role": item.get("contact_role", ""),
+                          "contact_email": item.get("contact_email", "")},
             )
         for item in json.loads((DEMO_DIR / "topics.json").read_text(encoding="utf-8")):
             Topic.objects.update_or_create(
