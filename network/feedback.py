@@ -62,9 +62,10 @@ def within_rate_limit(request, session: str) -> bool:
     """Per session and per address (scripts without cookies get a new session each time)."""
     per_session, _, per_address = getattr(
         settings, "KNOWLEDGE_FEEDBACK_RATE_LIMIT", "20/h,100/h").partition(",")
-    return (ratelimit.allow("feedback-session", session, per_session)
-            and ratelimit.allow("feedback-address", client_address(request),
-                                per_address or per_session))
+    session_ok = ratelimit.allow("feedback-session", session, per_session)
+    address_ok = ratelimit.allow("feedback-address", client_address(request),
+                                 per_address or per_session)
+    return session_ok and address_ok
 
 
 def viewable_page(user, page_id: int):
