@@ -21,7 +21,11 @@ def changed_page_ids(window_start, window_end) -> dict[int, str]:
 
 
 def _saved_search_ids(subscription, user, candidates: list[int]) -> set[int]:
-    """Changed pages the saved search finds (with its filters) for this user."""
+    """Changed pages the saved search finds (with its filters) for this user.
+
+    Full text, not hybrid: the vector part ranks every page, so a hybrid "match" would be
+    every new page; a digest entry must contain the query's words (German stemming).
+    """
     from search.ranking import SearchError, resolve_filters, search
 
     filters = subscription.filters or {}
@@ -31,7 +35,7 @@ def _saved_search_ids(subscription, user, candidates: list[int]) -> set[int]:
             exclude_municipality=filters.get("ohne_kommune") or [],
             topic=filters.get("thema") or [], date_from=filters.get("von", ""),
             date_to=filters.get("bis", ""))
-        results = search(subscription.query, user=user, mode="hybrid", filters=resolved,
+        results = search(subscription.query, user=user, mode="fulltext", filters=resolved,
                          limit=100)
     except SearchError:  # a topic or municipality was deleted since: nothing matches
         return set()

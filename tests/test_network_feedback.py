@@ -123,7 +123,7 @@ def test_search_result_feedback_records_query_and_rank(client, indexed_page):
     assert (log.query, log.surface, log.result_count) == ("Elektronische Akte Bauamt",
                                                           "suche", 1)
     html = response.content.decode()
-    assert 'name="suche" value="%d"' % log.pk in html
+    assert f'name="suche" value="{log.pk}"' in html
     assert f'ping="/netz/klick/{log.pk}/"' in html
     vote = client.post("/netz/rueckmeldung/", {"seite": page.pk, "hilfreich": "nein",
                                                "herkunft": "suche", "suche": log.pk,
