@@ -14,6 +14,7 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
+from knowledge.text import strip_control_characters
 from network.models import QueryLog
 
 MAX_LOGGED_LENGTH = 300
@@ -27,7 +28,7 @@ def normalize_query(text: str) -> str:
 def log_query(surface: str, query: str, result_count: int, mode: str = "",
               filtered: bool = False) -> QueryLog | None:
     """Store one query; an empty query is not a search and is not stored."""
-    text = " ".join((query or "").split())[:MAX_LOGGED_LENGTH]
+    text = " ".join(strip_control_characters(query or "").split())[:MAX_LOGGED_LENGTH]
     if not text:
         return None
     return QueryLog.objects.create(query=text, normalized=normalize_query(text),
