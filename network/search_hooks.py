@@ -11,13 +11,14 @@ from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.search.utils import normalise_query_string
 
 from knowledge.access import viewable_pages
+from knowledge.text import strip_control_characters
 from network.models import QueryLog
 from network.querylog import log_query
 
 
 def promoted_pages(user, query: str) -> list[dict]:
     """The promotions of the query whose pages the user may view, in the Redaktion's order."""
-    text = normalise_query_string(" ".join((query or "").split()))
+    text = normalise_query_string(" ".join(strip_control_characters(query or "").split()))
     if not text:
         return []
     promotions = list(SearchPromotion.objects.filter(query__query_string=text,
@@ -31,9 +32,10 @@ def promoted_pages(user, query: str) -> list[dict]:
             for p in promotions if p.page_id in visible]
 
 
-def search_page_extras(request, query: str, results, page_number: int, mode: str,
-                       filtered: bool) -> dict:
-    """Context for the search page: the log entry (first result page only) and promotions."""
+def search_page_extras(request, results, page_number: int, mode: str, filtered: bool) -> dict:
+    """Context for the search page: the log entry (first result page only) and promotions,
+    both for the query as the search cleaned it."""
+    query = results.query
     log = None
     if page_number == 1:
         log = log_query(QueryLog.Surface.SEARCH, query, results.total, mode, filtered)

@@ -177,7 +177,7 @@ def search_page(request):
             first_rank=(number - 1) * size + 1,
             hybrid_url=state.url(modus=None),
         )
-        context.update(search_page_extras(request, state.get("q"), results, number, mode,
+        context.update(search_page_extras(request, results, number, mode,
                                           bool(context["active_filters"])))
     return render(request, "search/search.html", context, status=status)
 
