@@ -37,10 +37,6 @@ class RedaktionMenuItem(MenuItem):
         return is_redaktion(request.user)
 
 
-class EditorMenuItem(MenuItem):
-    """Feedback reports: every editor sees those on their own pages."""
-
-
 def _item(cls, label, name, icon, order):
     return cls(label, reverse(f"network_reports:{name}"), name=f"network-{name}",
                icon_name=icon, order=order)
@@ -53,12 +49,13 @@ def queries_menu_item():
 
 @hooks.register("register_reports_menu_item")
 def feedback_menu_item():
-    return _item(EditorMenuItem, _("Rückmeldungen"), "feedback", "comment", 51)
+    # every editor: the report itself limits non-Redaktion users to their own pages
+    return _item(MenuItem, _("Rückmeldungen"), "feedback", "comment", 51)
 
 
 @hooks.register("register_reports_menu_item")
 def page_feedback_menu_item():
-    return _item(EditorMenuItem, _("Seiten mit „nicht hilfreich“"), "page_feedback",
+    return _item(MenuItem, _("Seiten mit „nicht hilfreich“"), "page_feedback",
                  "warning", 52)
 
 
