@@ -20,7 +20,7 @@ from network import digests
 from network.changes import record_publication
 from network.digests import send_digests
 from network.matching import matching_pages
-from network.models import Digest, DigestSettings, PageChange, Subscription
+from network.models import Digest, DigestSettings, PageChange, QueryLog, Subscription
 from network.tokens import make_token
 from tests.network_fixtures import *  # noqa: F403
 from tests.search_fixtures import *  # noqa: F403
@@ -330,3 +330,20 @@ def test_expired_token_is_refused(client, prefs, settings, monkeypatch):
     assert "abgelaufen" in response.content.decode()
     prefs.refresh_from_db()
     assert prefs.frequency == "woechentlich"
+
+
+def test_send_digests_command(make_page, member, smtp_server, capsys):
+    from django.core.management import call_command
+
+    make_page("lesson_learned", topics=["Breitband"])
+    follow(member(), topic="Breitband")
+    old = QueryLog.objects.create(query="alt", normalized="alt", surface="suche",
+                                       result_count=0)
+    QueryLog.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=400))
+    call_command("send_digests")
+    out = capsys.readouterr().out
+    assert "1 gesendet" in out and "1 alte Suchanfragen gelöscht" in out
+    call_command("send_digests")
+    assert "0 gesendet" in capsys.readouterr().out
+    assert len(smtp_server.messages) == 1
