@@ -7,6 +7,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from knowledge import views
+from network.urls import feed_urlpatterns
 from search import matching_views
 from search.api import api
 
@@ -34,6 +35,8 @@ urlpatterns = [
     path("suche/", include("search.urls")),
     path("lernen/", matching_views.match_page, name="match"),
     path("api/v1/", api.urls),
+    path("netz/", include("network.urls")),
+    path("feeds/", include(feed_urlpatterns)),
 ]
 
 if settings.DEBUG:

@@ -19,8 +19,9 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
 from knowledge.models import Municipality, Topic
+from network.querylog import log_query
 from search.matching import MatchError, match_project
-from search.ranking import SearchError, resolve_filters, search
+from search.ranking import SearchError, SearchFilters, resolve_filters, search
 
 MAX_LIMIT = 50
 MAX_OFFSET = 1000
@@ -163,6 +164,8 @@ def search_endpoint(
     )
     results = search(q, user=request.user, mode=mode, limit=limit, offset=offset,
                      filters=filters, request=request)
+    if offset == 0:
+        log_query("api", results.query, results.total, results.mode, filters != SearchFilters())
     return {
         "query": results.query,
         "mode": results.mode,

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from knowledge.models import Municipality, Topic
+from network.search_hooks import match_page_extras
 from search.matching import MatchError, clean_description, match_project, max_description_length
 
 
@@ -52,6 +53,7 @@ def match_page(request):
     """GET shows the form; POST (CSRF-protected: descriptions can be long and internal)
     shows the suggestions below the filled-in form."""
     results = None
+    extras = {}
     status = 200
     if request.method == "POST":
         form = MatchForm(request.POST)
@@ -63,9 +65,10 @@ def match_page(request):
                 topics=form.cleaned_data["topics"],
                 request=request,
             )
+            extras = match_page_extras(form.cleaned_data["description"], results)
         else:
             status = 400
     else:
         form = MatchForm()
-    return render(request, "search/match.html", {"form": form, "results": results},
+    return render(request, "search/match.html", {"form": form, "results": results, **extras},
                   status=status)

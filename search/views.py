@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from knowledge.types import TYPE_LABELS
+from network.search_hooks import search_page_extras
 from search.ranking import (
     SearchError,
     clean_filter_value,
@@ -176,6 +177,8 @@ def search_page(request):
             first_rank=(number - 1) * size + 1,
             hybrid_url=state.url(modus=None),
         )
+        context.update(search_page_extras(request, results, number, mode,
+                                          bool(context["active_filters"])))
     return render(request, "search/search.html", context, status=status)
 
 

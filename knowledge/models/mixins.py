@@ -42,6 +42,13 @@ class KnowledgePage(Page):
         blank=True,
         help_text=_("Stabile Kennung für Import und Export; leer lassen bei Handeingabe."),
     )
+    review_by = models.DateField(
+        _("Überprüfen bis"),
+        null=True,
+        blank=True,
+        help_text=_("Bis wann der Inhalt auf Aktualität geprüft werden soll. Danach erscheint "
+                    "die Seite unter „Aktualität prüfen“ und in der Erinnerung an den Besitzer."),
+    )
 
     metadata_panels = [
         MultiFieldPanel(
@@ -50,6 +57,7 @@ class KnowledgePage(Page):
                 FieldPanel("topics"),
                 FieldPanel("date"),
                 FieldPanel("external_id"),
+                FieldPanel("review_by"),
             ],
             heading=_("Einordnung"),
         ),

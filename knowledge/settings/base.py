@@ -17,6 +17,9 @@ INSTALLED_APPS = [
     "knowledge",
     "search",
     "attachments",
+
+    "network",
+    "wagtail.contrib.search_promotions",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.sitemaps",
@@ -288,3 +291,32 @@ KNOWLEDGE_ATTACHMENT_MAX_ZIP_RATIO = int(os.environ.get("KNOWLEDGE_ATTACHMENT_MA
                                                         "200"))
 KNOWLEDGE_ATTACHMENT_MAX_CHARS = int(os.environ.get("KNOWLEDGE_ATTACHMENT_MAX_CHARS",
                                                     "1000000"))
+
+# --- Network: query log, feedback, digests (network/; see README "Netzwerk") ---------------
+# Days a query-log entry is kept (`manage.py purge_query_log`, also run by `send_digests`).
+KNOWLEDGE_QUERY_LOG_RETENTION_DAYS = int(
+    os.environ.get("KNOWLEDGE_QUERY_LOG_RETENTION_DAYS", "180")
+)
+# Feedback votes per session and per client address ("N/m|h|d" each, or "off").
+KNOWLEDGE_FEEDBACK_RATE_LIMIT = os.environ.get("KNOWLEDGE_FEEDBACK_RATE_LIMIT", "20/h,100/h")
+# Share of changed words from which a republished page is announced again in digests.
+KNOWLEDGE_SUBSTANTIAL_CHANGE = float(os.environ.get("KNOWLEDGE_SUBSTANTIAL_CHANGE", "0.2"))
+# "Aktualität prüfen": without a review-by date, a page is due this many months after it
+# was last published.
+KNOWLEDGE_REVIEW_AFTER_MONTHS = int(os.environ.get("KNOWLEDGE_REVIEW_AFTER_MONTHS", "12"))
+# Days an unsubscribe link in a digest stays valid.
+KNOWLEDGE_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = int(
+    os.environ.get("KNOWLEDGE_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS", "90")
+)
+# Outgoing e-mail (digests) through Django's SMTP backend; see README for django-anymail.
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND",
+                               "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("DJANGO_EMAIL_USE_TLS", "0").lower() in ("1", "true")
+EMAIL_USE_SSL = os.environ.get("DJANGO_EMAIL_USE_SSL", "0").lower() in ("1", "true")
+EMAIL_TIMEOUT = int(os.environ.get("DJANGO_EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL",
+                                    "Kommunales Wissensnetz <wissensnetz@localhost>")

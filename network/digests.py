@@ -1,0 +1,188 @@
+"""``send_digests``: one e-mail per member and period, never twice, nothing lost.
+
+How it stays idempotent and crash-safe:
+
+1. For every member due (daily or weekly, by the end of the last window), a :class:`Digest`
+   row for the period (``2026-12-03`` or ``2026-W49``) is created with its window
+   [end of the last window, now). The unique (user, period) key means a second run in the
+   same period finds the row instead of making another.
+2. Each pending digest is sent inside a transaction that holds its row lock
+   (``select_for_update(skip_locked=True)``, so two runners never send the same digest); the
+   content is computed right then, with the member's permissions at sending time. The row is
+   marked sent and the member's watermark advanced in the same transaction.
+3. If the run dies before that commit, the row stays pending with the same window, and the
+   next run sends it: nothing is lost, and digests already committed are never sent again.
+   The Message-ID is derived from the digest, so in the one unavoidable case (the SMTP server
+   accepted the message but the process died before the commit) the resend carries the same
+   Message-ID and mail clients show it once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from network.matching import matching_pages
+from network.models import Digest, DigestSettings, Subscription
+from network.review import due_pages
+from network.tokens import make_token
+
+logger = logging.getLogger("network.digests")
+
+PERIOD_LENGTH = {
+    DigestSettings.Frequency.DAILY: dt.timedelta(days=1),
+    DigestSettings.Frequency.WEEKLY: dt.timedelta(days=7),
+}
+# A run a little early (cron jitter) still counts as the next period.
+TOLERANCE = dt.timedelta(hours=2)
+
+
+@dataclass
+class RunReport:
+    sent: int = 0
+    empty: int = 0
+    failed: int = 0
+
+
+def period_key(frequency: str, now: dt.datetime) -> str:
+    local = timezone.localtime(now)
+    if frequency == DigestSettings.Frequency.DAILY:
+        return local.date().isoformat()
+    year, week, _ = local.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def absolute_url(path: str) -> str:
+    return urljoin(settings.WAGTAILADMIN_BASE_URL.rstrip("/") + "/", path.lstrip("/"))
+
+
+def _candidate_user_ids() -> set[int]:
+    """Members who follow something or own a page due for review."""
+    subscribers = set(Subscription.objects.values_list("user_id", flat=True))
+    owners = set(due_pages().exclude(owner__isnull=True).values_list("owner_id", flat=True))
+    return subscribers | owners
+
+
+def plan_digests(now: dt.datetime) -> int:
+    """Create the pending digest rows of this run (step 1); returns how many are new."""
+    created = 0
+    users = get_user_model().objects.filter(pk__in=_candidate_user_ids(), is_active=True)
+    for user in users.exclude(email=""):
+        prefs, _ = DigestSettings.objects.get_or_create(user=user)
+        length = PERIOD_LENGTH.get(prefs.frequency)
+        if length is None:
+            continue
+        start = prefs.covered_until or (now - length)
+        if now - start + TOLERANCE < length:
+            continue
+        if Digest.objects.filter(user=user, status=Digest.Status.PENDING).exists():
+            continue  # an unsent digest of an earlier run goes first, with its window
+        _, was_created = Digest.objects.get_or_create(
+            user=user, period=period_key(prefs.frequency, now),
+            defaults={"window_start": start, "window_end": now})
+        created += was_created
+    return created
+
+
+def digest_content(user, digest: Digest) -> dict:
+    """What the digest says, computed now with the member's current permissions."""
+    items = matching_pages(user, digest.window_start, digest.window_end)
+    reviews = list(due_pages().filter(owner=user)) if user.is_active else []
+    return {"items": items, "reviews": reviews}
+
+
+def build_message(user, digest: Digest, content: dict, connection=None):
+    prefs = user.digest_settings
+    unsubscribe_url = absolute_url(reverse("network:unsubscribe",
+                                           args=[make_token(prefs)]))
+    context = {
+        "user": user, "digest": digest, "items": content["items"],
+        "reviews": content["reviews"], "unsubscribe_url": unsubscribe_url,
+        "settings_url": absolute_url(reverse("network:subscriptions")),
+        "absolute_url": absolute_url, "frequency": prefs.get_frequency_display(),
+        "site_name": settings.WAGTAIL_SITE_NAME,
+    }
+    for item in content["items"]:
+        item["url"] = absolute_url(item["page"].url or "")
+    for page in content["reviews"]:
+        page.edit_url = absolute_url(reverse("wagtailadmin_pages:edit", args=[page.pk]))
+    subject = render_to_string("network/email/digest_subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("network/email/digest.txt", context),
+        to=[user.email],
+        connection=connection,
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Message-ID": f"<digest-{digest.pk}-{digest.period}@{_mail_domain()}>",
+        },
+    )
+    message.attach_alternative(render_to_string("network/email/digest.html", context),
+                               "text/html")
+    return message
+
+
+def _mail_domain() -> str:
+    from urllib.parse import urlparse
+
+    return urlparse(settings.WAGTAILADMIN_BASE_URL).hostname or "localhost"
+
+
+def send_pending(now: dt.datetime, report: RunReport, connection) -> None:
+    """Step 2: send every pending digest, each in its own transaction."""
+    pending = list(Digest.objects.filter(status=Digest.Status.PENDING)
+                   .order_by("pk").values_list("pk", flat=True))
+    for pk in pending:
+        try:
+            with transaction.atomic():
+                digest = (Digest.objects.select_for_update(skip_locked=True)
+                          .filter(pk=pk, status=Digest.Status.PENDING)
+                          .select_related("user").first())
+                if digest is None:
+                    continue  # sent meanwhile or being sent by another runner
+                _send_one(digest, now, report, connection)
+        except Exception:
+            report.failed += 1
+            logger.exception("Digest %s could not be sent; it stays pending", pk)
+
+
+def _send_one(digest: Digest, now, report: RunReport, connection) -> None:
+    user = digest.user
+    content = digest_content(user, digest)
+    count = len(content["items"]) + len(content["reviews"])
+    wanted = DigestSettings.objects.filter(user=user).exclude(
+        frequency=DigestSettings.Frequency.NEVER).exists()
+    if count and wanted and user.is_active and user.email:
+        build_message(user, digest, content, connection).send()
+        digest.status = Digest.Status.SENT
+        report.sent += 1
+    else:
+        digest.status = Digest.Status.EMPTY
+        report.empty += 1
+    digest.page_count = count
+    digest.sent_at = now
+    digest.save(update_fields=["status", "page_count", "sent_at"])
+    DigestSettings.objects.filter(user=user).update(covered_until=digest.window_end)
+
+
+def send_digests(now: dt.datetime | None = None) -> RunReport:
+    now = now or timezone.now()
+    report = RunReport()
+    plan_digests(now)
+    connection = get_connection()
+    try:
+        send_pending(now, report, connection)
+    finally:
+        connection.close()
+    return report

@@ -1,0 +1,68 @@
+"""Forms of the member's "Benachrichtigungen" page."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from knowledge.access import viewable_pages
+from knowledge.models import Municipality, ProjectPage, Topic
+from network.models import DigestSettings, Subscription
+from search.ranking import SearchError, clean_query
+
+
+class FrequencyForm(forms.ModelForm):
+    class Meta:
+        model = DigestSettings
+        fields = ["frequency"]
+        widgets = {"frequency": forms.RadioSelect}
+
+
+class SubscriptionForm(forms.Form):
+    """Follow one topic, municipality or project (choose one) or save a search."""
+
+    thema = forms.ModelChoiceField(label=_("Thema"), queryset=Topic.objects.all(),
+                                   required=False, to_field_name="slug",
+                                   empty_label=_("– Thema wählen –"))
+    kommune = forms.ModelChoiceField(label=_("Kommune"), queryset=Municipality.objects.all(),
+                                     required=False, to_field_name="slug",
+                                     empty_label=_("– Kommune wählen –"))
+    projekt = forms.ModelChoiceField(label=_("Projekt"), queryset=ProjectPage.objects.none(),
+                                     required=False, empty_label=_("– Projekt wählen –"))
+    q = forms.CharField(label=_("Gespeicherte Suche"), required=False, max_length=300)
+
+    FILTER_KEYS = ("typ", "kommune", "ohne_kommune", "thema", "von", "bis")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["projekt"].queryset = viewable_pages(user, ProjectPage).order_by("title")
+
+    def clean_q(self):
+        text = self.cleaned_data["q"]
+        if not text.strip():
+            return ""
+        try:
+            return clean_query(text)
+        except SearchError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self):
+        data = super().clean()
+        chosen = [k for k in ("thema", "kommune", "projekt", "q") if data.get(k)]
+        if not chosen and not self.errors:
+            raise forms.ValidationError(_("Bitte wählen Sie ein Thema, eine Kommune, ein "
+                                          "Projekt oder geben Sie eine Suche an."))
+        return data
+
+    def subscription(self, filters: dict | None = None) -> Subscription:
+        """The unsaved subscription; a query wins (its filters may name topic and town)."""
+        data = self.cleaned_data
+        if data.get("q"):
+            return Subscription(user=self.user, kind=Subscription.Kind.SEARCH, query=data["q"],
+                                filters=filters or {})
+        if data.get("projekt"):
+            return Subscription(user=self.user, kind=Subscription.Kind.PROJECT,
+                                project=data["projekt"])
+        if data.get("thema"):
+            return Subscription(user=self.user, kind=Subscription.Kind.TOPIC, topic=data["thema"])
+        return Subscription(user=self.user, kind=Subscription.Kind.MUNICIPALITY,
+                            municipality=data["kommune"])

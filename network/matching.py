@@ -1,0 +1,80 @@
+"""Which changed pages concern a member: subscription matching, always as the member sees it.
+
+Everything is evaluated at sending time with :func:`knowledge.access.viewable_pages`, so a
+page restricted after it changed never reaches a digest of someone who may no longer see it.
+"""
+
+from __future__ import annotations
+
+from knowledge.access import viewable_pages
+from network.models import PageChange, Subscription
+
+
+def changed_page_ids(window_start, window_end) -> dict[int, str]:
+    """Page id -> "neu"/"aktualisiert" for changes in [start, end); "neu" wins."""
+    kinds: dict[int, str] = {}
+    rows = PageChange.objects.filter(changed_at__gte=window_start, changed_at__lt=window_end)
+    for page_id, kind in rows.values_list("page_id", "kind"):
+        if kinds.get(page_id) != PageChange.Kind.NEW:
+            kinds[page_id] = kind
+    return kinds
+
+
+def _saved_search_ids(subscription, user, candidates: list[int]) -> set[int]:
+    """Changed pages the saved search finds (with its filters) for this user.
+
+    Full text, not hybrid: the vector part ranks every page, so a hybrid "match" would be
+    every new page; a digest entry must contain the query's words (German stemming).
+    """
+    from search.ranking import SearchError, resolve_filters, search
+
+    filters = subscription.filters or {}
+    try:
+        resolved = resolve_filters(
+            types=filters.get("typ") or [], municipality=filters.get("kommune") or [],
+            exclude_municipality=filters.get("ohne_kommune") or [],
+            topic=filters.get("thema") or [], date_from=filters.get("von", ""),
+            date_to=filters.get("bis", ""))
+        results = search(subscription.query, user=user, mode="fulltext", filters=resolved,
+                         limit=100)
+    except SearchError:  # a topic or municipality was deleted since: nothing matches
+        return set()
+    found = set(results.ranked_page_ids or [hit.page_id for hit in results.results])
+    return found & set(candidates)
+
+
+def matching_pages(user, window_start, window_end) -> list[dict]:
+    """The changed pages of the window that match the user's subscriptions and that the user
+    may view now; each with its page, change kind and the subscriptions it matched."""
+    from knowledge.models import KnowledgePage
+
+    kinds = changed_page_ids(window_start, window_end)
+    subscriptions = list(Subscription.objects.filter(user=user)
+                         .select_related("topic", "municipality", "project"))
+    if not kinds or not subscriptions:
+        return []
+    pages = {p.pk: p for p in viewable_pages(user, KnowledgePage)
+             .filter(pk__in=list(kinds)).select_related("municipality")
+             .prefetch_related("topics")}
+    reasons: dict[int, list[str]] = {}
+    for subscription in subscriptions:
+        if subscription.kind == Subscription.Kind.SEARCH:
+            matched = _saved_search_ids(subscription, user, list(pages))
+        else:
+            matched = {pk for pk, page in pages.items() if _matches(subscription, page)}
+        for pk in matched:
+            reasons.setdefault(pk, []).append(str(subscription))
+    ordered = sorted(reasons, key=lambda pk: (pages[pk].municipality.name, pages[pk].title))
+    return [{"page": pages[pk], "kind": kinds[pk], "reasons": reasons[pk]} for pk in ordered]
+
+
+def _matches(subscription, page) -> bool:
+    if subscription.kind == Subscription.Kind.TOPIC:
+        return any(t.pk == subscription.topic_id for t in page.topics.all())
+    if subscription.kind == Subscription.Kind.MUNICIPALITY:
+        return page.municipality_id == subscription.municipality_id
+    if subscription.kind == Subscription.Kind.PROJECT:
+        return page.pk == subscription.project_id or \
+            page.path.startswith(subscription.project.path)
+    return False
+

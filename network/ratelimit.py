@@ -1,0 +1,38 @@
+"""A fixed-window counter in the cache: enough to stop a script from flooding feedback.
+
+Counted per process (the cache is per process), like the API limits; the limit is given as
+``"N/m"``, ``"N/h"`` or ``"off"``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.core.cache import cache
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int] | None:
+    """``"10/m"`` -> (10, 60); ``"off"`` -> None."""
+    if rate.strip().lower() == "off":
+        return None
+    count, _, period = rate.strip().partition("/")
+    return int(count), _PERIODS[period.strip()[:1]]
+
+
+def allow(scope: str, key: str, rate: str) -> bool:
+    """Count one request of ``key``; False once the window's limit is exceeded."""
+    parsed = parse_rate(rate)
+    if parsed is None:
+        return True
+    limit, seconds = parsed
+    window = int(time.time() // seconds)
+    cache_key = f"ratelimit:{scope}:{key}:{window}"
+    cache.add(cache_key, 0, timeout=seconds + 1)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=seconds + 1)
+        count = 1
+    return count <= limit

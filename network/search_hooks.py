@@ -1,0 +1,53 @@
+"""The one call each search surface makes: log the query, find the Redaktion's promotions.
+
+Kept outside ``search/`` so that the ranking stays untouched: promotions ("Empfohlen") are
+shown above the ranked results, and both the log entry id and the rank let a result's
+feedback say which query and which position it was about.
+"""
+
+from __future__ import annotations
+
+from wagtail.contrib.search_promotions.models import SearchPromotion
+from wagtail.search.utils import normalise_query_string
+
+from knowledge.access import viewable_pages
+from knowledge.text import strip_control_characters
+from network.models import QueryLog
+from network.querylog import log_query
+
+
+def promoted_pages(user, query: str) -> list[dict]:
+    """The promotions of the query whose pages the user may view, in the Redaktion's order."""
+    text = normalise_query_string(" ".join(strip_control_characters(query or "").split()))
+    if not text:
+        return []
+    promotions = list(SearchPromotion.objects.filter(query__query_string=text,
+                                                     page__isnull=False)
+                      .order_by("sort_order", "pk"))
+    if not promotions:
+        return []
+    visible = {page.pk: page for page in
+               viewable_pages(user).filter(pk__in=[p.page_id for p in promotions]).specific()}
+    return [{"page": visible[p.page_id], "description": p.description}
+            for p in promotions if p.page_id in visible]
+
+
+def search_page_extras(request, results, page_number: int, mode: str, filtered: bool) -> dict:
+    """Context for the search page: the log entry (first result page only) and promotions,
+    both for the query as the search cleaned it."""
+    query = results.query
+    log = None
+    if page_number == 1:
+        log = log_query(QueryLog.Surface.SEARCH, query, results.total, mode, filtered)
+    return {
+        "search_log": log,
+        "promotions": promoted_pages(request.user, query) if page_number == 1 else [],
+        "feedback_source": "suche",
+    }
+
+
+def match_page_extras(description: str, results) -> dict:
+    """Context for the matching page: the log entry its suggestions' feedback refers to."""
+    count = sum(len(group.items) for group in results.groups)
+    return {"search_log": log_query(QueryLog.Surface.MATCH, description, count, "matching"),
+            "feedback_source": "lernen"}

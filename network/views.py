@@ -1,0 +1,188 @@
+"""Pages and endpoints of the network app: feedback, result clicks, subscriptions, unsubscribe.
+
+Every endpoint answers bad input with a German message and a 4xx status; nothing here can show
+a page the visitor may not view (feedback and subscriptions check ``viewable_pages``).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from network import ratelimit
+from network.feedback import (
+    FeedbackForm,
+    client_address,
+    session_hash,
+    store_feedback,
+    viewable_page,
+    within_rate_limit,
+)
+from network.forms import FrequencyForm, SubscriptionForm
+from network.models import DigestSettings, QueryLog, Subscription
+from network.tokens import TokenError, read_token
+from search.ranking import SearchError, resolve_filters
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _back(request, fallback: str = "/") -> str:
+    target = request.POST.get("weiter", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+def _problem(request, message: str, status: int, **headers):
+    if _wants_json(request):
+        response = JsonResponse({"detail": message}, status=status)
+    else:
+        response = render(request, "network/problem.html", {"message": message},
+                          status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+@require_POST
+def feedback(request):
+    """Store "War das hilfreich?" (CSRF-protected form post; JSON answer for fetch)."""
+    form = FeedbackForm(request.POST)
+    if not form.is_valid():
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+        return _problem(request, " ".join(errors), 400)
+    page = viewable_page(request.user, form.cleaned_data["seite"])
+    if page is None:
+        return _problem(request, _("Diese Seite gibt es nicht oder Sie dürfen sie nicht "
+                                   "sehen."), 404)
+    session = session_hash(request)
+    if not within_rate_limit(request, session):
+        return _problem(request, _("Sie haben in kurzer Zeit sehr viele Rückmeldungen "
+                                   "gegeben. Bitte versuchen Sie es später noch einmal."),
+                        429, **{"Retry-After": "3600"})
+    created = store_feedback(form.cleaned_data, page, session)[1]
+    message = _("Danke für Ihre Rückmeldung!") if created else \
+        _("Danke! Ihre frühere Rückmeldung wurde aktualisiert.")
+    if _wants_json(request):
+        return JsonResponse({"detail": message, "created": created},
+                            status=201 if created else 200)
+    messages.success(request, message)
+    return redirect(_back(request, page.url or "/"), permanent=False)
+
+
+@csrf_exempt  # sent by the browser's <a ping>, which carries no token; it only counts
+@require_POST
+def result_click(request, log_id: int):
+    """Count a click on a result of a logged query (for "low-click" queries)."""
+    if not ratelimit.allow("click", client_address(request), "120/m"):
+        return HttpResponse(status=429, headers={"Retry-After": "60"})
+    updated = QueryLog.objects.filter(pk=log_id).update(clicks=F("clicks") + 1)
+    return HttpResponse(status=204 if updated else 404)
+
+
+def _settings_for(user) -> DigestSettings:
+    return DigestSettings.objects.get_or_create(user=user)[0]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subscriptions(request):
+    """The member's "Benachrichtigungen": what they follow and how often they hear of it."""
+    prefs = _settings_for(request.user)
+    frequency_form = FrequencyForm(instance=prefs)
+    add_form = SubscriptionForm(user=request.user)
+    status = 200
+    if request.method == "POST" and request.POST.get("aktion") == "rhythmus":
+        frequency_form = FrequencyForm(request.POST, instance=prefs)
+        if frequency_form.is_valid():
+            frequency_form.save()
+            messages.success(request, _("Ihre Einstellung wurde gespeichert."))
+            return redirect("network:subscriptions")
+        status = 400
+    elif request.method == "POST":
+        return _problem(request, _("Unbekannte Aktion."), 400)
+    context = {
+        "prefs": prefs, "frequency_form": frequency_form, "add_form": add_form,
+        "subscriptions": Subscription.objects.filter(user=request.user)
+        .select_related("topic", "municipality", "project"),
+    }
+    return render(request, "network/subscriptions.html", context, status=status)
+
+
+@login_required
+@require_POST
+def subscribe(request):
+    """Add a subscription (from the settings page, a search or a knowledge page)."""
+    form = SubscriptionForm(request.POST, user=request.user)
+    if not form.is_valid():
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+        return _problem(request, " ".join(errors), 400)
+    filters = {}
+    if form.cleaned_data.get("q"):
+        filters = {key: [v for v in request.POST.getlist(f"filter_{key}") if v.strip()]
+                   for key in SubscriptionForm.FILTER_KEYS}
+        filters = {key: values[:5] for key, values in filters.items() if values}
+        try:
+            resolve_filters(types=filters.get("typ", []),
+                            municipality=filters.get("kommune", []),
+                            exclude_municipality=filters.get("ohne_kommune", []),
+                            topic=filters.get("thema", []),
+                            date_from=(filters.get("von") or [""])[0],
+                            date_to=(filters.get("bis") or [""])[0])
+        except SearchError as exc:
+            return _problem(request, str(exc), 400)
+        filters = {k: (v[0] if k in ("von", "bis") else v) for k, v in filters.items()}
+    subscription = form.subscription(filters)
+    _settings_for(request.user)
+    try:
+        with transaction.atomic():
+            subscription.save()
+    except IntegrityError:
+        messages.info(request, _("Dem folgen Sie bereits."))
+    else:
+        messages.success(request, _("Sie folgen jetzt: %(what)s") % {"what": subscription})
+    return redirect(_back(request, "/netz/benachrichtigungen/"))
+
+
+@login_required
+@require_POST
+def unsubscribe_one(request, pk: int):
+    subscription = get_object_or_404(Subscription, pk=pk, user=request.user)
+    label = str(subscription)
+    subscription.delete()
+    messages.success(request, _("Sie folgen nicht mehr: %(what)s") % {"what": label})
+    return redirect("network:subscriptions")
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail client POSTs without a session; the token is
+@require_http_methods(["GET", "POST"])  # the credential. GET only asks (link scanners).
+def unsubscribe(request, token: str):
+    """Stop the digest with the signed token from an e-mail."""
+    try:
+        user_id, version = read_token(token)
+    except TokenError as exc:
+        return render(request, "network/unsubscribe.html", {"error": str(exc)},
+                      status=exc.status)
+    prefs = DigestSettings.objects.filter(user_id=user_id).first()
+    if prefs is None or prefs.token_version != version:
+        return render(request, "network/unsubscribe.html", {
+            "error": _("Dieser Abmeldelink wurde bereits verwendet. Ihre aktuellen "
+                       "Einstellungen sehen Sie nach der Anmeldung unter "
+                       "„Benachrichtigungen“.")},
+            status=410)
+    if request.method == "GET":
+        return render(request, "network/unsubscribe.html", {"token": token})
+    DigestSettings.objects.filter(pk=prefs.pk, token_version=version).update(
+        frequency=DigestSettings.Frequency.NEVER, token_version=F("token_version") + 1)
+    return render(request, "network/unsubscribe.html", {"done": True})

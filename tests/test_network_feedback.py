@@ -1,0 +1,188 @@
+"""Feedback ("War das hilfreich?") and the query log, through the real views.
+
+Covers validation (German messages, 400), permissions (404 for pages the visitor may not
+view), CSRF, the rate limit (429), de-duplication per session, the query/rank of search and
+matching results, the absence of personal data in the query log and its retention.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from wagtail.models import PageViewRestriction
+
+from network.models import Feedback, QueryLog
+from network.querylog import purge_old_entries
+from tests.search_fixtures import *  # noqa: F403
+
+pytestmark = pytest.mark.django_db
+
+
+def _vote(client, page, helpful="ja", **extra):
+    headers = {k: v for k, v in extra.items() if k.startswith("HTTP_")}
+    data = {"seite": page.pk, "hilfreich": helpful, "herkunft": "seite",
+            **{k: v for k, v in extra.items() if k not in headers}}
+    return client.post("/netz/rueckmeldung/", data, **headers)
+
+
+def test_anonymous_vote_is_stored_and_redirects_back(client, make_page):
+    page = make_page("lesson_learned", title="Bürgerportal")
+    response = _vote(client, page, "nein", kommentar="Zu allgemein.", weiter=page.url)
+    assert response.status_code == 302
+    assert response["Location"] == page.url
+    feedback = Feedback.objects.get()
+    assert (feedback.page_id, feedback.helpful, feedback.comment, feedback.source) == \
+        (page.pk, False, "Zu allgemein.", "seite")
+    assert "Danke für Ihre Rückmeldung" in client.get(page.url).content.decode()
+
+
+def test_second_vote_of_a_session_replaces_the_first(client, make_page):
+    page = make_page("lesson_learned")
+    assert _vote(client, page, "ja", HTTP_ACCEPT="application/json").status_code == 201
+    response = _vote(client, page, "nein", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    assert "aktualisiert" in response.json()["detail"]
+    assert Feedback.objects.count() == 1
+    assert Feedback.objects.get().helpful is False
+    assert _vote(Client(), page, "ja").status_code == 302  # another session counts apart
+    assert Feedback.objects.count() == 2
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"hilfreich": "vielleicht"}, "Bitte wählen Sie „Ja“ oder „Nein“."),
+    ({"hilfreich": ""}, "Bitte wählen Sie „Ja“ oder „Nein“."),
+    ({"kommentar": "x" * 1001}, "höchstens 1000 Zeichen"),
+    ({"seite": "abc"}, "Die Seite der Rückmeldung ist ungültig."),
+    ({"herkunft": "irgendwo"}, "Unbekannte Herkunft"),
+    ({"rang": "-3"}, "Der Rang muss mindestens 1 sein."),
+])
+def test_invalid_input_gets_a_german_message_and_400(client, make_page, data, message):
+    page = make_page("lesson_learned")
+    payload = {"seite": page.pk, "hilfreich": "ja", "herkunft": "seite", **data}
+    response = client.post("/netz/rueckmeldung/", payload)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    json_response = client.post("/netz/rueckmeldung/", payload, HTTP_ACCEPT="application/json")
+    assert json_response.status_code == 400
+    assert message in json_response.json()["detail"]
+    assert not Feedback.objects.exists()
+
+
+def test_get_is_not_allowed(client):
+    assert client.get("/netz/rueckmeldung/").status_code == 405
+
+
+def test_restricted_unknown_and_unpublished_pages_are_404(client, make_page, user_in):
+    secret = make_page("lesson_learned", title="Intern")
+    PageViewRestriction.objects.create(page=secret, restriction_type=PageViewRestriction.LOGIN)
+    draft = make_page("lesson_learned")
+    draft.unpublish()
+    for page_id in (secret.pk, draft.pk, 999_999):
+        response = client.post("/netz/rueckmeldung/", {"seite": page_id, "hilfreich": "ja",
+                                                      "herkunft": "seite"})
+        assert response.status_code == 404
+        assert "Diese Seite gibt es nicht" in response.content.decode()
+    assert not Feedback.objects.exists()
+    client.force_login(user_in("Kommune"))
+    assert _vote(client, secret).status_code == 302  # a member may rate it
+
+
+def test_csrf_is_enforced(make_page):
+    page = make_page("lesson_learned")
+    client = Client(enforce_csrf_checks=True)
+    assert _vote(client, page).status_code == 403
+    page_html = client.get(page.url).content.decode()
+    token = page_html.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    assert _vote(client, page, csrfmiddlewaretoken=token).status_code == 302
+
+
+def test_rate_limit_per_session_and_address(client, make_page, settings):
+    settings.KNOWLEDGE_FEEDBACK_RATE_LIMIT = "3/h,5/h"
+    pages = [make_page("lesson_learned") for _ in range(7)]
+    statuses = [_vote(client, p).status_code for p in pages[:4]]
+    assert statuses == [302, 302, 302, 429]
+    response = _vote(client, pages[4])
+    assert response.status_code == 429
+    assert response["Retry-After"]
+    assert "sehr viele Rückmeldungen" in response.content.decode()
+    # A script without cookies gets a new session for every request: the address limit holds.
+    # Every request counts for the address (5 so far).
+    assert [_vote(Client(), p).status_code for p in pages[4:7]] == [429, 429, 429]
+    assert Feedback.objects.count() == 3
+
+
+def test_search_result_feedback_records_query_and_rank(client, indexed_page):
+    page = indexed_page("lesson_learned", title="Elektronische Akte im Bauamt",
+                        summary="Die E-Akte im Bauamt spart Wege.")
+    response = client.get("/suche/", {"q": "Elektronische Akte Bauamt"})
+    assert response.status_code == 200
+    log = QueryLog.objects.get()
+    assert (log.query, log.surface, log.result_count) == ("Elektronische Akte Bauamt",
+                                                          "suche", 1)
+    html = response.content.decode()
+    assert f'name="suche" value="{log.pk}"' in html
+    assert f'ping="/netz/klick/{log.pk}/"' in html
+    vote = client.post("/netz/rueckmeldung/", {"seite": page.pk, "hilfreich": "nein",
+                                               "herkunft": "suche", "suche": log.pk,
+                                               "rang": 1})
+    assert vote.status_code == 302
+    feedback = Feedback.objects.get()
+    assert (feedback.query, feedback.rank, feedback.query_log_id) == \
+        ("elektronische akte bauamt", 1, log.pk)
+
+
+def test_second_result_page_is_not_logged_again(client, indexed_page, settings):
+    settings.KNOWLEDGE_SEARCH_PAGE_SIZE = 1
+    for n in range(2):
+        indexed_page("lesson_learned", title=f"Bauamt Akte {n}")
+    client.get("/suche/", {"q": "Bauamt Akte"})
+    client.get("/suche/", {"q": "Bauamt Akte", "seite": 2})
+    assert QueryLog.objects.count() == 1
+
+
+def test_query_log_holds_no_personal_data(client, indexed_page, user_in):
+    indexed_page("lesson_learned", title="Bauamt")
+    client.force_login(user_in("Kommune", username="maria.muster"))
+    client.get("/suche/", {"q": "Bauamt", "kommune": "lemgo"})
+    client.get("/api/v1/search", {"q": "nichts dergleichen xyzzy"})
+    logs = list(QueryLog.objects.order_by("pk").values())
+    assert [(r["surface"], r["filtered"]) for r in logs] == [("suche", True), ("api", False)]
+    assert logs[1]["result_count"] == 0 or logs[1]["query"] == "nichts dergleichen xyzzy"
+    field_names = {f.name for f in QueryLog._meta.get_fields()}
+    assert not field_names & {"user", "session", "session_key", "ip", "address"}
+    for row in logs:
+        assert "maria" not in " ".join(str(v) for v in row.values())
+
+
+def test_matching_logs_a_shortened_description_and_shows_feedback(client, indexed_page):
+    indexed_page("lesson_learned", title="Bürgerbeteiligung online", municipality="Rahden")
+    description = "Wir möchten die Bürgerbeteiligung online organisieren. " * 20
+    response = client.post("/lernen/", {"description": description})
+    assert response.status_code == 200
+    log = QueryLog.objects.get()
+    assert log.surface == "lernen" and len(log.query) == 300
+    assert 'name="herkunft" value="lernen"' in response.content.decode()
+
+
+def test_click_counter(client, indexed_page):
+    indexed_page("lesson_learned", title="Bauamt")
+    client.get("/suche/", {"q": "Bauamt"})
+    log = QueryLog.objects.get()
+    assert client.post(f"/netz/klick/{log.pk}/", content_type="text/ping").status_code == 204
+    log.refresh_from_db()
+    assert log.clicks == 1
+    assert client.post("/netz/klick/999999/").status_code == 404
+    assert client.get(f"/netz/klick/{log.pk}/").status_code == 405
+
+
+def test_retention_deletes_old_entries(settings):
+    settings.KNOWLEDGE_QUERY_LOG_RETENTION_DAYS = 30
+    old = QueryLog.objects.create(query="alt", normalized="alt", surface="suche",
+                                  result_count=1)
+    QueryLog.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=31))
+    QueryLog.objects.create(query="neu", normalized="neu", surface="suche", result_count=1)
+    assert purge_old_entries() == 1
+    assert list(QueryLog.objects.values_list("query", flat=True)) == ["neu"]

@@ -1,0 +1,115 @@
+"""The member's "Benachrichtigungen" page: following, saved searches, rhythm, permissions."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from wagtail.models import PageViewRestriction
+
+from network.models import DigestSettings, Subscription
+from tests.search_fixtures import *  # noqa: F403
+
+pytestmark = pytest.mark.django_db
+URL = "/netz/benachrichtigungen/"
+
+
+@pytest.fixture
+def member_client(client, user_in):
+    user = user_in("Kommune", email="m@kommune.example")
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def test_login_required(client):
+    response = client.get(URL)
+    assert response.status_code == 302 and response["Location"].startswith("/anmelden/")
+    assert client.post(URL + "neu/", {"thema": "x"}).status_code == 302
+    assert not Subscription.objects.exists()
+
+
+def test_follow_topic_municipality_and_project(member_client, make_page):
+    project = make_page("project", title="Glasfaser Lemgo", topics=["Breitband"])
+    for data in ({"thema": "breitband"}, {"kommune": "lemgo"}, {"projekt": project.pk}):
+        response = member_client.post(URL + "neu/", {**data, "weiter": URL})
+        assert response.status_code == 302
+    html = member_client.get(URL).content.decode()
+    for label in ("Thema: <strong>Breitband", "Kommune: <strong>Lemgo",
+                  "Projekt: <strong>Glasfaser Lemgo"):
+        assert label in html
+    member_client.post(URL + "neu/", {"thema": "breitband"})
+    assert Subscription.objects.count() == 3  # following twice keeps one
+    assert "Dem folgen Sie bereits" in member_client.get(URL).content.decode()
+
+
+def test_follow_button_on_a_protocol_page(member_client, make_page):
+    project = make_page("project", title="Glasfaser Lemgo")
+    protocol = make_page("session_protocol", project=project.external_id)
+    html = member_client.get(protocol.url).content.decode()
+    assert "Projekt „Glasfaser Lemgo“ folgen" in html
+    assert "War das hilfreich?" in html
+
+
+def test_saved_search_from_the_search_page(member_client, indexed_page):
+    indexed_page("lesson_learned", title="E-Akte Schulung")
+    html = member_client.get("/suche/", {"q": "E-Akte", "kommune": "lemgo"}).content.decode()
+    assert "Diese Suche abonnieren" in html
+    response = member_client.post(URL + "neu/", {"q": "E-Akte", "filter_kommune": "lemgo",
+                                                 "weiter": "/suche/?q=E-Akte"})
+    assert response.status_code == 302 and response["Location"] == "/suche/?q=E-Akte"
+    subscription = Subscription.objects.get()
+    assert (subscription.kind, subscription.query, subscription.filters) == \
+        ("suche", "E-Akte", {"kommune": ["lemgo"]})
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({}, "Bitte wählen Sie ein Thema, eine Kommune, ein Projekt"),
+    ({"thema": "gibt-es-nicht"}, "Bitte eine gültige Auswahl treffen"),
+    ({"q": "x", "filter_kommune": "Atlantis"}, "Atlantis"),
+    ({"q": "x", "filter_von": "gestern"}, "Datum"),
+    ({"q": "x" * 301}, "300"),
+])
+def test_invalid_subscriptions_get_a_german_message(member_client, make_page, data, message):
+    make_page("lesson_learned")
+    response = member_client.post(URL + "neu/", data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Subscription.objects.exists()
+
+
+def test_restricted_project_cannot_be_followed(member_client, make_page):
+    project = make_page("project", title="Geheimprojekt")
+    restriction = PageViewRestriction.objects.create(
+        page=project, restriction_type=PageViewRestriction.GROUPS)
+    restriction.groups.add(Group.objects.get(name="Redaktion"))
+    response = member_client.post(URL + "neu/", {"projekt": project.pk})
+    assert response.status_code == 400
+    assert "Geheimprojekt" not in member_client.get(URL).content.decode()
+
+
+def test_open_redirect_is_refused(member_client, make_page):
+    make_page("lesson_learned", topics=["Breitband"])
+    response = member_client.post(URL + "neu/", {"thema": "breitband",
+                                                 "weiter": "https://boese.example/"})
+    assert response["Location"] == URL
+
+
+def test_delete_only_own_subscriptions(member_client, make_page, user_in):
+    make_page("lesson_learned", topics=["Breitband"])
+    member_client.post(URL + "neu/", {"thema": "breitband"})
+    own = Subscription.objects.get()
+    other = Subscription.objects.create(user=user_in("Kommune"), kind="thema",
+                                        topic=own.topic)
+    assert member_client.post(f"{URL}{other.pk}/loeschen/").status_code == 404
+    assert member_client.post(f"{URL}{own.pk}/loeschen/").status_code == 302
+    assert list(Subscription.objects.all()) == [other]
+
+
+def test_rhythm(member_client):
+    assert member_client.post(URL, {"aktion": "rhythmus", "frequency": "taeglich"}) \
+        .status_code == 302
+    assert DigestSettings.objects.get(user=member_client.user).frequency == "taeglich"
+    response = member_client.post(URL, {"aktion": "rhythmus", "frequency": "stuendlich"})
+    assert response.status_code == 400
+    assert "Bitte eine gültige Auswahl treffen" in response.content.decode()
+    assert member_client.post(URL, {"aktion": "unsinn"}).status_code == 400
