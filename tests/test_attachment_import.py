@@ -168,3 +168,57 @@ def test_protocol_from_file_needs_the_right_to_add_protocols(client, user_in, pr
     assert response.status_code in (302, 403)
     client.force_login(user_in("Beratung"))
     assert client.get(f"/admin/protokoll-aus-datei/{project.pk}/").status_code == 200
+
+
+def _protocol_odt(path):
+    """Minutes written in LibreOffice: outline headings, a list, a table of action items."""
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import H, List, ListItem, P
+
+    document = OpenDocumentText()
+    body = document.text
+    body.addElement(H(outlinelevel=1, text="2. Sitzung der Projektgruppe Breitband Lügde"))
+    body.addElement(P(text="Datum: 03.02.2025, vor Ort im Rathaus"))
+    body.addElement(H(outlinelevel=2, text="Anwesend"))
+    people = List()
+    for line in ("Bürgermeisterin (Stadt Lügde)", "Kämmerer (Stadt Lügde)"):
+        item = ListItem()
+        item.addElement(P(text=line))
+        people.addElement(item)
+    body.addElement(people)
+    body.addElement(H(outlinelevel=2, text="TOP 1: Förderaufruf Glasfaser"))
+    body.addElement(P(text="Der Antrag muss bis Ende März beim Land eingehen."))
+    body.addElement(H(outlinelevel=2, text="Beschlüsse"))
+    body.addElement(P(text="Die Stadt stellt den Förderantrag."))
+    body.addElement(H(outlinelevel=2, text="Aufgaben"))
+    table = Table()
+    table.addElement(TableColumn(numbercolumnsrepeated=3))
+    for cells in (("Aufgabe", "Verantwortlich", "Fällig"),
+                  ("Antrag schreiben", "Kämmerer", "31.03.2025")):
+        row = TableRow()
+        for value in cells:
+            cell = TableCell()
+            cell.addElement(P(text=value))
+            row.addElement(cell)
+        table.addElement(row)
+    body.addElement(table)
+    document.save(str(path))
+
+
+def test_protocol_draft_from_odt(client, user_in, project, tmp_path):
+    _protocol_odt(tmp_path / "sitzung.odt")
+    client.force_login(user_in("Beratung"))
+    upload = SimpleUploadedFile("sitzung.odt", (tmp_path / "sitzung.odt").read_bytes())
+    response = client.post(f"/admin/protokoll-aus-datei/{project.pk}/", {"file": upload})
+    assert response.status_code == 302
+    page = SessionProtocolPage.objects.child_of(project).get()
+    assert page.title == "2. Sitzung der Projektgruppe Breitband Lügde"
+    assert page.date.isoformat() == "2025-02-03" and page.session_number == 2
+    assert page.format == "vor_ort"
+    assert [b.value["role"] for b in page.participants] == ["Bürgermeisterin", "Kämmerer"]
+    assert [b.value["title"] for b in page.agenda_items] == ["Förderaufruf Glasfaser"]
+    assert [b.value["text"] for b in page.decisions] == ["Die Stadt stellt den Förderantrag."]
+    [task] = [b.value for b in page.action_items]
+    assert task["task"] == "Antrag schreiben" and task["owner_role"] == "Kämmerer"
+    assert task["due_date"].isoformat() == "2025-03-31"
