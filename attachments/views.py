@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -72,8 +73,6 @@ class AttachmentReportView(ReportView):
 
     def get_queryset(self):
         order = {"failed": 0, "partial": 1, "skipped": 2, "ok": 3}
-        from django.db.models import Case, IntegerField, Value, When
-
         return DocumentText.objects.select_related("document").annotate(
             problem_first=Case(*[When(status=k, then=Value(v)) for k, v in order.items()],
                                output_field=IntegerField())
@@ -143,7 +142,7 @@ def _read_upload(upload) -> tuple[list[Section], str]:
 @transaction.atomic
 def create_protocol_draft(project, sections: list[Section], upload, user):
     """A draft SessionProtocolPage under ``project`` from the file's sections."""
-    from knowledge.importing import _unique_slug, markdown_to_rich_text
+    from knowledge.importing import markdown_to_rich_text, unique_slug
     from knowledge.models import SessionProtocolPage
 
     draft = parse_protocol(sections, upload.name)
@@ -158,7 +157,7 @@ def create_protocol_draft(project, sections: list[Section], upload, user):
 
     page = SessionProtocolPage(
         title=draft.title,
-        slug=_unique_slug(project, draft.title),
+        slug=unique_slug(project, draft.title),
         live=False,
         owner=user,
         municipality=project.municipality,

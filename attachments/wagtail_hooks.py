@@ -46,10 +46,12 @@ def warn_about_unreadable_attachments(request, page):
     ids = document_ids_of(page.specific)
     if not ids:
         return
-    texts = DocumentText.objects.filter(document_id__in=ids).select_related("document")
+    texts = DocumentText.objects.filter(
+        document_id__in=ids,
+        status__in=[DocumentText.Status.FAILED, DocumentText.Status.PARTIAL],
+    ).select_related("document")
     for text in texts:
-        if text.status == DocumentText.Status.FAILED or text.status == DocumentText.Status.PARTIAL:
-            messages.warning(request, f"Anhang „{text.document.title}“: {text.message}")
+        messages.warning(request, f"Anhang „{text.document.title}“: {text.message}")
 
 
 @hooks.register("register_page_header_buttons")

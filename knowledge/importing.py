@@ -554,7 +554,7 @@ def _roadmap_steps(steps: list[RoadmapStep]) -> list:
     }) for step in ordered]
 
 
-def _unique_slug(parent, title: str, exclude_pk=None) -> str:
+def unique_slug(parent, title: str, exclude_pk=None) -> str:
     """The title's slug, numbered if a sibling has it (only candidate slugs are fetched, so
     importing thousands of pages into one section stays linear)."""
     base = german_slugify(title)
@@ -618,7 +618,7 @@ def _import_record(record: CommonFields, result: ImportResult,
             result.unchanged += 1
             return
     if page is None:
-        page = model(slug=_unique_slug(parent, record.title), **fields)
+        page = model(slug=unique_slug(parent, record.title), **fields)
         page.topics = topics
         parent.add_child(instance=page)
         result.created += 1
