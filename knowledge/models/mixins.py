@@ -82,7 +82,7 @@ class KnowledgePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         from knowledge.access import viewable_pages
-        from search.matching import related_pages
+        from search.related import related_pages
 
         context = super().get_context(request, *args, **kwargs)
         project = self.get_project()

@@ -144,7 +144,7 @@ class ProjectPage(KnowledgePage):
         from knowledge.access import viewable_pages
 
         context = super().get_context(request, *args, **kwargs)
-        from search.matching import project_matches
+        from search.related import project_matches
 
         visible = viewable_pages(request.user, KnowledgePage)
         context["project_matches"] = project_matches(self, user=request.user, request=request)
