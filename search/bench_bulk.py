@@ -25,7 +25,7 @@ from django.db import connection, transaction
 
 from search.bench_corpus import EXTERNAL_ID_PREFIX
 from search.models import Passage
-from search.ranking import vector_literal
+from search.vector import vector_literal
 
 # Bulk passages sit after every passage the indexer writes for a page.
 POSITION_BASE = 100_000

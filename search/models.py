@@ -48,7 +48,7 @@ class Passage(models.Model):
     model_id = models.CharField(max_length=200, blank=True)
     # The page title (the overview's heading) carries weight A, everything else B: full-text
     # scoring counts a query term found in the title as a stronger match (BM25F-style title
-    # boost, see search.ranking._rank_sql); ts_rank_cd is called with equal weights.
+    # boost, see search.fulltext.rank_sql); ts_rank_cd is called with equal weights.
     search_vector = models.GeneratedField(
         expression=SearchVector(
             Case(When(kind="overview", then="heading"), default=Value("")),

@@ -10,8 +10,8 @@ from search.matching import (
     _windows,
     clean_description,
     match_project,
-    related_pages,
 )
+from search.related import related_pages
 from tests.search_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
@@ -227,7 +227,7 @@ def test_related_needs_no_model(corpus, model_unavailable):
 
 
 def test_project_matches_use_goals_and_summary(corpus):
-    from search.matching import project_matches
+    from search.related import project_matches
 
     titles = [r.title for r in project_matches(corpus["project"], user=None, limit=3)]
     assert "Bürgerbüro scannt die Post" in titles

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django import template
 
-from search.matching import project_matches, related_pages
+from search.related import project_matches, related_pages
 
 register = template.Library()
 

@@ -243,7 +243,7 @@ class Command(BaseCommand):
     def _latencies(self, passages, embedder, queries, descriptions, user) -> dict:
         from search import benchmark
         from search.matching import match_project
-        from search.ranking import search
+        from search.retrieval import search
 
         def floor(text):
             benchmark.raw_hnsw_query(embedder.embed_query(text))
