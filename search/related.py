@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from knowledge.access import remembered_access, viewable_pages, visibility_key
-from knowledge.types import TYPE_LABELS
+from knowledge.types import TYPE_LABELS, knowledge_type_of
 from search.access_sql import filter_sql
 from search.match_items import (
     SimilarMunicipality,
@@ -27,6 +27,7 @@ from search.match_items import (
 )
 from search.params import setting
 from search.query import SearchFilters
+from search.results import page_url
 from search.vector import vector_literal
 
 
@@ -53,7 +54,7 @@ def _index_generation() -> int:
 def related_pages(page, *, user, limit: int | None = None, request=None) -> list[RelatedItem]:
     """The most similar pages of other municipalities, from stored embeddings (cached)."""
     limit = limit or int(setting("KNOWLEDGE_RELATED_COUNT", 5))
-    key = (f"related:{page.pk}:{limit}:{_index_generation()}:{visibility_key(user)}:"
+    key = (f"related-items:{page.pk}:{limit}:{_index_generation()}:{visibility_key(user)}:"
            f"{_current_model_id()}")
     cached = cache.get(key)
     if cached is None:
@@ -66,7 +67,7 @@ def project_matches(project, *, user, limit: int | None = None, request=None
                     ) -> list[RelatedItem]:
     """Material of other municipalities matching a project as a whole (goals and summary)."""
     limit = limit or int(setting("KNOWLEDGE_RELATED_COUNT", 5))
-    key = (f"project-matches:{project.pk}:{limit}:{_index_generation()}:"
+    key = (f"project-match-items:{project.pk}:{limit}:{_index_generation()}:"
            f"{visibility_key(user)}:{_current_model_id()}")
     cached = cache.get(key)
     if cached is None:
@@ -88,8 +89,9 @@ def _project_root_path(page) -> str | None:
 
 
 def _compute_related(page, *, user, limit: int, overview_only: bool = False
-                     ) -> list[tuple[int, float, int]]:
-    """(page id, score, best passage id) of related pages, at most ``limit``, best first."""
+                     ) -> list[tuple[int, float, int, str]]:
+    """(page id, score, best passage id, its heading) of related pages, at most ``limit``,
+    best first: everything the list shows that changes only with the index."""
     from search.models import Passage
 
     source = Passage.objects.filter(page_id=page.pk)
@@ -101,9 +103,13 @@ def _compute_related(page, *, user, limit: int, overview_only: bool = False
     if project_path:
         exclusions.append("NOT (wp.path LIKE %s)")
         exclusion_params.append(project_path + "%")
-    return _nearest_pages(source, user=user, limit=limit,
-                          exclude_municipality_id=page.municipality_id,
-                          exclusions=exclusions, exclusion_params=exclusion_params)
+    ranked = _nearest_pages(source, user=user, limit=limit,
+                            exclude_municipality_id=page.municipality_id,
+                            exclusions=exclusions, exclusion_params=exclusion_params)
+    headings = dict(Passage.objects.filter(pk__in=[r[2] for r in ranked])
+                    .values_list("pk", "heading"))
+    return [(page_id, score, passage_id, headings.get(passage_id, ""))
+            for page_id, score, passage_id in ranked]
 
 
 def _nearest_pages(source, *, user, limit: int, exclude_municipality_id: int,
@@ -162,27 +168,26 @@ def _nearest_pages(source, *, user, limit: int, exclude_municipality_id: int,
 
 
 def _load_related(ranked, user, request) -> list[RelatedItem]:
-    """Load cached ids, re-checking visibility: a cache entry can never leak a page that was
-    moved under a restriction or unpublished after it was computed."""
+    """Show cached related pages, re-checking visibility in the same single query: a cache
+    entry can never leak a page that was moved under a restriction or unpublished after it
+    was computed. Plain values, not page objects: a page view pays one query for the list."""
     from knowledge.models import KnowledgePage
-    from search.models import Passage
 
     if not ranked:
         return []
-    pages = {p.pk: p for p in viewable_pages(user, KnowledgePage)
-             .filter(pk__in=[r[0] for r in ranked]).select_related("municipality")}
-    headings = dict(Passage.objects.filter(pk__in=[r[2] for r in ranked])
-                    .values_list("pk", "heading"))
+    rows = {row[0]: row for row in viewable_pages(user, KnowledgePage)
+            .filter(pk__in=[r[0] for r in ranked])
+            .values_list("pk", "title", "url_path", "content_type_id", "date",
+                         "municipality__name")}
     items = []
-    for page_id, score, passage_id in ranked:
-        page = pages.get(page_id)
-        if page is None:
+    for page_id, score, _passage_id, heading in ranked:
+        if page_id not in rows:
             continue
-        knowledge_type = page.specific_class.knowledge_type
+        _pk, title, url_path, content_type_id, date, municipality = rows[page_id]
         items.append(RelatedItem(
-            page_id=page_id, title=page.title, url=page.get_url(request=request) or "",
-            type_label=str(TYPE_LABELS[knowledge_type]), municipality=page.municipality.name,
-            date=page.date, score=score, heading=headings.get(passage_id, ""),
+            page_id=page_id, title=title, url=page_url(page_id, url_path, request),
+            type_label=str(TYPE_LABELS[knowledge_type_of(content_type_id)]),
+            municipality=municipality, date=date, score=score, heading=heading,
         ))
     return items
 

@@ -281,7 +281,7 @@ def test_pages_render_related_material_and_project_matches(client, corpus):
 # Upper bounds for a warm page view (related lists cached): Wagtail's routing and view
 # restriction check, the page's own content, one access read, and two cheap queries per
 # related list. A regression (an N+1 loop, a re-read of the restrictions) exceeds them.
-PAGE_VIEW_QUERY_BOUNDS = {"lesson1": 20, "project": 30}
+PAGE_VIEW_QUERY_BOUNDS = {"lesson1": 19, "project": 24}
 
 
 @pytest.mark.parametrize("name", sorted(PAGE_VIEW_QUERY_BOUNDS))

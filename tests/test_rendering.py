@@ -80,3 +80,24 @@ def test_404_is_german(client):
     response = client.get("/gibt-es-nicht/")
     assert response.status_code == 404
     assert "Seite nicht gefunden" in response.content.decode()
+
+
+def test_cached_page_content_follows_new_revisions_and_previews(client, make_page):
+    from wagtail.models import Page
+
+    page = make_page("lesson_learned", title="Scanstelle im Rathaus",
+                     situation="Die alte Fassung der Ausgangslage.")
+    assert "alte Fassung" in client.get(page.url).content.decode()
+    assert "alte Fassung" in client.get(page.url).content.decode()  # from the fragment cache
+
+    page = Page.objects.get(pk=page.pk).specific
+    page.situation = "<p>Die neue Fassung der Ausgangslage.</p>"
+    page.save_revision().publish()
+    html = client.get(page.url).content.decode()
+    assert "neue Fassung" in html and "alte Fassung" not in html
+
+    # A draft's preview never shows the cached live content.
+    page.situation = "<p>Ein Entwurf der Ausgangslage.</p>"
+    preview = page.make_preview_request()
+    preview.render()
+    assert "Entwurf" in preview.content.decode()

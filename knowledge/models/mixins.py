@@ -6,6 +6,7 @@ table, it lets a listing filter all kinds by municipality, topic and year in one
 makes ``external_id`` unique across all kinds, as the import format requires.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
@@ -90,6 +91,7 @@ class KnowledgePage(Page):
             project = None
         context["project"] = project
         context["siblings"] = self.visible_siblings(visible)
+        context["fragment_cache_seconds"] = settings.KNOWLEDGE_FRAGMENT_CACHE_SECONDS
         return context
 
     def visible_siblings(self, visible):

@@ -200,6 +200,10 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 20000},
     }
 }
+# Seconds a page's rendered content (fields and body) is reused. The key is Wagtail's
+# Page.cache_key, so publishing a new revision shows at once; the timeout bounds how long a
+# renamed link target or snippet inside the content can look stale.
+KNOWLEDGE_FRAGMENT_CACHE_SECONDS = int(os.environ.get("KNOWLEDGE_FRAGMENT_CACHE_SECONDS", "600"))
 
 # --- Semantic search: ranking (search/ranking.py; evidence in docs/search-ranking.md) ------
 # Hybrid = weighted fusion of min-max normalised scores: this share for the vector score,
