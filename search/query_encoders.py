@@ -184,6 +184,6 @@ def query_encoder_or_torch(name: str, model, prompt: str, model_dir: Path | None
         return TorchQueryEncoder(model, prompt)
     try:
         return load_query_encoder(wanted, model, prompt, model_dir, threads)
-    except QueryEncoderUnavailable as exc:
+    except (QueryEncoderUnavailable, ValueError) as exc:
         logger.warning("Query encoder %s unavailable, using torch: %s", wanted, exc)
         return TorchQueryEncoder(model, prompt)

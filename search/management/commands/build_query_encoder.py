@@ -7,7 +7,6 @@ an interrupted export is simply redone. A model that is not a local directory (a
 export; its queries are embedded by torch.
 """
 
-import warnings
 from pathlib import Path
 
 from django.conf import settings
@@ -34,12 +33,8 @@ class Command(BaseCommand):
             self.stdout.write(f"ONNX query model is up to date: {export_dir_for(model_dir)}")
             return
         try:
-            with warnings.catch_warnings():
-                # The tracer's notes on Python control flow in the attention code are expected;
-                # the exported graph is checked against torch by the tests.
-                warnings.simplefilter("ignore")
-                path = export_onnx(model_dir, force=options["force"],
-                                   progress=lambda message: self.stdout.write(f"  {message}"))
+            path = export_onnx(model_dir, force=options["force"],
+                               progress=lambda message: self.stdout.write(f"  {message}"))
         except Exception as exc:
             raise CommandError(f"ONNX export of {model_dir} failed: {exc}") from exc
         self.stdout.write(self.style.SUCCESS(f"ONNX query model ready: {path}"))
