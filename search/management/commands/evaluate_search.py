@@ -20,7 +20,9 @@ judged sets: the search queries (``search/judgements/demo_queries.jsonl``; short
 without the matching row), the project descriptions of the matching task
 (``search/judgements/matching_descriptions.jsonl``, every row including matching) and the
 queries whose answer stands only in an attached file
-(``search/judgements/attachment_queries.jsonl``). ``--tune``
+(``search/judgements/attachment_queries.jsonl``), plus the graded paraphrase queries
+(``search/judgements/paraphrase_queries.jsonl``), reported as their tuning and held-out halves
+(choose on the tuning half only). ``--tune``
 prints a grid over the fusion parameters (the evidence behind the defaults in settings).
 """
 
@@ -52,6 +54,10 @@ def matching_descriptions_file() -> Path:
 
 def attachment_queries_file() -> Path:
     return Path(settings.BASE_DIR) / "search" / "judgements" / "attachment_queries.jsonl"
+
+
+def paraphrase_queries_file() -> Path:
+    return Path(settings.BASE_DIR) / "search" / "judgements" / "paraphrase_queries.jsonl"
 
 
 def demo_content_dir() -> Path:
@@ -166,9 +172,21 @@ class Command(BaseCommand):
                     scores = evaluation.evaluate(in_files, ids, modes, progress=tqdm)
                     self.stdout.write("\n" + evaluation.format_table(
                         f"### {in_files.name} (Antwort nur im Anhang)", scores))
+                    self._paraphrases(options, ids, modes, tqdm)
             if options["tune"]:
                 self._tune(dataset, ids, tqdm)
             self._delete(ids)
+
+    def _paraphrases(self, options, ids, modes, progress):
+        """Both halves of the graded paraphrase set (tuning, then held-out)."""
+        for half in evaluation.PARAPHRASE_HALVES:
+            dataset = evaluation.load_paraphrase_dataset(demo_content_dir(),
+                                                         paraphrase_queries_file(), half)
+            if options["limit_queries"]:
+                dataset.queries = dataset.queries[: options["limit_queries"]]
+            scores = evaluation.evaluate(dataset, ids, modes, progress=progress)
+            self.stdout.write("\n" + evaluation.format_table(
+                f"### {dataset.name} (Umschreibungen, abgestuft 2/1/0)", scores))
 
     def _tune(self, dataset, ids, progress):
         from search.embedding import get_embedder
