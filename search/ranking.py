@@ -54,6 +54,7 @@ from django.utils.translation import gettext as _
 from attachments.refs import AttachmentRef
 from knowledge.access import denied_path_prefixes, remembered_access, visibility_key
 from knowledge.types import TYPE_LABELS, knowledge_type_of
+from search import compounds
 
 logger = logging.getLogger(__name__)
 
@@ -369,9 +370,11 @@ def tsquery_text(query: str, prefix_min_length: int = 0) -> str:
 
 
 def _prefixed_tokens(query: str, prefix_min_length: int) -> list[str]:
-    """The query's tokens, those of at least ``prefix_min_length`` letters marked ``:*``."""
+    """The query's tokens and their compound parts (search.compounds), those of at least
+    ``prefix_min_length`` letters marked ``:*``."""
+    tokens = compounds.expand_query_tokens(query_tokens(query))  # issue 17: decompounding
     return [f"{token}:*" if prefix_min_length and len(token) >= prefix_min_length
-            and not token.isdigit() else token for token in query_tokens(query)]
+            and not token.isdigit() else token for token in tokens]
 
 
 def visibility_sql(user, alias: str = "wp", placeholder: str = "%s") -> tuple[str, list]:
