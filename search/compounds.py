@@ -76,5 +76,10 @@ def passage_parts(kind: str, heading: str, text: str) -> dict[str, str]:
 
 
 def expand_query_tokens(tokens: list[str]) -> list[str]:
-    """The query's tokens followed by the compound parts of its words (query side)."""
+    """The query's tokens followed by the compound parts of its words (query side), unless
+    ``KNOWLEDGE_SEARCH_DECOMPOUND_QUERY`` is off (then only the index side splits)."""
+    from django.conf import settings
+
+    if not getattr(settings, "KNOWLEDGE_SEARCH_DECOMPOUND_QUERY", True):
+        return tokens
     return tokens + parts_of(tokens)

@@ -84,6 +84,9 @@ class Command(BaseCommand):
                             help="Only the first N queries (quick checks).")
         parser.add_argument("--tune", action="store_true",
                             help="Print hybrid scores over a grid of fusion parameters.")
+        parser.add_argument("--compare-query-decompounding", action="store_true",
+                            help="Also print full text and hybrid with compound parts on the "
+                            "index side only (KNOWLEDGE_SEARCH_DECOMPOUND_QUERY=0).")
         parser.add_argument(CHILD_FLAG, action="store_true", dest="child",
                             help="Internal: run in the current (throwaway) database.")
 
@@ -109,6 +112,8 @@ class Command(BaseCommand):
             argv += ["--limit-queries", str(options["limit_queries"])]
         if options["tune"]:
             argv.append("--tune")
+        if options["compare_query_decompounding"]:
+            argv.append("--compare-query-decompounding")
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env.update({
             "DJANGO_SETTINGS_MODULE": "knowledge.settings.test",
@@ -156,6 +161,7 @@ class Command(BaseCommand):
                 scores = evaluation.evaluate(dataset, ids, modes, progress=tqdm)
                 self.stdout.write("\n" + evaluation.format_table(f"### {dataset.name}",
                                                                  scores))
+                self._without_query_parts(options, dataset, ids, modes)
             if dataset.name == "demo":
                 matching = evaluation.load_matching_dataset(demo_content_dir(),
                                                             matching_descriptions_file())
@@ -187,6 +193,20 @@ class Command(BaseCommand):
             scores = evaluation.evaluate(dataset, ids, modes, progress=progress)
             self.stdout.write("\n" + evaluation.format_table(
                 f"### {dataset.name} (Umschreibungen, abgestuft 2/1/0)", scores))
+            self._without_query_parts(options, dataset, ids, modes)
+
+    def _without_query_parts(self, options, dataset, ids, modes):
+        """Full text and hybrid again with compounds split on the index side only."""
+        from django.test import override_settings
+        from tqdm import tqdm
+
+        wanted = [m for m in modes if m in ("fulltext", "hybrid")]
+        if not options["compare_query_decompounding"] or not wanted:
+            return
+        with override_settings(KNOWLEDGE_SEARCH_DECOMPOUND_QUERY=False):
+            scores = evaluation.evaluate(dataset, ids, wanted, progress=tqdm)
+        self.stdout.write("\n" + evaluation.format_table(
+            f"### {dataset.name}, Komposita nur im Index (nicht in der Anfrage)", scores))
 
     def _tune(self, dataset, ids, progress):
         from search.embedding import get_embedder
