@@ -54,7 +54,7 @@ from django.utils.translation import gettext as _
 from attachments.refs import AttachmentRef
 from knowledge.access import denied_path_prefixes, remembered_access, visibility_key
 from knowledge.types import TYPE_LABELS, knowledge_type_of
-from search import compounds
+from search import compounds, typos
 
 logger = logging.getLogger(__name__)
 
@@ -921,6 +921,7 @@ def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
     matching can explain its suggestions from the scores already computed.
     """
     with remembered_access(user):
+        query = typos.with_corrections(query, user)  # issue 17: misspelt short queries
         return _rank_pages(query, user=user, mode=mode, filters=filters, params=params,
                            embedder=embedder)
 

@@ -230,6 +230,8 @@ KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH = int(
 # index side splits compounds.
 KNOWLEDGE_SEARCH_DECOMPOUND_QUERY = os.environ.get("KNOWLEDGE_SEARCH_DECOMPOUND_QUERY",
                                                    "1") == "1"
+# Queries of at most this many words get typo tolerance (search/typos.py); 0 = off.
+KNOWLEDGE_SEARCH_TYPO_MAX_WORDS = int(os.environ.get("KNOWLEDGE_SEARCH_TYPO_MAX_WORDS", "3"))
 # Longest accepted query in characters (longer: HTTP 400 / error message, never truncated).
 KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH = int(
     os.environ.get("KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH", "1000")
