@@ -34,9 +34,23 @@ def _restriction_accepts(restriction: PageViewRestriction, user) -> bool:
     return False  # password (and anything unknown) never opens listings
 
 
-# (user, denied prefixes) while a search runs: see remembered_access.
-_remembered: ContextVar[tuple[object, list[str]] | None] = ContextVar(
-    "knowledge_denied_prefixes", default=None)
+class _Memo:
+    """The denied prefixes of one user, read from the database at most once."""
+
+    __slots__ = ("_prefixes", "user")
+
+    def __init__(self, user):
+        self.user = user
+        self._prefixes: list[str] | None = None
+
+    def prefixes(self) -> list[str]:
+        if self._prefixes is None:
+            self._prefixes = _compute_denied_path_prefixes(self.user)
+        return self._prefixes
+
+
+# The memo of the running search or request: see remembered_access.
+_remembered: ContextVar[_Memo | None] = ContextVar("knowledge_denied_prefixes", default=None)
 
 
 def _compute_denied_path_prefixes(user) -> list[str]:
@@ -49,25 +63,30 @@ def _compute_denied_path_prefixes(user) -> list[str]:
 def denied_path_prefixes(user) -> list[str]:
     """Tree paths of restricted sections the user may not see (subtrees included)."""
     memo = _remembered.get()
-    if memo is not None and memo[0] is user:
-        return list(memo[1])
+    if memo is not None and memo.user is user:
+        return list(memo.prefixes())
     return _compute_denied_path_prefixes(user)
 
 
 @contextmanager
-def remembered_access(user) -> Iterator[None]:
+def remembered_access(user, *, lazy: bool = False) -> Iterator[None]:
     """Within the block, the user's denied prefixes are read from the database only once.
 
     One search builds its permission filter many times (candidates of both retrievers,
-    statistics, snippets, facets); each build would cost two queries. The memo lives only as
-    long as the block (one search or one matching), so a changed restriction applies to the
-    next request, in every process.
+    statistics, snippets, facets), and one page view checks access for its project, siblings
+    and related material; each build would cost two queries. The memo lives only as long as
+    the block (one search, one matching or one read-only request), so a changed restriction
+    applies to the next request, in every process. ``lazy`` defers the read to the first use,
+    so a request that never asks costs nothing.
     """
     memo = _remembered.get()
-    if memo is not None and memo[0] is user:
+    if memo is not None and memo.user is user:
         yield
         return
-    token = _remembered.set((user, _compute_denied_path_prefixes(user)))
+    memo = _Memo(user)
+    if not lazy:
+        memo.prefixes()
+    token = _remembered.set(memo)
     try:
         yield
     finally:

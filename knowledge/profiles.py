@@ -135,7 +135,7 @@ class Profile:
 
 def build_profile(request, municipality: Municipality) -> Profile:
     """Everything of one municipality the viewer may see, and similar municipalities."""
-    from search.matching import similar_municipalities
+    from search.related import similar_municipalities
 
     user = request.user
     own = Q(municipality=municipality)

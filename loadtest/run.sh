@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Load test (make loadtest): gunicorn with the production settings on loopback, wrk with
-# 50 concurrent connections for 60 s mixing page views, search, search API and matching API.
+# Load test (make loadtest): gunicorn with the production settings on loopback; wrk measures
+# each surface alone (page view, listing, search page, search API, matching API) at 1, 10 and
+# 50 clients, then 50 clients for 60 s mixing page views, search, search API and matching API.
 # Needs wrk (Debian package "wrk"; installed here when running as root).
+# LOADTEST_SURFACES="" skips the per-surface table; LOADTEST_SURFACE_DURATION sets its runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PORT=${LOADTEST_PORT:-8010}
 CONNECTIONS=${LOADTEST_CONNECTIONS:-50}
 DURATION=${LOADTEST_DURATION:-60s}
+SURFACES=${LOADTEST_SURFACES-page listing search api match}
+SURFACE_CLIENTS=${LOADTEST_SURFACE_CLIENTS:-1 10 50}
+SURFACE_DURATION=${LOADTEST_SURFACE_DURATION:-15s}
 
 if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -33,6 +38,13 @@ from knowledge.models import KnowledgePage
 from knowledge.access import viewable_pages
 for p in viewable_pages(None, KnowledgePage).specific(): print(p.url)
 " | grep '^/' > loadtest/pages.txt  # only URLs, not the shell's start-up banner
+# Listings: the section overviews, the content browser and the municipality pages.
+$PY manage.py shell -c "
+from wagtail.models import Page
+for p in Page.objects.live().filter(depth=3).specific(): print(p.url)
+for q in ('', '?typ=lesson_learned', '?thema=qualifizierung'): print('/inhalte/' + q)
+print('/kommunen/'); print('/uebersicht/'); print('/zeitstrahl/')
+" | grep '^/' > loadtest/listings.txt
 
 GUNICORN_BIND=127.0.0.1:$PORT .venv/bin/gunicorn -c deploy/gunicorn.conf.py &
 SERVER=$!
@@ -43,6 +55,23 @@ for _ in $(seq 1 120); do
 done
 # Warm every worker thread once (model already loaded in post_worker_init).
 wrk -t2 -c8 -d5s -s loadtest/mix.lua "http://127.0.0.1:$PORT" >/dev/null
+ROWS=""
+for surface in $SURFACES; do
+  for clients in $SURFACE_CLIENTS; do
+    echo "== $surface, $clients clients, $SURFACE_DURATION =="
+    out=$(SURFACE=$surface CLIENTS=$clients wrk -t"$([ "$clients" = 1 ] && echo 1 || echo 2)" \
+      -c"$clients" -d"$SURFACE_DURATION" --timeout 30s -s loadtest/mix.lua "http://127.0.0.1:$PORT")
+    echo "$out" | grep -v '^ROW'
+    ROWS="$ROWS$(echo "$out" | grep '^ROW' | sed 's/^ROW //')"$'\n'
+  done
+done
 echo "== wrk -t2 -c$CONNECTIONS -d$DURATION (mixed traffic) =="
-wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --timeout 30s -s loadtest/mix.lua "http://127.0.0.1:$PORT"
+out=$(SURFACE=mix CLIENTS=$CONNECTIONS wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --timeout 30s \
+  -s loadtest/mix.lua "http://127.0.0.1:$PORT")
+echo "$out" | grep -v '^ROW'
+ROWS="$ROWS$(echo "$out" | grep '^ROW' | sed 's/^ROW //')"$'\n'
+echo
+echo "| Surface | Clients | Requests/s | p50 ms | p95 ms | Errors |"
+echo "|---|---|---|---|---|---|"
+printf '%s' "$ROWS"
 echo "peak RSS of gunicorn processes (MB): $(ps -o rss= --ppid $SERVER | awk '{s+=$1} END {print int(s/1024)}')"

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from knowledge.access import viewable_pages
 from knowledge.models import Municipality, ProjectPage, Topic
 from network.models import DigestSettings, Subscription
-from search.ranking import SearchError, clean_query
+from search.query import SearchError, clean_query
 
 
 class FrequencyForm(forms.ModelForm):

@@ -26,7 +26,8 @@ def _saved_search_ids(subscription, user, candidates: list[int]) -> set[int]:
     Full text, not hybrid: the vector part ranks every page, so a hybrid "match" would be
     every new page; a digest entry must contain the query's words (German stemming).
     """
-    from search.ranking import SearchError, resolve_filters, search
+    from search.query import SearchError, resolve_filters
+    from search.retrieval import search
 
     filters = subscription.filters or {}
     try:

@@ -29,7 +29,7 @@ from network.feedback import (
 from network.forms import FrequencyForm, SubscriptionForm
 from network.models import DigestSettings, QueryLog, Subscription
 from network.tokens import TokenError, read_token
-from search.ranking import SearchError, resolve_filters
+from search.query import SearchError, resolve_filters
 
 
 def _wants_json(request) -> bool:

@@ -21,7 +21,8 @@ from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 from knowledge.models import Municipality, Topic
 from network.querylog import log_query
 from search.matching import MatchError, match_project
-from search.ranking import SearchError, SearchFilters, resolve_filters, search
+from search.query import SearchError, SearchFilters, resolve_filters
+from search.retrieval import search
 
 MAX_LIMIT = 50
 MAX_OFFSET = 1000

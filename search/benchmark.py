@@ -5,7 +5,7 @@ much the product adds on top of what the model and pgvector cost anyway:
 
 * indexing throughput (chunking, embedding, writing passages, GIN and HNSW maintenance) against
   raw ``SentenceTransformer.encode`` of exactly the same passage texts, prompt and batch size;
-* search latency per mode (the whole :func:`search.ranking.search` as the search page and the
+* search latency per mode (the whole :func:`search.retrieval.search` as the search page and the
   API call it, with a request: permissions, fusion, snippets, facets, URLs) against
   embedding the query plus the raw HNSW query ``ORDER BY embedding <=> q LIMIT 10`` without
   any filter;
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
-from search.ranking import vector_literal
+from search.vector import vector_literal
 
 RAW_HNSW_SQL = "SELECT id FROM search_passage ORDER BY embedding <=> %s::vector LIMIT 10"
 

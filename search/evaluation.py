@@ -302,7 +302,7 @@ class _CachingEmbedder:
 
 def _prepare(query: Query) -> tuple[str, object]:
     from knowledge.models import Municipality
-    from search.ranking import SearchFilters, clean_query, max_query_length
+    from search.query import SearchFilters, clean_query, max_query_length
 
     text = clean_query(query.text[: max_query_length()])
     filters = SearchFilters()
@@ -316,7 +316,8 @@ def _prepare(query: Query) -> tuple[str, object]:
 def run_mode(dataset: Dataset, mode: str, ids: dict[int, str], *, embedder=None,
              params=None, progress: Callable | None = None, k: int = K) -> Scores:
     """Average metrics of one ranking mode (or ``"wagtail"``) over the dataset's queries."""
-    from search.ranking import FusionParams, rank_pages
+    from search.params import FusionParams
+    from search.retrieval import rank_pages
 
     params = params or FusionParams.from_settings()
     rankings = []

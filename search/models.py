@@ -52,7 +52,7 @@ class Passage(models.Model):
     compound_parts = models.TextField(blank=True, default="")
     # The page title (the overview's heading) carries weight A, everything else B: full-text
     # scoring counts a query term found in the title as a stronger match (BM25F-style title
-    # boost, see search.ranking._rank_sql); ts_rank_cd is called with equal weights. Compound
+    # boost, see search.fulltext.rank_sql); ts_rank_cd is called with equal weights. Compound
     # parts carry the weight of the words they come from.
     search_vector = models.GeneratedField(
         expression=SearchVector(

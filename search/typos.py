@@ -59,7 +59,7 @@ def vocabulary() -> list[str]:
 
 def _unmatched(words: list[str], user) -> list[str]:
     """The words whose German stem occurs in no passage the user may see (GIN lookups)."""
-    from search.ranking import visibility_sql
+    from search.access_sql import visibility_sql
 
     where, params = visibility_sql(user, alias="wp")
     sql = f"""

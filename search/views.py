@@ -20,14 +20,14 @@ from django.utils.translation import gettext_lazy
 
 from knowledge.types import TYPE_LABELS
 from network.search_hooks import search_page_extras
-from search.ranking import (
+from search.query import (
     SearchError,
     clean_filter_value,
     clean_mode,
     max_query_length,
     resolve_filters,
-    search,
 )
+from search.retrieval import search
 
 MODE_LABELS = {
     "hybrid": gettext_lazy("Kombiniert (empfohlen)"),

@@ -229,7 +229,7 @@ def test_search_hit_from_an_attachment_names_file_and_page(indexed_page, synced,
     page = indexed_page("project", title="Strategie Musterstadt")
     document = make_document("abschlussbericht.pdf", REPORT_PDF.read_bytes())
     _attach(page, document, synced)
-    from search.ranking import search
+    from search.retrieval import search
 
     results = search("Dokumentenscanner Stapeleinzug Barcodetrennung", mode="hybrid")
     hit = results.results[0]

@@ -165,3 +165,41 @@ def test_corpus_grows_through_the_real_indexer_and_resumes(pool, embedder):
         cursor.execute("SET enable_seqscan = off")
     assert benchmark.raw_hnsw_uses_index(embedder.embed_query("Posteingang digital"))
     assert len(benchmark.raw_hnsw_query(embedder.embed_query("Posteingang digital"))) == 10
+
+
+@pytest.mark.django_db
+def test_bulk_passages_reach_the_target_resume_and_are_searchable(pool, embedder):
+    from search import bench_bulk
+    from search.models import Passage
+
+    corpus = _Corpus(pool)
+    corpus.municipalities, corpus.topics = ["Lemgo", "Detmold"], ["E-Akte"]
+    scale = bench_corpus.SentenceMeanEmbedder(embedder)
+    base = corpus.grow_to(30, scale)
+
+    # Deferred indexes (threshold forced low): dropped for the addition, rebuilt at the end.
+    assert bench_bulk.extend_to(base + 25, pool, scale, chunk=10,
+                                defer_indexes_above=5) == base + 25
+    assert all(bench_bulk._index_exists(name) for name in bench_bulk._DEFERRED)
+    # Resumed: the next numbers continue where the last run stopped, nothing is duplicated.
+    assert bench_bulk.extend_to(base + 40, pool, scale, chunk=7) == base + 40
+    assert bench_bulk.bulk_count() == 40
+    bulk = Passage.objects.filter(position__gte=bench_bulk.POSITION_BASE).order_by("pk")
+    expected = [bench_bulk.synthetic_passage(n, pool) for n in range(40)]
+    assert list(bulk.values_list("heading", "text")) == expected
+    assert not bulk.filter(embedding=None).exists()
+    assert bulk.values("model_id").distinct().count() == 1
+
+    # PostgreSQL computed the German tsvector: a word of a bulk passage finds it in full text.
+    _heading, text = expected[-1]
+    word = max(text.split(), key=len).strip(".,;:!?„“\"()")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM search_passage WHERE position >= %s AND "
+                       "search_vector @@ plainto_tsquery('german', %s)",
+                       [bench_bulk.POSITION_BASE, word])
+        assert cursor.fetchone()[0] >= 1
+    # A restart after the indexes were dropped but before they were rebuilt restores them.
+    bench_bulk._drop_deferred_indexes()
+    assert not bench_bulk._index_exists("passage_embedding_hnsw")
+    assert bench_bulk.extend_to(base + 40, pool, scale) == base + 40
+    assert all(bench_bulk._index_exists(name) for name in bench_bulk._DEFERRED)

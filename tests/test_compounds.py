@@ -12,7 +12,8 @@ from django.db import connection
 
 from search import compounds
 from search.models import Passage
-from search.ranking import search, tsquery_text
+from search.query import tsquery_text
+from search.retrieval import search
 from tests.conftest import record
 from tests.retrieval_fixtures import import_indexed
 

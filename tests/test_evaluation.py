@@ -140,7 +140,7 @@ def test_matching_judgements_are_valid():
 
 
 def _item(page_id, score, kind="best_practice", members=()):
-    from search.matching import MatchItem
+    from search.match_items import MatchItem
 
     return MatchItem(page_id=page_id, title=str(page_id), url="", knowledge_type=kind,
                      type_label="", municipality="", municipality_slug="", external_id=None,

@@ -10,8 +10,8 @@ from search.matching import (
     _windows,
     clean_description,
     match_project,
-    related_pages,
 )
+from search.related import related_pages
 from tests.search_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
@@ -227,7 +227,7 @@ def test_related_needs_no_model(corpus, model_unavailable):
 
 
 def test_project_matches_use_goals_and_summary(corpus):
-    from search.matching import project_matches
+    from search.related import project_matches
 
     titles = [r.title for r in project_matches(corpus["project"], user=None, limit=3)]
     assert "Bürgerbüro scannt die Post" in titles
@@ -276,6 +276,37 @@ def test_pages_render_related_material_and_project_matches(client, corpus):
     assert "Bürgerbüro scannt die Post" in html
     project_html = client.get(corpus["project"].url).content.decode()
     assert "Passt zu diesem Vorhaben: Erfahrungen anderer Kommunen" in project_html
+
+
+# Upper bounds for a warm page view (related lists cached): Wagtail's routing and view
+# restriction check, the page's own content, one access read, and two cheap queries per
+# related list. A regression (an N+1 loop, a re-read of the restrictions) exceeds them.
+PAGE_VIEW_QUERY_BOUNDS = {"lesson1": 20, "project": 30}
+
+
+@pytest.mark.parametrize("name", sorted(PAGE_VIEW_QUERY_BOUNDS))
+def test_page_view_uses_stored_vectors_and_few_queries(client, corpus, monkeypatch, name):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from search.embedding import Embedder
+
+    url = corpus[name].url
+    assert client.get(url).status_code == 200  # computes and caches the related lists
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("a page view must not call the embedding model")
+
+    monkeypatch.setattr(Embedder, "embed_query", no_model)
+    monkeypatch.setattr(Embedder, "embed_passages", no_model)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(url).content.decode()
+    assert "Das haben andere Kommunen dazu gelernt" in html
+    assert len(queries) <= PAGE_VIEW_QUERY_BOUNDS[name], "\n".join(
+        q["sql"][:160] for q in queries.captured_queries)
+    restriction_reads = [q for q in queries.captured_queries
+                         if 'FROM "wagtailcore_pageviewrestriction" INNER JOIN' in q["sql"]]
+    assert len(restriction_reads) == 1, "the viewer's access is read once per request"
 
 
 # --- POST /api/v1/match -------------------------------------------------------------------

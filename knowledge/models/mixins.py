@@ -82,7 +82,6 @@ class KnowledgePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         from knowledge.access import viewable_pages
-        from search.matching import related_pages
 
         context = super().get_context(request, *args, **kwargs)
         project = self.get_project()
@@ -91,7 +90,6 @@ class KnowledgePage(Page):
             project = None
         context["project"] = project
         context["siblings"] = self.visible_siblings(visible)
-        context["related"] = related_pages(self, user=request.user, request=request)
         return context
 
     def visible_siblings(self, visible):

@@ -144,10 +144,7 @@ class ProjectPage(KnowledgePage):
         from knowledge.access import viewable_pages
 
         context = super().get_context(request, *args, **kwargs)
-        from search.matching import project_matches
-
         visible = viewable_pages(request.user, KnowledgePage)
-        context["project_matches"] = project_matches(self, user=request.user, request=request)
         children = visible.child_of(self)
         context["protocols"] = (
             children.type(SessionProtocolPage)

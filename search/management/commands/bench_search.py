@@ -69,6 +69,10 @@ class Command(BaseCommand):
         parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET,
                             help="Dataset directory whose texts feed the corpus "
                                  "(Musterdatenkatalog format; optional).")
+        parser.add_argument("--real-passages", type=int, default=100_000, metavar="N",
+                            help="Build at most this many passages through the real importer "
+                                 "and indexer; beyond it passages are added in bulk "
+                                 "(search.bench_bulk). Default 100000.")
         parser.add_argument("--embed-all", action="store_true",
                             help="Embed every passage of the scale corpus with the model "
                                  "instead of sentence-mean vectors (slow).")
@@ -118,7 +122,8 @@ class Command(BaseCommand):
             argv = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench_search",
                     CHILD_FLAG, "--passages", str(size),
                     "--sample-pages", str(options["sample_pages"]),
-                    "--queries", str(options["queries"]), "--dataset", str(options["dataset"])]
+                    "--queries", str(options["queries"]), "--dataset", str(options["dataset"]),
+                    "--real-passages", str(options["real_passages"])]
             if position == 0 and not options["build_only"]:
                 argv.append("--measure-throughput")
             if options["embed_all"]:
@@ -174,7 +179,10 @@ class Command(BaseCommand):
                 with tqdm(total=len(units), desc="Embed sentences", unit="text") as bar:
                     scale_embedder.prime(units, progress=bar)
                 scale_embedder.save(cache)
-        passages = corpus.grow_to(options["passages"], scale_embedder)
+        passages = corpus.grow_to(min(options["passages"], options["real_passages"]),
+                                  scale_embedder)
+        if options["passages"] > passages:
+            passages = self._bulk(options["passages"], corpus.pool, scale_embedder)
         if options["build_only"]:
             self.stdout.write(f"Corpus ready: {passages} passages.")
             return
@@ -185,6 +193,19 @@ class Command(BaseCommand):
                              **{f"{k}_mb": round(v) for k, v in
                                 benchmark.database_sizes_mb().items()}}
         self._report(figures)
+
+    def _bulk(self, target: int, pool, embedder) -> int:
+        from tqdm import tqdm
+
+        from search import bench_bulk
+        from search.models import Passage
+
+        count = Passage.objects.count()
+        with tqdm(total=target, initial=min(count, target), desc="Bulk passages",
+                  unit="passage") as bar:
+            count = bench_bulk.extend_to(target, pool, embedder, progress=bar.update)
+        self.stdout.write(f"Indexes ready over {count} passages.")
+        return count
 
     def _throughput(self, corpus, embedder, sample_pages: int) -> dict:
         from attachments.benchmark import pdf_pages_per_second
@@ -222,7 +243,7 @@ class Command(BaseCommand):
     def _latencies(self, passages, embedder, queries, descriptions, user) -> dict:
         from search import benchmark
         from search.matching import match_project
-        from search.ranking import search
+        from search.retrieval import search
 
         def floor(text):
             benchmark.raw_hnsw_query(embedder.embed_query(text))

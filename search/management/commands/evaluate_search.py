@@ -210,7 +210,7 @@ class Command(BaseCommand):
 
     def _tune(self, dataset, ids, progress):
         from search.embedding import get_embedder
-        from search.ranking import FusionParams
+        from search.params import FusionParams
 
         embedder = evaluation._CachingEmbedder(get_embedder())
         self.stdout.write("\n| full-text scoring | fusion | vector_weight | passage_bonus "

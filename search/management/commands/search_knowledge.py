@@ -14,7 +14,8 @@ import json
 from django.contrib.auth.models import AnonymousUser
 from django.core.management.base import BaseCommand, CommandError
 
-from search.ranking import MODES, SearchError, resolve_filters, search
+from search.query import MODES, SearchError, resolve_filters
+from search.retrieval import search
 
 
 class Command(BaseCommand):

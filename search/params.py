@@ -1,0 +1,65 @@
+"""The tunable knobs of ranking, read from settings in one place.
+
+Full text, vectors, fusion and snippets all take a :class:`FusionParams`, so the evaluation
+and matching can rank with other values than the search page without touching settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+
+def setting(name: str, default):
+    """A search setting with its default: the ``KNOWLEDGE_SEARCH_*`` / ``KNOWLEDGE_MATCH_*``
+    settings are optional, so a deployment sets only what it tunes."""
+    return getattr(settings, name, default)
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """The tunable knobs of ranking; defaults come from settings (see docs/search-ranking.md)."""
+
+    vector_weight: float
+    candidates: int
+    fulltext_candidates: int
+    passage_bonus: float
+    ef_search: int
+    rank_normalization: int
+    prefix_min_length: int
+    fusion_level: str = "page"
+    fulltext_scoring: str = "bm25"
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    bm25_short_query_terms: int = 2
+    bm25_long_query_terms: int = 6
+    title_boost: float = 2.0
+    exact_hybrid_fulltext: bool = False
+    # The first pass of full-text pruning scores about this many passages per wanted candidate.
+    fulltext_budget: int = 20
+
+    @classmethod
+    def from_settings(cls, **overrides) -> FusionParams:
+        """The settings' values (``KNOWLEDGE_SEARCH_*``), with ``overrides`` that are not None."""
+        values = {
+            "vector_weight": float(setting("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", 0.75)),
+            "candidates": int(setting("KNOWLEDGE_SEARCH_CANDIDATES", 100)),
+            "fulltext_candidates": int(setting("KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES", 1000)),
+            "passage_bonus": float(setting("KNOWLEDGE_SEARCH_PASSAGE_BONUS", 0.0)),
+            "ef_search": int(setting("KNOWLEDGE_SEARCH_EF_SEARCH", 100)),
+            "rank_normalization": int(setting("KNOWLEDGE_SEARCH_RANK_NORMALIZATION", 1)),
+            "prefix_min_length": int(setting("KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH", 5)),
+            "fusion_level": str(setting("KNOWLEDGE_SEARCH_FUSION_LEVEL", "page")),
+            "fulltext_scoring": str(setting("KNOWLEDGE_SEARCH_FULLTEXT_SCORING", "bm25")),
+            "bm25_k1": float(setting("KNOWLEDGE_SEARCH_BM25_K1", 1.2)),
+            "bm25_b": float(setting("KNOWLEDGE_SEARCH_BM25_B", 0.75)),
+            "bm25_short_query_terms": int(setting("KNOWLEDGE_SEARCH_BM25_SHORT_QUERY_TERMS", 2)),
+            "bm25_long_query_terms": int(setting("KNOWLEDGE_SEARCH_BM25_LONG_QUERY_TERMS", 6)),
+            "title_boost": float(setting("KNOWLEDGE_SEARCH_TITLE_BOOST", 2.0)),
+            "exact_hybrid_fulltext": bool(setting("KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT",
+                                                   False)),
+            "fulltext_budget": int(setting("KNOWLEDGE_SEARCH_FULLTEXT_BUDGET", 20)),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)

@@ -1,0 +1,247 @@
+"""What a search returns: hits with snippets, facets and page URLs, loaded in few queries.
+
+Result lists need only a few columns of each page, so hits are plain values loaded with one
+statement, snippets with another (PostgreSQL's ``ts_headline`` with the full-text query), and
+the facets with a third. Snippet HTML is escaped before ``<mark>`` is put back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from django.db import connection
+from django.utils.html import escape
+
+from attachments.refs import AttachmentRef
+from knowledge.types import TYPE_LABELS, knowledge_type_of
+from search.params import FusionParams
+from search.query import tsquery_text
+
+# Sentinels around highlighted words in ts_headline output: private-use characters that are
+# stripped from the passage text first, so the HTML can be escaped and <mark> put back safely.
+_MARK_START = "\ue000"
+_MARK_END = "\ue001"
+
+
+@dataclass
+class PageHit:
+    """A page found for a query: what search results and matching suggestions share."""
+
+    page_id: int
+    title: str
+    url: str
+    knowledge_type: str
+    type_label: str
+    municipality: str
+    municipality_slug: str
+    external_id: str | None
+    date: dt.date
+    score: float
+    topics: list[str]
+
+    def page_dict(self) -> dict:
+        """The page fields of the API's result objects."""
+        return {
+            "title": self.title,
+            "url": self.url,
+            "type": self.knowledge_type,
+            "municipality": self.municipality,
+            "external_id": self.external_id,
+            "score": round(self.score, 4),
+            "date": self.date.isoformat(),
+            "topics": self.topics,
+        }
+
+
+@dataclass
+class SearchHit(PageHit):
+    """A search result: a :class:`PageHit` with its best passage as snippet."""
+
+    snippet: str  # HTML: escaped text with <mark> around query terms
+    heading: str
+    attachment: AttachmentRef | None = None  # the snippet's file, when it came from one
+
+    def as_dict(self) -> dict:
+        """The result object shared by the API and ``search_knowledge --json``."""
+        return {**self.page_dict(), "snippet": self.snippet,
+                "attachment": self.attachment.as_dict() if self.attachment else None}
+
+
+@dataclass
+class Facet:
+    """One facet value with its count over the whole result list."""
+
+    value: str  # the filter value (type key or slug)
+    label: str
+    count: int
+
+
+@dataclass
+class SearchResults:
+    """One page of search results with the facets of all of them."""
+
+    query: str
+    mode: str
+    requested_mode: str
+    results: list[SearchHit]
+    total: int
+    offset: int
+    limit: int
+    degraded: bool = False
+    notice: str = ""
+    facets: dict[str, list[Facet]] = field(default_factory=dict)
+    ranked_page_ids: list[int] = field(default_factory=list)
+
+
+class Headline(NamedTuple):
+    """A passage's heading and highlighted snippet, and its file if it came from one."""
+
+    heading: str
+    snippet: str  # HTML: escaped text with <mark> around query terms
+    attachment: AttachmentRef | None  # the file a passage was read from, if any
+
+
+def headlines(passage_ids: Sequence[int], query: str, params: FusionParams
+              ) -> dict[int, Headline]:
+    """Passage id -> :class:`Headline`: snippets of search results and matching explanations.
+
+    The snippet is PostgreSQL's ts_headline with the same (German, OR) query as full text.
+    """
+    if not passage_ids:
+        return {}
+    text = tsquery_text(query, params.prefix_min_length)
+    options = (
+        f"StartSel={_MARK_START}, StopSel={_MARK_END}, MaxWords=35, MinWords=15, "
+        "ShortWord=2, MaxFragments=2, FragmentDelimiter=\" … \""
+    )
+    sql = """
+        SELECT p.id, p.heading, ts_headline('german',
+               translate(p.text, %s, ''), to_tsquery('german', %s), %s),
+               p.document_id, d.title, d.file, p.source_page
+        FROM search_passage p LEFT JOIN wagtaildocs_document d ON d.id = p.document_id
+        WHERE p.id = ANY(%s)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_MARK_START + _MARK_END, text, options, list(passage_ids)])
+        rows = cursor.fetchall()
+    return {pid: Headline(heading, highlight_html(headline), AttachmentRef.from_row(*source))
+            for pid, heading, headline, *source in rows}
+
+
+def highlight_html(headline: str) -> str:
+    """Escape everything, then turn the sentinels back into <mark> elements."""
+    html = str(escape(headline))
+    return html.replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
+
+
+# The shown pages' columns in one statement (knowledge page, municipality, topics by name).
+_HITS_SQL = """
+    SELECT wp.id, wp.title, wp.content_type_id, wp.url_path, kp.external_id, kp.date, m.name,
+           m.slug, ARRAY(SELECT t.name FROM knowledge_knowledgepage_topics kt
+                         JOIN knowledge_topic t ON t.id = kt.topic_id
+                         WHERE kt.knowledgepage_id = wp.id ORDER BY t.name)
+    FROM wagtailcore_page wp
+    JOIN knowledge_knowledgepage kp ON kp.page_ptr_id = wp.id
+    JOIN knowledge_municipality m ON m.id = kp.municipality_id
+    WHERE wp.id = ANY(%s)
+"""
+
+
+def page_url(page_id: int, url_path: str, request) -> str:
+    """A page's URL from its id and ``url_path``, as ``Page.get_url`` computes it.
+
+    Result lists need nothing else of a page: a page instance with just these two fields
+    (``Model.from_db``) saves loading the whole specific page.
+    """
+    from wagtail.models import Page
+
+    return Page.from_db("default", ["id", "url_path"], [page_id, url_path]).get_url(
+        request=request) or ""
+
+
+def load_hits(window, query, params, request) -> list[SearchHit]:
+    """The shown results as plain values: one query for the pages, one for the snippets.
+
+    ``window`` holds (page id, score, best passage id) as :func:`search.retrieval.rank_pages`
+    ranks them; pages deleted since the ranking are skipped.
+    """
+    if not window:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_HITS_SQL, [[page_id for page_id, _s, _p in window]])
+        rows = {row[0]: row for row in cursor.fetchall()}
+    snippets = headlines([passage_id for _page, _s, passage_id in window], query, params)
+    hits = []
+    for page_id, score, passage_id in window:
+        if page_id not in rows:  # deleted between ranking and loading
+            continue
+        (_pk, title, content_type_id, url_path, external_id, date, municipality,
+         municipality_slug, topics) = rows[page_id]
+        knowledge_type = knowledge_type_of(content_type_id)
+        heading, snippet, attachment = snippets.get(passage_id, ("", "", None))
+        hits.append(SearchHit(
+            page_id=page_id,
+            title=title,
+            url=page_url(page_id, url_path, request),
+            knowledge_type=knowledge_type,
+            type_label=str(TYPE_LABELS.get(knowledge_type, "")),
+            municipality=municipality,
+            municipality_slug=municipality_slug,
+            external_id=external_id,
+            score=score,
+            snippet=snippet,
+            heading=heading,
+            attachment=attachment,
+            date=date,
+            topics=list(topics),
+        ))
+    return hits
+
+
+def facet_counts(page_ids: list[int]) -> dict[str, list[Facet]]:
+    """Counts per type, municipality and topic over the (already permitted) result pages.
+
+    One query for all three: every search shows the facets, and each round trip counts.
+    """
+    if not page_ids:
+        return {"types": [], "municipalities": [], "topics": []}
+    # Index lookups by id (``= ANY``), not a join with a set of ids: for the few hundred pages
+    # of a result list the planner hashed the whole page and topic tables instead.
+    sql = """
+        SELECT 'type', wp.content_type_id, '', '', count(*)
+        FROM wagtailcore_page wp WHERE wp.id = ANY(%(ids)s) GROUP BY wp.content_type_id
+        UNION ALL
+        SELECT 'municipality', m.id, m.slug, m.name, count(*)
+        FROM knowledge_knowledgepage kp JOIN knowledge_municipality m ON m.id = kp.municipality_id
+        WHERE kp.page_ptr_id = ANY(%(ids)s) GROUP BY m.id
+        UNION ALL
+        SELECT 'topic', t.id, t.slug, t.name, count(*)
+        FROM knowledge_knowledgepage_topics kt JOIN knowledge_topic t ON t.id = kt.topic_id
+        WHERE kt.knowledgepage_id = ANY(%(ids)s) GROUP BY t.id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ids": list(dict.fromkeys(page_ids))})
+        rows = cursor.fetchall()
+    type_counts: dict[str, int] = defaultdict(int)
+    municipalities, topics = [], []
+    for kind, key, slug, name, count in rows:
+        if kind == "type":
+            type_counts[knowledge_type_of(key)] += count
+        elif kind == "municipality":
+            municipalities.append(Facet(slug, name, count))
+        else:
+            topics.append(Facet(slug, name, count))
+
+    def ordered(items):
+        return sorted(items, key=lambda f: (-f.count, f.label.lower()))
+
+    return {
+        "types": ordered(Facet(k, str(TYPE_LABELS[k]), n) for k, n in type_counts.items()
+                         if k in TYPE_LABELS),
+        "municipalities": ordered(municipalities),
+        "topics": ordered(topics),
+    }

@@ -1,0 +1,194 @@
+"""Full-text, vector and hybrid retrieval over the passage index, aggregated to pages.
+
+The public entry points: :func:`search` for the search page, the API and the CLI, and
+:func:`rank_pages` for the evaluation and matching. Hybrid search takes candidates from both
+retrievers, computes *both* scores exactly for every candidate passage and fuses them at page
+level (:mod:`search.fusion`). Full text only nominates candidates here: from the passages with
+the query's rarest words, within a budget (:func:`search.fulltext.fulltext_candidates` with
+``exact=False``). See ``docs/architecture.md`` for how the modules fit together.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from knowledge.access import remembered_access
+from search import typos
+from search.fulltext import fulltext_candidates, rank_sql
+from search.fusion import aggregate_pages, fuse, fuse_pages, minmax, reciprocal_rank_fusion
+from search.params import FusionParams
+from search.query import SearchFilters, clean_mode, clean_query
+from search.results import SearchResults, facet_counts, load_hits
+from search.statistics import QueryTerms, term_weights
+from search.vector import (
+    current_embedder,
+    index_model_mismatch,
+    model_has_passages,
+    vector_candidates,
+    vector_literal,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _exact_scores(passage_ids: Iterable[int], query: str, vector, model_id: str | None,
+                  params: FusionParams, user=None, terms: QueryTerms | None = None
+                  ) -> dict[int, tuple[float, float | None]]:
+    """Both scores for given passages (those one retriever found and the other did not)."""
+    ids = list(passage_ids)
+    if not ids:
+        return {}
+    terms = terms or term_weights(query, params, user)
+    literal = vector_literal(vector) if vector is not None else None
+    rank, rank_params = rank_sql(terms, params)
+    sql = f"""
+        SELECT p.id,
+               CASE WHEN p.search_vector @@ q.query THEN {rank} ELSE 0 END,
+               CASE WHEN %s::vector IS NOT NULL AND p.model_id = %s
+                    THEN 1 - (p.embedding <=> %s::vector) END
+        FROM search_passage p, (SELECT %s::tsquery AS query) q
+        WHERE p.id = ANY(%s)
+    """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*rank_params, literal, model_id or "", literal, terms.any_of(),
+                             ids])
+        return {
+            row[0]: (float(row[1]), None if row[2] is None else float(row[2]))
+            for row in cursor.fetchall()
+        }
+
+
+@dataclass
+class Ranking:
+    """What :func:`rank_pages` found: ranked pages and the passage scores behind them."""
+
+    pages: list[tuple[int, float, int]]  # (page id, score, best passage id), best first
+    mode: str  # the effective mode (full text if the model was unavailable)
+    notice: str  # German notice when degraded, else ""
+    passage_scores: dict[int, float]  # candidate passage -> its (fused) score
+    passage_pages: dict[int, int]  # candidate passage -> page
+
+
+def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
+               params: FusionParams, embedder=None) -> Ranking:
+    """The full ranking of pages with its candidate passages' scores.
+
+    Separate from :func:`search` so that the evaluation can rank without loading pages, and
+    matching can explain its suggestions from the scores already computed.
+    """
+    with remembered_access(user):
+        query = typos.with_corrections(query, user)  # issue 17: misspelt short queries
+        return _rank_pages(query, user=user, mode=mode, filters=filters, params=params,
+                           embedder=embedder)
+
+
+def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
+                params: FusionParams, embedder) -> Ranking:
+    notice = ""
+    vector = model_id = None
+    if mode in ("vector", "hybrid"):
+        if embedder is None:
+            embedder, notice = current_embedder()
+        if embedder is not None:
+            model_id = embedder.model_id
+            if not model_has_passages(model_id) and index_model_mismatch():
+                notice = _(
+                    "Der Suchindex wurde mit einem anderen Sprachmodell erstellt als dem "
+                    "eingestellten; es werden nur Treffer der Volltextsuche angezeigt. Bitte "
+                    "den Index mit „python manage.py rebuild_search_index“ neu aufbauen."
+                )
+                embedder = None
+        if embedder is None:
+            mode = "fulltext"
+        else:
+            from search.embedding import EmbeddingUnavailable
+
+            try:
+                vector = embedder.embed_query(query)
+            except EmbeddingUnavailable as exc:
+                logger.warning("Query embedding failed: %s", exc)
+                notice = _(
+                    "Die semantische Suche ist gerade nicht verfügbar; es werden nur Treffer "
+                    "der Volltextsuche angezeigt."
+                )
+                mode = "fulltext"
+
+    if mode == "fulltext":
+        rows = fulltext_candidates(query, user, filters, params, params.fulltext_candidates)
+        scores = {pid: rank for pid, _page, rank in rows}
+        pages = {pid: page for pid, page, _rank in rows}
+        top = max(scores.values(), default=0.0) or 1.0
+        scores = {k: v / top for k, v in scores.items()}
+    elif mode == "vector":
+        rows = vector_candidates(vector, model_id, user, filters, params, params.candidates)
+        # Normalised like in hybrid mode, so the multi-passage bonus means the same thing
+        # (raw cosine similarities of one query are squeezed into a narrow band).
+        scores = minmax({pid: sim for pid, _page, sim in rows})
+        pages = {pid: page for pid, page, _sim in rows}
+    else:
+        vec_rows = vector_candidates(vector, model_id, user, filters, params, params.candidates)
+        terms = term_weights(query, params, user)
+        ft_rows = fulltext_candidates(query, user, filters, params, params.candidates,
+                                      terms=terms, exact=params.exact_hybrid_fulltext)
+        pages = {pid: page for pid, page, _ in vec_rows} | {pid: page for pid, page, _ in ft_rows}
+        vec = {pid: sim for pid, _page, sim in vec_rows}
+        ft = {pid: rank for pid, _page, rank in ft_rows}
+        missing = [pid for pid in pages if pid not in vec or pid not in ft]
+        for pid, (rank, sim) in _exact_scores(missing, query, vector, model_id, params,
+                                              user, terms=terms).items():
+            ft.setdefault(pid, rank)
+            if sim is not None:
+                vec.setdefault(pid, sim)
+        scores = fuse(ft, vec, params.vector_weight)
+        if params.fusion_level == "page":
+            return Ranking(fuse_pages(ft, vec, pages, params), mode, notice, scores, pages)
+        if params.fusion_level == "rrf":  # the naive baseline, kept for the evaluation
+            return Ranking(reciprocal_rank_fusion(ft, vec, pages, params), mode, notice,
+                           scores, pages)
+    return Ranking(aggregate_pages(scores, pages, params.passage_bonus), mode, notice, scores,
+                   pages)
+
+
+def search(
+    query: str,
+    *,
+    user=None,
+    mode: str = "hybrid",
+    limit: int = 10,
+    offset: int = 0,
+    filters: SearchFilters | None = None,
+    request=None,
+    params: FusionParams | None = None,
+) -> SearchResults:
+    """Search pages the user may see; ``query`` and ``mode`` are validated here as well.
+
+    Raises :class:`SearchError` (German message) for invalid input. A missing or unusable
+    embedding model is not an error: the result is full text with ``degraded=True``.
+    """
+    query = clean_query(query)
+    requested = clean_mode(mode)
+    filters = filters or SearchFilters()
+    params = params or FusionParams.from_settings()
+    limit = max(1, min(int(limit), 100))
+    offset = max(0, int(offset))
+    ranking = rank_pages(query, user=user, mode=requested, filters=filters, params=params)
+    ranked, effective, notice = ranking.pages, ranking.mode, ranking.notice
+    window = ranked[offset:offset + limit]
+    return SearchResults(
+        query=query,
+        mode=effective,
+        requested_mode=requested,
+        results=load_hits(window, query, params, request),
+        total=len(ranked),
+        offset=offset,
+        limit=limit,
+        degraded=effective != requested,
+        notice=notice,
+        facets=facet_counts([page_id for page_id, _s, _p in ranked]),
+        ranked_page_ids=[page_id for page_id, _s, _p in ranked],
+    )

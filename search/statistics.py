@@ -1,0 +1,122 @@
+"""BM25 statistics of the query terms over the passages the user may see, cached.
+
+``ts_rank_cd`` has no notion of how rare a word is; BM25's IDF needs document frequencies, the
+passage count and the average passage length. They are counted over visible passages only (a
+side channel otherwise) and cached per index generation and visibility class.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import connection
+
+from knowledge.access import visibility_key
+from search.access_sql import filter_sql
+from search.params import FusionParams
+from search.query import SearchFilters, prefixed_tokens
+
+# Index statistics are keyed by the index generation; the timeout only bounds cache memory.
+STATISTICS_CACHE_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """The query's distinct terms (normalised tsquery text) with their BM25 statistics."""
+
+    terms: list[str]
+    weights: list[float]  # BM25 IDF per term
+    frequencies: list[int]  # passages the user may see that contain the term
+    average_length: float  # distinct lexemes per visible passage
+
+    def any_of(self, indices: Iterable[int] | None = None) -> str:
+        """tsquery text matching a passage that contains any of the terms (all by default)."""
+        chosen = range(len(self.terms)) if indices is None else indices
+        return " | ".join(f"({self.terms[i]})" for i in chosen)
+
+
+def term_weights(query: str, params: FusionParams, user=None) -> QueryTerms:
+    """Per query term its normalised tsquery and BM25-style IDF; plus the average passage length.
+
+    ``ts_rank_cd`` has no notion of how rare a word is, so in a long query ("Der Datensatz
+    enthält die Geodaten der Grünanlagen …") frequent words drown the telling ones. Document
+    frequencies, the passage count and the average length (distinct lexemes) that BM25's
+    length normalisation needs are counted only over passages the user may see: counted over
+    everything, restricted text would shift the scores and order of public results (a side
+    channel on what restricted pages contain). All three are cached per index generation and
+    visibility class (:func:`_corpus_statistics`, :func:`_document_frequencies`), so a query
+    pays at most one GIN bitmap count per new term instead of a scan of the whole index.
+    """
+    tokens = prefixed_tokens(query, params.prefix_min_length)
+    if not tokens:
+        return QueryTerms([], [], [], 1.0)
+    key = _statistics_key(user)
+    total, average_length = _corpus_statistics(key, user)
+    frequencies = _document_frequencies(tokens, key, user)
+    terms = sorted(frequencies)
+    # A term cannot be in more passages than there are (counts of one generation agree, but a
+    # negative IDF must never be possible).
+    weights = [math.log(1 + (total - min(frequencies[t], total) + 0.5) / (frequencies[t] + 0.5))
+               for t in terms]
+    return QueryTerms(terms, weights, [frequencies[t] for t in terms], average_length)
+
+
+def _statistics_key(user) -> str:
+    from search.models import IndexGeneration
+
+    return f"search:stats:{IndexGeneration.current()}:{visibility_key(user)}"
+
+
+def _corpus_statistics(key: str, user) -> tuple[int, float]:
+    """Number and average length of the passages the user may see (one scan per generation)."""
+    cached = cache.get(key)
+    if cached is None:
+        where, where_params = filter_sql(user, SearchFilters())
+        sql = f"""
+            SELECT count(*), avg(length(p.search_vector)) FROM search_passage p
+            JOIN wagtailcore_page wp ON wp.id = p.page_id WHERE {where}
+        """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
+        with connection.cursor() as cursor:
+            cursor.execute(sql, where_params)
+            total, average = cursor.fetchone()
+        cached = (int(total), float(average or 1.0))
+        cache.set(key, cached, STATISTICS_CACHE_SECONDS)
+    return cached
+
+
+def _document_frequencies(tokens: list[str], key: str, user) -> dict[str, int]:
+    """Visible passages containing each term (normalised tsquery text -> count), via GIN."""
+    prefix = key + ":df:"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT q::text FROM (SELECT to_tsquery('german', tok) AS q "
+            "FROM unnest(%s::text[]) AS u(tok)) t WHERE q::text <> ''", [tokens])
+        terms = [row[0] for row in cursor.fetchall()]
+    cached = cache.get_many([prefix + _cache_safe(t) for t in terms])
+    frequencies = {t: cached[prefix + _cache_safe(t)] for t in terms
+                   if prefix + _cache_safe(t) in cached}
+    missing = [t for t in terms if t not in frequencies]
+    if missing:
+        where, where_params = filter_sql(user, SearchFilters())
+        sql = f"""
+            SELECT t.term, (SELECT count(*) FROM search_passage p
+                            JOIN wagtailcore_page wp ON wp.id = p.page_id
+                            WHERE p.search_vector @@ t.term::tsquery AND {where})
+            FROM unnest(%s::text[]) AS t(term)
+        """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*where_params, missing])
+            counted = dict(cursor.fetchall())
+        frequencies.update(counted)
+        cache.set_many({prefix + _cache_safe(t): n for t, n in counted.items()},
+                       STATISTICS_CACHE_SECONDS)
+    return frequencies
+
+
+def _cache_safe(term: str) -> str:
+    """Cache keys must be short ASCII: terms are hashed."""
+    return hashlib.sha256(term.encode()).hexdigest()[:24]

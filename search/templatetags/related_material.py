@@ -1,0 +1,33 @@
+"""The one interface through which knowledge pages show material found by the search engine.
+
+Page models know nothing about ``search``: their templates ask these tags, so the content
+domain does not import the engine (which imports the content domain), and the lists are only
+computed where a template actually shows them. Both read stored vectors only, never the model.
+"""
+
+from __future__ import annotations
+
+from django import template
+
+from search.related import project_matches, related_pages
+
+register = template.Library()
+
+
+def _viewer(context):
+    request = context.get("request")
+    return request, getattr(request, "user", None)
+
+
+@register.simple_tag(takes_context=True)
+def related_material(context, page):
+    """"Das haben andere Kommunen dazu gelernt": pages of other municipalities like ``page``."""
+    request, user = _viewer(context)
+    return related_pages(page, user=user, request=request)
+
+
+@register.simple_tag(takes_context=True)
+def project_material(context, project):
+    """Material of other municipalities that fits a project as a whole (its goals, summary)."""
+    request, user = _viewer(context)
+    return project_matches(project, user=user, request=request)

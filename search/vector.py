@@ -1,0 +1,92 @@
+"""Vector retrieval over the HNSW index, and which embedding model may be compared.
+
+Vectors never mix models: only passages whose ``model_id`` equals the current embedder's are
+compared; if none exists the index was built with another model and the search degrades to full
+text with a message to run ``rebuild_search_index``. The HNSW scan uses pgvector's iterative
+scan so that filters (type, municipality, permissions) still fill a page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from search.access_sql import filter_sql
+from search.params import FusionParams
+from search.query import SearchFilters
+
+logger = logging.getLogger(__name__)
+
+
+def vector_literal(vector) -> str:
+    """A vector as pgvector's text input (``[x,y,…]``): raw SQL passes vectors as parameters."""
+    return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
+
+
+def vector_sql(vector, model_id: str, user, filters: SearchFilters,
+               limit: int) -> tuple[str, list]:
+    """The HNSW candidate query: nearest passages of the current model under all filters."""
+    where, where_params = filter_sql(user, filters)
+    literal = vector_literal(vector)
+    sql = f"""
+        WITH c AS MATERIALIZED (
+            SELECT p.id, p.page_id, p.embedding <=> %s::vector AS distance
+            FROM search_passage p
+            JOIN wagtailcore_page wp ON wp.id = p.page_id
+            WHERE p.model_id = %s AND p.embedding IS NOT NULL AND {where}
+            ORDER BY p.embedding <=> %s::vector
+            LIMIT %s
+        )
+        SELECT id, page_id, 1 - distance FROM c ORDER BY distance, id
+    """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
+    return sql, [literal, model_id, *where_params, literal, limit]
+
+
+def vector_candidates(vector, model_id: str, user, filters: SearchFilters,
+                      params: FusionParams, limit: int) -> list[tuple[int, int, float]]:
+    """(passage id, page id, cosine similarity) of the nearest passages, via the HNSW index.
+
+    ``hnsw.iterative_scan = relaxed_order`` lets pgvector keep scanning the graph until the
+    filters (permissions, type, municipality, ...) let ``limit`` rows through; the relaxed
+    order is repaired by sorting the materialised candidates by exact distance.
+    """
+    sql, sql_params = vector_sql(vector, model_id, user, filters, limit)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true), "
+                       "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+                       [str(max(params.ef_search, limit))])
+        cursor.execute(sql, sql_params)
+        return [(row[0], row[1], float(row[2])) for row in cursor.fetchall()]
+
+
+def current_embedder():
+    """``(embedder, "")``, or ``(None, German notice)`` when the model cannot be loaded.
+
+    Search and matching both degrade to full text instead of failing, with the same notice.
+    """
+    from search.embedding import EmbeddingUnavailable, get_embedder
+
+    try:
+        return get_embedder(), ""
+    except EmbeddingUnavailable as exc:
+        logger.warning("Semantic search unavailable, falling back to full text: %s", exc)
+        return None, _(
+            "Die semantische Suche ist gerade nicht verfügbar; es werden nur Treffer der "
+            "Volltextsuche angezeigt."
+        )
+
+
+def model_has_passages(model_id: str) -> bool:
+    """Whether any passage carries a vector of ``model_id``: else vector search finds nothing."""
+    from search.models import Passage
+
+    return Passage.objects.filter(model_id=model_id).exists()
+
+
+def index_model_mismatch() -> bool:
+    """Whether the index holds vectors, but (with :func:`model_has_passages`) of another model."""
+    from search.models import Passage
+
+    return Passage.objects.exclude(embedding=None).exists()
