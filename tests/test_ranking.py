@@ -15,7 +15,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection, transaction
 from wagtail.models import PageViewRestriction
 
-from search import fulltext, fusion, statistics
+from search import compounds, fulltext, fusion, statistics
 from search.fulltext import bm25_term_factor, length_normalisation, title_terms
 from search.fusion import aggregate_pages, fuse
 from search.params import FusionParams
@@ -422,7 +422,8 @@ def test_bm25_sql_score_matches_the_python_formula(corpus):
                                         title_boost=2.0)
     query_terms = statistics.term_weights(query, params)
     terms, weights, average = query_terms.terms, query_terms.weights, query_terms.average_length
-    assert len(terms) == 3 and average > 0
+    # The three words plus their compound parts (Abfuhr, Termine, Abfall, Kalender).
+    assert len(terms) == 3 + len(compounds.parts_of(query.split())) == 7 and average > 0
     rows = fulltext.fulltext_candidates(query, None, SearchFilters(), params, 10)
     assert rows
     in_title_seen = False
