@@ -23,8 +23,6 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from compound_split import char_split
-
 #: Words shorter than this are never split (two parts of MIN_PART letters at least).
 MIN_WORD = 8
 #: Shortest part kept; shorter ones ("Rat", "Bei", "Vor") match too much.
@@ -35,12 +33,22 @@ MIN_SCORE = 0.5
 _WORD_RE = re.compile(r"[^\W\d_]+")
 
 
+@lru_cache(maxsize=1)
+def _splitter():
+    """CharSplit's module, imported on first use: its n-gram tables (German and Dutch, as
+    Python literals) take about 350 MB and 5–20 s to load, which processes that never search
+    or index (most management commands) should not pay."""
+    from compound_split import char_split
+
+    return char_split
+
+
 @lru_cache(maxsize=100_000)
 def split_word(word: str) -> tuple[str, ...]:
     """The parts of a German compound (recursively split), or ``()`` if it is none."""
     if len(word) < MIN_WORD:
         return ()
-    score, head, tail = char_split.split_compound(word)[0]
+    score, head, tail = _splitter().split_compound(word)[0]
     if score <= MIN_SCORE or len(head) < MIN_PART or len(tail) < MIN_PART:
         return ()
     parts: list[str] = []

@@ -128,3 +128,14 @@ def test_split_quality_on_real_compounds_of_the_demo_content():
             assert got == [word], word
         correct += [p.lower()[:4] for p in got] == [p.lower()[:4] for p in expected or [word]]
     assert correct >= 40
+
+
+@pytest.mark.django_db
+def test_rebuild_search_index_recomputes_missing_parts(corpus):
+    """An existing database with empty parts is repaired by a plain rebuild (no re-embedding
+    needed: the passages' texts are unchanged, only the parts are written)."""
+    from django.core.management import call_command
+
+    Passage.objects.update(title_parts="", compound_parts="")
+    call_command("rebuild_search_index", "--no-progress")
+    assert ids(search("Beteiligung", mode="fulltext")) == ["bp-beteiligung"]
