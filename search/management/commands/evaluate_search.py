@@ -22,7 +22,8 @@ without the matching row), the project descriptions of the matching task
 queries whose answer stands only in an attached file
 (``search/judgements/attachment_queries.jsonl``), plus the graded paraphrase queries
 (``search/judgements/paraphrase_queries.jsonl``), reported as their tuning and held-out halves
-(choose on the tuning half only). ``--tune``
+(choose on the tuning half only). ``--compare-query-decompounding`` adds full-text and hybrid
+rows with compounds split on the index side only. ``--tune``
 prints a grid over the fusion parameters (the evidence behind the defaults in settings).
 """
 
