@@ -48,8 +48,9 @@ class Passage(models.Model):
     model_id = models.CharField(max_length=200, blank=True)
     # The parts of the German compounds in the title and in the rest (search.compounds), so
     # that "Beteiligung" finds "Bürgerbeteiligung"; written by indexing, not typed by anyone.
-    title_parts = models.TextField(blank=True, default="")
-    compound_parts = models.TextField(blank=True, default="")
+    # The database default lets raw inserts (search.bench_bulk's COPY) leave them out.
+    title_parts = models.TextField(blank=True, default="", db_default="")
+    compound_parts = models.TextField(blank=True, default="", db_default="")
     # The page title (the overview's heading) carries weight A, everything else B: full-text
     # scoring counts a query term found in the title as a stronger match (BM25F-style title
     # boost, see search.fulltext.rank_sql); ts_rank_cd is called with equal weights. Compound

@@ -48,11 +48,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name="passage", name="title_parts",
-            field=models.TextField(blank=True, default=""),
+            field=models.TextField(blank=True, default="", db_default=""),
         ),
         migrations.AddField(
             model_name="passage", name="compound_parts",
-            field=models.TextField(blank=True, default=""),
+            field=models.TextField(blank=True, default="", db_default=""),
         ),
         migrations.RunPython(fill_parts, migrations.RunPython.noop),
         migrations.RemoveIndex(model_name="passage", name="passage_search_vector_gin"),
