@@ -25,16 +25,19 @@ group is asked for ``k`` entries, so grouping never leaves fewer than ``k`` sugg
 the metric while material exists. The judged project descriptions over the demo content are
 ``search/judgements/matching_descriptions.jsonl`` (see :func:`load_matching_dataset`).
 
-Metrics use binary relevance; nDCG's ideal ranking puts min(|relevant|, k) hits first, recall
-is the share of relevant items in the top k, MRR the reciprocal rank of the first hit (0 if none
-in the top k). All are averaged over queries.
+Metrics use binary relevance, except for graded sets (the paraphrase queries,
+:func:`load_paraphrase_dataset`): there nDCG uses the gain 2^grade − 1 of grades 2/1/0 and the
+ideal ranking sorts the judged grades, while recall and MRR count grade >= 1 as relevant. nDCG's
+ideal ranking puts min(|relevant|, k) hits first, recall is the share of relevant items in the
+top k, MRR the reciprocal rank of the first hit (0 if none in the top k). All are averaged over
+queries.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,13 +55,17 @@ def dcg(gains: Sequence[float]) -> float:
     return sum(g / math.log2(i + 2) for i, g in enumerate(gains))
 
 
-def ndcg_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int = K) -> float:
-    relevant = set(relevant)
-    if not relevant:
+def ndcg_at_k(ranked: Sequence[str], relevant: Iterable[str] | Mapping[str, int],
+              k: int = K) -> float:
+    """nDCG@k; ``relevant`` is a set of ids (binary) or a mapping id -> grade (gain 2^g − 1)."""
+    if isinstance(relevant, Mapping):
+        gain = {item: 2.0 ** grade - 1.0 for item, grade in relevant.items() if grade > 0}
+    else:
+        gain = dict.fromkeys(relevant, 1.0)
+    if not gain:
         return 0.0
-    gains = [1.0 if item in relevant else 0.0 for item in ranked[:k]]
-    ideal = dcg([1.0] * min(len(relevant), k))
-    return dcg(gains) / ideal
+    ideal = dcg(sorted(gain.values(), reverse=True)[:k])
+    return dcg([gain.get(item, 0.0) for item in ranked[:k]]) / ideal
 
 
 def recall_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int = K) -> float:
@@ -76,6 +83,13 @@ def mrr_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int = K) -> floa
     return 0.0
 
 
+def _relevant_ids(relevant: Iterable[str] | Mapping[str, int]) -> set[str]:
+    """The ids that count as hits for recall and MRR (grade >= 1 in a graded judgement)."""
+    if isinstance(relevant, Mapping):
+        return {item for item, grade in relevant.items() if grade > 0}
+    return set(relevant)
+
+
 @dataclass
 class Scores:
     ndcg: float = 0.0
@@ -89,11 +103,11 @@ class Scores:
         n = len(rankings)
         if not n:
             return cls()
-        judged = [(ranked, set(relevant)) for ranked, relevant in rankings]
+        judged = [(ranked, relevant, _relevant_ids(relevant)) for ranked, relevant in rankings]
         return cls(
-            ndcg=sum(ndcg_at_k(r, rel, k) for r, rel in judged) / n,
-            recall=sum(recall_at_k(r, rel, k) for r, rel in judged) / n,
-            mrr=sum(mrr_at_k(r, rel, k) for r, rel in judged) / n,
+            ndcg=sum(ndcg_at_k(r, graded, k) for r, graded, _rel in judged) / n,
+            recall=sum(recall_at_k(r, rel, k) for r, _graded, rel in judged) / n,
+            mrr=sum(mrr_at_k(r, rel, k) for r, _graded, rel in judged) / n,
             queries=n,
         )
 
@@ -109,6 +123,12 @@ class Query:
     exclude_municipality: str | None = None
     kind: str = ""
     topics: list[str] = field(default_factory=list)
+    grades: dict[str, int] = field(default_factory=dict)  # graded sets: id -> 2/1/0
+
+    @property
+    def judgement(self) -> list[str] | dict[str, int]:
+        """What the metrics compare a ranking with: the grades if graded, else the ids."""
+        return self.grades or self.relevant
 
 
 @dataclass
@@ -183,6 +203,28 @@ def load_demo_dataset(content_dir: Path, queries_file: Path, name: str = "demo")
         for q in _read_jsonl(queries_file)
     ]
     return Dataset(name, records, queries, base_dir=Path(content_dir))
+
+
+PARAPHRASE_HALVES = ("tuning", "heldout")
+
+
+def load_paraphrase_dataset(content_dir: Path, queries_file: Path, half: str) -> Dataset:
+    """The demo content with one half of the graded paraphrase queries.
+
+    Each line of ``queries_file``: ``id``, ``half`` (``tuning`` or ``heldout``), ``query`` (a
+    problem described in a colleague's own words, sharing few content words with the answer)
+    and ``grades`` (``external_id`` -> 2 answers it, 1 helps, 0 judged and not helpful). Ranking
+    changes are chosen on the tuning half only; the held-out half is only reported.
+    """
+    if half not in PARAPHRASE_HALVES:
+        raise ValueError(f"unknown half {half!r}")
+    queries = [
+        Query(id=q["id"], text=q["query"], grades=dict(q["grades"]), kind="paraphrase",
+              relevant=sorted(i for i, grade in q["grades"].items() if grade > 0))
+        for q in _read_jsonl(queries_file) if q["half"] == half
+    ]
+    return Dataset(f"demo-paraphrase-{half}", _demo_records(content_dir), queries,
+                   base_dir=Path(content_dir))
 
 
 def load_matching_dataset(content_dir: Path, descriptions_file: Path) -> Dataset:
@@ -294,7 +336,7 @@ def run_mode(dataset: Dataset, mode: str, ids: dict[int, str], *, embedder=None,
                 raise RuntimeError(f"{mode} search degraded to {ranking.mode}: "
                                    f"{ranking.notice}")
             ranked_ids = [page_id for page_id, _s, _p in ranking.pages[:k]]
-        rankings.append(([ids.get(pid, "") for pid in ranked_ids], query.relevant))
+        rankings.append(([ids.get(pid, "") for pid in ranked_ids], query.judgement))
     return Scores.average(rankings, k)
 
 
@@ -332,7 +374,7 @@ def run_matching(dataset: Dataset, ids: dict[int, str], *, progress: Callable | 
         if results.degraded:
             raise RuntimeError(f"matching degraded to full text: {results.notice}")
         ranked_ids = matching_ranking(results)[:k]
-        rankings.append(([ids.get(pid, "") for pid in ranked_ids], query.relevant))
+        rankings.append(([ids.get(pid, "") for pid in ranked_ids], query.judgement))
     return Scores.average(rankings, k)
 
 

@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 
 from attachments.links import documents_of, forget_pages, sync_links
-from search import embedding
+from search import compounds, embedding
 from search.chunking import Chunk, budget_for, chunk_page
 from search.models import PageIndexState, Passage
 
@@ -303,7 +303,7 @@ def _existing_rows(page_ids: list[int]) -> dict[int, list[dict]]:
         Passage.objects.filter(page_id__in=page_ids)
         .annotate(has_vector=Q(embedding__isnull=False))
         .values("id", "page_id", "position", "kind", "heading", "content_hash", "model_id",
-                "has_vector", "document_id", "source_page")
+                "has_vector", "document_id", "source_page", "title_parts", "compound_parts")
         .order_by("page_id", "position")
     )
     for row in queryset:
@@ -371,7 +371,8 @@ def _write_page(page, chunks: list[Chunk], rows: list[dict], model_id: str,
     for position, chunk, row in matched:
         vector = vectors.get(chunk.content_hash) if model_id else None
         values = {"position": position, "kind": chunk.kind, "heading": chunk.heading,
-                  "document_id": chunk.document_id, "source_page": chunk.source_page}
+                  "document_id": chunk.document_id, "source_page": chunk.source_page,
+                  **compounds.passage_parts(chunk.kind, chunk.heading, chunk.text)}
         if row is None:
             embedded += vector is not None
             creates.append(Passage(
@@ -402,7 +403,8 @@ def _write_page(page, chunks: list[Chunk], rows: list[dict], model_id: str,
     return embedded, reused
 
 
-_ROW_FIELDS = ("position", "kind", "heading", "document_id", "source_page")
+_ROW_FIELDS = ("position", "kind", "heading", "document_id", "source_page", "title_parts",
+               "compound_parts")
 
 
 def _set_state(page_id: int, status: str, model_id: str, error: str) -> None:

@@ -46,16 +46,22 @@ class Passage(models.Model):
     source_page = models.PositiveIntegerField(null=True, blank=True)
     embedding = VectorField(dimensions=settings.KNOWLEDGE_EMBEDDING_DIMENSIONS, null=True)
     model_id = models.CharField(max_length=200, blank=True)
+    # The parts of the German compounds in the title and in the rest (search.compounds), so
+    # that "Beteiligung" finds "Bürgerbeteiligung"; written by indexing, not typed by anyone.
+    # The database default lets raw inserts (search.bench_bulk's COPY) leave them out.
+    title_parts = models.TextField(blank=True, default="", db_default="")
+    compound_parts = models.TextField(blank=True, default="", db_default="")
     # The page title (the overview's heading) carries weight A, everything else B: full-text
     # scoring counts a query term found in the title as a stronger match (BM25F-style title
-    # boost, see search.fulltext.rank_sql); ts_rank_cd is called with equal weights.
+    # boost, see search.fulltext.rank_sql); ts_rank_cd is called with equal weights. Compound
+    # parts carry the weight of the words they come from.
     search_vector = models.GeneratedField(
         expression=SearchVector(
-            Case(When(kind="overview", then="heading"), default=Value("")),
+            Case(When(kind="overview", then="heading"), default=Value("")), "title_parts",
             config="german", weight="A",
         ) + SearchVector(
             Case(When(kind="overview", then=Value("")), default="heading"), "text",
-            config="german", weight="B",
+            "compound_parts", config="german", weight="B",
         ),
         output_field=SearchVectorField(),
         db_persist=True,

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from knowledge.types import TYPE_LABELS
+from search import compounds
 
 MODES = ("hybrid", "fulltext", "vector")
 
@@ -198,6 +199,8 @@ def tsquery_text(query: str, prefix_min_length: int = 0) -> str:
 
 
 def prefixed_tokens(query: str, prefix_min_length: int) -> list[str]:
-    """The query's tokens, those of at least ``prefix_min_length`` letters marked ``:*``."""
+    """The query's tokens and their compound parts (search.compounds), those of at least
+    ``prefix_min_length`` letters marked ``:*``."""
+    tokens = compounds.expand_query_tokens(query_tokens(query))  # issue 17: decompounding
     return [f"{token}:*" if prefix_min_length and len(token) >= prefix_min_length
-            and not token.isdigit() else token for token in query_tokens(query)]
+            and not token.isdigit() else token for token in tokens]

@@ -18,6 +18,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from knowledge.access import remembered_access
+from search import typos
 from search.fulltext import fulltext_candidates, rank_sql
 from search.fusion import aggregate_pages, fuse, fuse_pages, minmax, reciprocal_rank_fusion
 from search.params import FusionParams
@@ -81,6 +82,7 @@ def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
     matching can explain its suggestions from the scores already computed.
     """
     with remembered_access(user):
+        query = typos.with_corrections(query, user)  # issue 17: misspelt short queries
         return _rank_pages(query, user=user, mode=mode, filters=filters, params=params,
                            embedder=embedder)
 

@@ -15,7 +15,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection, transaction
 from wagtail.models import PageViewRestriction
 
-from search import fulltext, fusion, statistics
+from search import compounds, fulltext, fusion, statistics
 from search.fulltext import bm25_term_factor, length_normalisation, title_terms
 from search.fusion import aggregate_pages, fuse
 from search.params import FusionParams
@@ -221,7 +221,9 @@ def test_hostile_input_never_errors(corpus, mode):
 def test_tsquery_text_only_contains_words_and_operators():
     assert tsquery_text("a & b | !c 'd' \\e :* (f) <-> g", prefix_min_length=0) == \
         "a | b | c | d | e | f | g"
-    assert tsquery_text("Abfallkalender Müll", prefix_min_length=5) == "Abfallkalender:* | Müll"
+    # The parts of a compound follow the query's own words (search.compounds).
+    assert tsquery_text("Abfallkalender Müll", prefix_min_length=5) == \
+        "Abfallkalender:* | Müll | Abfall:* | Kalender:*"
     assert tsquery_text("2019 Jahr", prefix_min_length=4) == "2019 | Jahr:*"
 
 
@@ -420,7 +422,8 @@ def test_bm25_sql_score_matches_the_python_formula(corpus):
                                         title_boost=2.0)
     query_terms = statistics.term_weights(query, params)
     terms, weights, average = query_terms.terms, query_terms.weights, query_terms.average_length
-    assert len(terms) == 3 and average > 0
+    # The three words plus their compound parts (Abfuhr, Termine, Abfall, Kalender).
+    assert len(terms) == 3 + len(compounds.parts_of(query.split())) == 7 and average > 0
     rows = fulltext.fulltext_candidates(query, None, SearchFilters(), params, 10)
     assert rows
     in_title_seen = False

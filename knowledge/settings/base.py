@@ -238,6 +238,12 @@ KNOWLEDGE_SEARCH_RANK_NORMALIZATION = int(
 KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH = int(
     os.environ.get("KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH", "5")
 )
+# Query words are also searched as their compound parts (search/compounds.py); 0 = only the
+# index side splits compounds.
+KNOWLEDGE_SEARCH_DECOMPOUND_QUERY = os.environ.get("KNOWLEDGE_SEARCH_DECOMPOUND_QUERY",
+                                                   "1") == "1"
+# Queries of at most this many words get typo tolerance (search/typos.py); 0 = off.
+KNOWLEDGE_SEARCH_TYPO_MAX_WORDS = int(os.environ.get("KNOWLEDGE_SEARCH_TYPO_MAX_WORDS", "3"))
 # Longest accepted query in characters (longer: HTTP 400 / error message, never truncated).
 KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH = int(
     os.environ.get("KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH", "1000")

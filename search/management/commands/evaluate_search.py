@@ -20,7 +20,10 @@ judged sets: the search queries (``search/judgements/demo_queries.jsonl``; short
 without the matching row), the project descriptions of the matching task
 (``search/judgements/matching_descriptions.jsonl``, every row including matching) and the
 queries whose answer stands only in an attached file
-(``search/judgements/attachment_queries.jsonl``). ``--tune``
+(``search/judgements/attachment_queries.jsonl``), plus the graded paraphrase queries
+(``search/judgements/paraphrase_queries.jsonl``), reported as their tuning and held-out halves
+(choose on the tuning half only). ``--compare-query-decompounding`` adds full-text and hybrid
+rows with compounds split on the index side only. ``--tune``
 prints a grid over the fusion parameters (the evidence behind the defaults in settings).
 """
 
@@ -54,6 +57,10 @@ def attachment_queries_file() -> Path:
     return Path(settings.BASE_DIR) / "search" / "judgements" / "attachment_queries.jsonl"
 
 
+def paraphrase_queries_file() -> Path:
+    return Path(settings.BASE_DIR) / "search" / "judgements" / "paraphrase_queries.jsonl"
+
+
 def demo_content_dir() -> Path:
     return Path(settings.BASE_DIR) / "knowledge" / "demo_content"
 
@@ -78,6 +85,9 @@ class Command(BaseCommand):
                             help="Only the first N queries (quick checks).")
         parser.add_argument("--tune", action="store_true",
                             help="Print hybrid scores over a grid of fusion parameters.")
+        parser.add_argument("--compare-query-decompounding", action="store_true",
+                            help="Also print full text and hybrid with compound parts on the "
+                            "index side only (KNOWLEDGE_SEARCH_DECOMPOUND_QUERY=0).")
         parser.add_argument(CHILD_FLAG, action="store_true", dest="child",
                             help="Internal: run in the current (throwaway) database.")
 
@@ -103,6 +113,8 @@ class Command(BaseCommand):
             argv += ["--limit-queries", str(options["limit_queries"])]
         if options["tune"]:
             argv.append("--tune")
+        if options["compare_query_decompounding"]:
+            argv.append("--compare-query-decompounding")
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env.update({
             "DJANGO_SETTINGS_MODULE": "knowledge.settings.test",
@@ -150,6 +162,7 @@ class Command(BaseCommand):
                 scores = evaluation.evaluate(dataset, ids, modes, progress=tqdm)
                 self.stdout.write("\n" + evaluation.format_table(f"### {dataset.name}",
                                                                  scores))
+                self._without_query_parts(options, dataset, ids, modes)
             if dataset.name == "demo":
                 matching = evaluation.load_matching_dataset(demo_content_dir(),
                                                             matching_descriptions_file())
@@ -166,9 +179,35 @@ class Command(BaseCommand):
                     scores = evaluation.evaluate(in_files, ids, modes, progress=tqdm)
                     self.stdout.write("\n" + evaluation.format_table(
                         f"### {in_files.name} (Antwort nur im Anhang)", scores))
+                    self._paraphrases(options, ids, modes, tqdm)
             if options["tune"]:
                 self._tune(dataset, ids, tqdm)
             self._delete(ids)
+
+    def _paraphrases(self, options, ids, modes, progress):
+        """Both halves of the graded paraphrase set (tuning, then held-out)."""
+        for half in evaluation.PARAPHRASE_HALVES:
+            dataset = evaluation.load_paraphrase_dataset(demo_content_dir(),
+                                                         paraphrase_queries_file(), half)
+            if options["limit_queries"]:
+                dataset.queries = dataset.queries[: options["limit_queries"]]
+            scores = evaluation.evaluate(dataset, ids, modes, progress=progress)
+            self.stdout.write("\n" + evaluation.format_table(
+                f"### {dataset.name} (Umschreibungen, abgestuft 2/1/0)", scores))
+            self._without_query_parts(options, dataset, ids, modes)
+
+    def _without_query_parts(self, options, dataset, ids, modes):
+        """Full text and hybrid again with compounds split on the index side only."""
+        from django.test import override_settings
+        from tqdm import tqdm
+
+        wanted = [m for m in modes if m in ("fulltext", "hybrid")]
+        if not options["compare_query_decompounding"] or not wanted:
+            return
+        with override_settings(KNOWLEDGE_SEARCH_DECOMPOUND_QUERY=False):
+            scores = evaluation.evaluate(dataset, ids, wanted, progress=tqdm)
+        self.stdout.write("\n" + evaluation.format_table(
+            f"### {dataset.name}, Komposita nur im Index (nicht in der Anfrage)", scores))
 
     def _tune(self, dataset, ids, progress):
         from search.embedding import get_embedder
