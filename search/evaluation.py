@@ -212,7 +212,7 @@ def import_dataset(dataset: Dataset, progress: Callable | None = None) -> dict[i
     """
     from knowledge.importing import import_records, validate_lines
     from knowledge.models import KnowledgePage
-    from search.indexing import index_pages
+    from search.indexing.writer import index_pages
 
     lines = [json.dumps(r, ensure_ascii=False) for r in dataset.records]
     valid, errors = validate_lines(lines, base_dir=dataset.base_dir)
@@ -244,8 +244,11 @@ def import_dataset(dataset: Dataset, progress: Callable | None = None) -> dict[i
 # --- Running queries -----------------------------------------------------------------------
 
 
-class _CachingEmbedder:
-    """Embeds each query once although several modes (and parameter sets) ask for it."""
+class CachingEmbedder:
+    """Embeds each query once although several modes (and parameter sets) ask for it.
+
+    Public for ``evaluate_search --tune``, which ranks every query with many parameter sets.
+    """
 
     def __init__(self, embedder):
         self.inner = embedder
@@ -360,7 +363,7 @@ def evaluate(dataset: Dataset, ids: dict[int, str], modes: Sequence[str] = (*MOD
              *, progress: Callable | None = None, params=None) -> dict[str, Scores]:
     from search.embedding import get_embedder
 
-    embedder = _CachingEmbedder(get_embedder())
+    embedder = CachingEmbedder(get_embedder())
     return {mode: run_mode(dataset, mode, ids, embedder=embedder, params=params,
                            progress=progress) for mode in modes}
 

@@ -177,7 +177,7 @@ KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT = os.environ.get(
 # The pgvector column has a fixed dimension (HNSW needs one); 384 for both bundled models.
 KNOWLEDGE_EMBEDDING_DIMENSIONS = int(os.environ.get("KNOWLEDGE_EMBEDDING_DIMENSIONS", "384"))
 KNOWLEDGE_EMBEDDING_BATCH_SIZE = int(os.environ.get("KNOWLEDGE_EMBEDDING_BATCH_SIZE", "32"))
-# Indexing (search/chunking.py, search/indexing.py): the token budget of one passage, capped
+# Indexing (search/indexing/chunking.py, writer.py): the token budget of one passage, capped
 # by the model's max_seq_length (0 = the model's maximum). Shorter passages give sharper
 # vectors and snippets; nothing is ever cut off, long sections become several passages.
 KNOWLEDGE_SEARCH_PASSAGE_TOKENS = int(os.environ.get("KNOWLEDGE_SEARCH_PASSAGE_TOKENS", "256"))
@@ -200,7 +200,7 @@ CACHES = {
     }
 }
 
-# --- Semantic search: ranking (search/ranking.py; evidence in docs/search-ranking.md) ------
+# --- Semantic search: ranking (search/retrieval.py; evidence in docs/search-ranking.md) ---
 # Hybrid = weighted fusion of min-max normalised scores: this share for the vector score,
 # the rest for full text (BM25). Tuned on the Musterdatenkatalog and the demo queries.
 KNOWLEDGE_SEARCH_VECTOR_WEIGHT = float(

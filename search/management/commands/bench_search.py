@@ -178,7 +178,8 @@ class Command(BaseCommand):
         if options["build_only"]:
             self.stdout.write(f"Corpus ready: {passages} passages.")
             return
-        queries, descriptions = _query_texts(dataset, options["queries"])
+        queries, descriptions = bench_corpus.query_texts(DEMO_QUERIES, dataset,
+                                                         options["queries"])
         figures["latency"] = self._latencies(passages, embedder, queries, descriptions,
                                              AnonymousUser())
         figures["memory"] = {"peak_rss_mb": round(benchmark.peak_rss_mb()),
@@ -189,13 +190,15 @@ class Command(BaseCommand):
     def _throughput(self, corpus, embedder, sample_pages: int) -> dict:
         from attachments.benchmark import pdf_pages_per_second
         from attachments.models import DocumentText
-        from search import benchmark
-        from search.chunking import budget_for, chunk_page
-        from search.indexing import index_pages, read_attachments
+        from search import bench_corpus, benchmark
+        from search.indexing.chunking import budget_for
+        from search.indexing.page_chunks import chunk_page
+        from search.indexing.writer import index_pages, read_attachments
         from search.models import PageIndexState, Passage
 
         page_ids = corpus.ensure_pages(sample_pages)
-        documents = _attach_demo_files(corpus.pages(page_ids[::ATTACHMENT_EVERY]))
+        documents = bench_corpus.attach_demo_files(
+            corpus.pages(page_ids[::bench_corpus.ATTACHMENT_EVERY]), DEMO_DIR / "attachments")
         Passage.objects.filter(page_id__in=page_ids).delete()
         PageIndexState.objects.filter(page_id__in=page_ids).delete()
         budget = budget_for(embedder)
@@ -217,7 +220,8 @@ class Command(BaseCommand):
                 "files": len(documents),
                 "raw_encode_per_s": round(raw, 1), "indexing_per_s": round(indexed, 1),
                 "ratio": round(indexed / raw, 3),
-                "extraction": pdf_pages_per_second(DEMO_DIR / "attachments" / DEMO_PDF)}
+                "extraction": pdf_pages_per_second(
+                    DEMO_DIR / "attachments" / bench_corpus.DEMO_PDF)}
 
     def _latencies(self, passages, embedder, queries, descriptions, user) -> dict:
         from search import benchmark
@@ -306,7 +310,7 @@ class _Corpus:
 
     def unfinished(self, passages: int, model_id: str) -> bool:
         """Does reaching ``passages`` still need embedding (pages to add or to index)?"""
-        from search.indexing import stale_page_ids
+        from search.indexing.state import stale_page_ids
         from search.models import Passage
 
         return Passage.objects.count() < passages or bool(stale_page_ids(model_id))
@@ -359,7 +363,8 @@ class _Corpus:
         """
         from tqdm import tqdm
 
-        from search.indexing import index_pages, stale_page_ids
+        from search.indexing.state import stale_page_ids
+        from search.indexing.writer import index_pages
         from search.models import Passage
 
         self._index(stale_page_ids(embedder.model_id), embedder)
@@ -379,7 +384,7 @@ class _Corpus:
         from tqdm import tqdm
 
         from search.bench_corpus import batched
-        from search.indexing import index_pages
+        from search.indexing.writer import index_pages
 
         if not page_ids:
             return
@@ -387,53 +392,3 @@ class _Corpus:
             for batch in batched(page_ids, settings.KNOWLEDGE_SEARCH_REBUILD_BATCH_SIZE):
                 index_pages(batch, embedder=embedder)
                 bar.update(len(batch))
-
-
-ATTACHMENT_EVERY = 4  # every fourth page of the throughput sample gets a demo file
-DEMO_PDF = "abschlussbericht-oerlinghausen.pdf"
-
-
-def _attach_demo_files(pages) -> list:
-    """Give each page its own copy of a demo attachment (cycling through the formats), once.
-
-    One document per page, so that every file is read in the timed run, as uploads are.
-    Saved without publishing: the timed ``index_pages`` call is what indexes them.
-    """
-    from django.core.files import File
-    from wagtail.documents import get_document_model
-
-    from attachments.links import documents_of
-
-    files = sorted((DEMO_DIR / "attachments").iterdir())
-    documents = []
-    for number, page in enumerate(pages):
-        existing = documents_of(page)
-        if existing:
-            documents += existing
-            continue
-        path = files[number % len(files)]
-        document = get_document_model()(title=f"Anhang {page.title}")
-        with path.open("rb") as handle:
-            document.file.save(path.name, File(handle), save=False)
-        document.save()
-        page.body = [*[(b.block_type, b.value) for b in page.body],
-                     ("document", {"document": document, "description": ""})]
-        page.save(update_fields=["body"])
-        documents.append(document)
-    return documents
-
-
-def _query_texts(dataset: Path | None, count: int) -> tuple[list[str], list[str]]:
-    """Short queries (judged demo queries, dataset titles) and long descriptions."""
-    queries = [json.loads(line)["query"] for line in
-               DEMO_QUERIES.read_text(encoding="utf-8").splitlines() if line.strip()]
-    descriptions = []
-    if dataset is not None and (dataset / "queries.jsonl").exists():
-        for line in (dataset / "queries.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                text = json.loads(line)["query"]
-                descriptions.append(text)
-                queries.append(text.split(". ", 1)[0])
-    if not descriptions:
-        descriptions = list(queries)
-    return queries[:count], descriptions[:count]
