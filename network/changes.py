@@ -17,7 +17,8 @@ from network.models import PageChange, PageText
 
 
 def page_text(page) -> str:
-    from search.chunking import CharBudget, chunk_page
+    from search.indexing.chunking import CharBudget
+    from search.indexing.page_chunks import chunk_page
 
     return "\n".join(f"{c.heading}\n{c.text}" for c in chunk_page(page, CharBudget(1_000_000)))
 

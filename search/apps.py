@@ -7,6 +7,6 @@ class SearchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from search import signals
+        from search.indexing import handlers
 
-        signals.connect()
+        handlers.connect()

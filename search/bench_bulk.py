@@ -125,3 +125,13 @@ def _index_exists(name: str) -> bool:
         cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [name])
         return cursor.fetchone() is not None
 
+
+
+def grow_in_bulk(target: int, pool, embedder) -> int:
+    """:func:`extend_to` with a progress bar, as ``bench_search`` runs it."""
+    from tqdm import tqdm
+
+    count = Passage.objects.count()
+    with tqdm(total=target, initial=min(count, target), desc="Bulk passages",
+              unit="passage") as bar:
+        return extend_to(target, pool, embedder, progress=bar.update)

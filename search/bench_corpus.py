@@ -13,6 +13,8 @@ passage's sentences, each sentence embedded once. The vectors therefore come fro
 model and are spread over the space like real passages (what the HNSW graph's speed depends
 on), at a fraction of the cost. Indexing throughput is always measured with the real model on
 real passage texts; ``--embed-all`` embeds the whole scale corpus with the model as well.
+
+The run's query texts and the demo files of the throughput sample are prepared here as well.
 """
 
 from __future__ import annotations
@@ -197,3 +199,54 @@ def batched(items: Iterable, size: int) -> Iterator[list]:
             batch = []
     if batch:
         yield batch
+
+
+ATTACHMENT_EVERY = 4  # every fourth page of the throughput sample gets a demo file
+DEMO_PDF = "abschlussbericht-oerlinghausen.pdf"
+
+
+def attach_demo_files(pages, attachments_dir: Path) -> list:
+    """Give each page its own copy of a demo attachment (cycling through the formats), once.
+
+    One document per page, so that every file is read in the timed run, as uploads are.
+    Saved without publishing: the timed ``index_pages`` call is what indexes them.
+    """
+    from django.core.files import File
+    from wagtail.documents import get_document_model
+
+    from attachments.links import documents_of
+
+    files = sorted(attachments_dir.iterdir())
+    documents = []
+    for number, page in enumerate(pages):
+        existing = documents_of(page)
+        if existing:
+            documents += existing
+            continue
+        path = files[number % len(files)]
+        document = get_document_model()(title=f"Anhang {page.title}")
+        with path.open("rb") as handle:
+            document.file.save(path.name, File(handle), save=False)
+        document.save()
+        page.body = [*[(b.block_type, b.value) for b in page.body],
+                     ("document", {"document": document, "description": ""})]
+        page.save(update_fields=["body"])
+        documents.append(document)
+    return documents
+
+
+def query_texts(demo_queries: Path, dataset: Path | None, count: int
+                ) -> tuple[list[str], list[str]]:
+    """Short queries (judged demo queries, dataset titles) and long descriptions."""
+    queries = [json.loads(line)["query"] for line in
+               demo_queries.read_text(encoding="utf-8").splitlines() if line.strip()]
+    descriptions = []
+    if dataset is not None and (dataset / "queries.jsonl").exists():
+        for line in (dataset / "queries.jsonl").read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                text = json.loads(line)["query"]
+                descriptions.append(text)
+                queries.append(text.split(". ", 1)[0])
+    if not descriptions:
+        descriptions = list(queries)
+    return queries[:count], descriptions[:count]

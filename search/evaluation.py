@@ -36,80 +36,16 @@ queries.
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-K = 10
+from search.metrics import K, Scores
+
 MODES = ("fulltext", "vector", "hybrid")
 WAGTAIL = "wagtail"
 MATCHING = "matching"
 EVAL_DATE = "2024-01-01"
-
-
-# --- Metrics -------------------------------------------------------------------------------
-
-
-def dcg(gains: Sequence[float]) -> float:
-    return sum(g / math.log2(i + 2) for i, g in enumerate(gains))
-
-
-def ndcg_at_k(ranked: Sequence[str], relevant: Iterable[str] | Mapping[str, int],
-              k: int = K) -> float:
-    """nDCG@k; ``relevant`` is a set of ids (binary) or a mapping id -> grade (gain 2^g − 1)."""
-    if isinstance(relevant, Mapping):
-        gain = {item: 2.0 ** grade - 1.0 for item, grade in relevant.items() if grade > 0}
-    else:
-        gain = dict.fromkeys(relevant, 1.0)
-    if not gain:
-        return 0.0
-    ideal = dcg(sorted(gain.values(), reverse=True)[:k])
-    return dcg([gain.get(item, 0.0) for item in ranked[:k]]) / ideal
-
-
-def recall_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int = K) -> float:
-    relevant = set(relevant)
-    if not relevant:
-        return 0.0
-    return len(relevant & set(ranked[:k])) / len(relevant)
-
-
-def mrr_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int = K) -> float:
-    relevant = set(relevant)
-    for i, item in enumerate(ranked[:k]):
-        if item in relevant:
-            return 1.0 / (i + 1)
-    return 0.0
-
-
-def _relevant_ids(relevant: Iterable[str] | Mapping[str, int]) -> set[str]:
-    """The ids that count as hits for recall and MRR (grade >= 1 in a graded judgement)."""
-    if isinstance(relevant, Mapping):
-        return {item for item, grade in relevant.items() if grade > 0}
-    return set(relevant)
-
-
-@dataclass
-class Scores:
-    ndcg: float = 0.0
-    recall: float = 0.0
-    mrr: float = 0.0
-    queries: int = 0
-
-    @classmethod
-    def average(cls, rankings: Sequence[tuple[Sequence[str], Iterable[str]]], k: int = K
-                ) -> Scores:
-        n = len(rankings)
-        if not n:
-            return cls()
-        judged = [(ranked, relevant, _relevant_ids(relevant)) for ranked, relevant in rankings]
-        return cls(
-            ndcg=sum(ndcg_at_k(r, graded, k) for r, graded, _rel in judged) / n,
-            recall=sum(recall_at_k(r, rel, k) for r, _graded, rel in judged) / n,
-            mrr=sum(mrr_at_k(r, rel, k) for r, _graded, rel in judged) / n,
-            queries=n,
-        )
 
 
 # --- Datasets ------------------------------------------------------------------------------
@@ -254,7 +190,7 @@ def import_dataset(dataset: Dataset, progress: Callable | None = None) -> dict[i
     """
     from knowledge.importing import import_records, validate_lines
     from knowledge.models import KnowledgePage
-    from search.indexing import index_pages
+    from search.indexing.writer import index_pages
 
     lines = [json.dumps(r, ensure_ascii=False) for r in dataset.records]
     valid, errors = validate_lines(lines, base_dir=dataset.base_dir)
@@ -286,8 +222,11 @@ def import_dataset(dataset: Dataset, progress: Callable | None = None) -> dict[i
 # --- Running queries -----------------------------------------------------------------------
 
 
-class _CachingEmbedder:
-    """Embeds each query once although several modes (and parameter sets) ask for it."""
+class CachingEmbedder:
+    """Embeds each query once although several modes (and parameter sets) ask for it.
+
+    Public for ``evaluate_search --tune``, which ranks every query with many parameter sets.
+    """
 
     def __init__(self, embedder):
         self.inner = embedder
@@ -402,7 +341,7 @@ def evaluate(dataset: Dataset, ids: dict[int, str], modes: Sequence[str] = (*MOD
              *, progress: Callable | None = None, params=None) -> dict[str, Scores]:
     from search.embedding import get_embedder
 
-    embedder = _CachingEmbedder(get_embedder())
+    embedder = CachingEmbedder(get_embedder())
     return {mode: run_mode(dataset, mode, ids, embedder=embedder, params=params,
                            progress=progress) for mode in modes}
 

@@ -42,6 +42,7 @@ class MatchItem(PageHit):
     members: list[MatchItem] = field(default_factory=list)  # protocols folded into a project
 
     def as_dict(self) -> dict:
+        """The API's match result object, with the folded protocols as ``related``."""
         return {
             **self.page_dict(),
             "snippet": self.explanations[0].snippet if self.explanations else "",

@@ -80,6 +80,7 @@ class MatchResults:
 
     @property
     def results(self) -> list[MatchItem]:
+        """All suggestions as one list by score: the API's ``results`` and the evaluation."""
         items = [item for group in self.groups for item in group.items]
         return sorted(items, key=lambda item: -item.score)
 

@@ -1,9 +1,9 @@
 """Fixtures for retrieval tests: pages with passages in the real index, embedded by the real model.
 
-Passages are written through the indexing half (``search.indexing.index_pages``) when it exists,
-so the tests exercise the same rows the product searches. Until then (and as a fallback when its
-API differs) :func:`write_passages` builds simple passages itself: title and summary, then one
-passage per non-empty text field, embedded in one batch with the configured model.
+Passages are written through the indexing half (``search.indexing.writer.index_pages``) when it
+exists, so the tests exercise the same rows the product searches. Until then (and as a fallback
+when its API differs) :func:`write_passages` builds simple passages itself: title and summary,
+then one passage per non-empty text field, embedded in one batch with the configured model.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ _TEXT_FIELDS = ("body", "goals", "situation", "went_well", "went_badly", "recomm
 
 def _indexing_api():
     try:
-        module = importlib.import_module("search.indexing")
+        module = importlib.import_module("search.indexing.writer")
     except ImportError:
         return None
     return getattr(module, "index_pages", None)

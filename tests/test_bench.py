@@ -17,10 +17,11 @@ from django.db import connection
 
 from knowledge.importing import validate_lines
 from search import bench_corpus, benchmark
-from search.management.commands.bench_search import _Corpus, _query_texts
+from search.management.commands.bench_search import _Corpus
 from tests.search_fixtures import *  # noqa: F403
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "demo_content"
+DEMO_QUERIES = DEMO_DIR.parent.parent / "search" / "judgements" / "demo_queries.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -128,10 +129,10 @@ def test_query_texts_mix_demo_queries_and_dataset_descriptions(tmp_path):
     (tmp_path / "queries.jsonl").write_text(json.dumps(
         {"id": "q1", "query": "Radwege Stadt X. Der Datensatz enthält Radwege.",
          "relevant": []}) + "\n", encoding="utf-8")
-    queries, descriptions = _query_texts(tmp_path, 100)
+    queries, descriptions = bench_corpus.query_texts(DEMO_QUERIES, tmp_path, 100)
     assert "Radwege Stadt X" in queries
     assert descriptions == ["Radwege Stadt X. Der Datensatz enthält Radwege."]
-    assert len(_query_texts(None, 10)[0]) == 10
+    assert len(bench_corpus.query_texts(DEMO_QUERIES, None, 10)[0]) == 10
 
 
 def test_bench_rejects_too_small_sizes():
@@ -143,7 +144,7 @@ def test_bench_rejects_too_small_sizes():
 
 @pytest.mark.django_db
 def test_corpus_grows_through_the_real_indexer_and_resumes(pool, embedder):
-    from search.indexing import stale_page_ids
+    from search.indexing.state import stale_page_ids
     from search.models import Passage
 
     corpus = _Corpus(pool)

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from search.chunking import CharBudget, TokenBudget, chunk_page, split_to_budget
+from search.indexing.chunking import CharBudget, TokenBudget, split_to_budget
+from search.indexing.page_chunks import chunk_page
 from tests.search_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db

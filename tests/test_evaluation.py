@@ -9,7 +9,8 @@ import re
 import pytest
 
 from search import evaluation
-from search.evaluation import Query, Scores, mrr_at_k, ndcg_at_k, recall_at_k
+from search.evaluation import Query
+from search.metrics import Scores, mrr_at_k, ndcg_at_k, recall_at_k
 
 
 def test_ndcg_by_hand():

@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from knowledge.models import KnowledgePage
 from search import embedding
-from search.indexing import index_pages
+from search.indexing.writer import index_pages
 from search.models import PageIndexState, Passage
 from tests.search_fixtures import *  # noqa: F403
 

@@ -17,7 +17,7 @@ from wagtail.models import PageViewRestriction
 
 from knowledge.models import KnowledgePage, LessonLearnedIndexPage
 from search import embedding
-from search.indexing import index_pages
+from search.indexing.writer import index_pages
 from search.models import PageIndexState, Passage
 from tests.search_fixtures import *  # noqa: F403
 

@@ -12,9 +12,10 @@ from wagtail.models import PageViewRestriction
 
 from knowledge.access import viewable_pages
 from knowledge.models import KnowledgePage
-from search import indexing
+from search.indexing import state as index_state
+from search.indexing import writer
+from search.indexing.events import passages_changed
 from search.models import IndexGeneration, PageIndexState, Passage
-from search.signals import passages_changed
 from tests.search_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
@@ -213,7 +214,7 @@ def test_privacy_change_applies_at_once_without_reindexing(indexed_page, synced)
 
 
 def test_task_is_idempotent(indexed_page):
-    from search.tasks import sync_page_index
+    from search.indexing.tasks import sync_page_index
 
     page = indexed_page("lesson_learned", **LESSON)
     before = snapshot([page.pk])
@@ -227,14 +228,14 @@ def test_indexing_error_never_breaks_publishing(make_page, synced, monkeypatch):
     def _boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(indexing, "index_pages", _boom)
+    monkeypatch.setattr(writer, "index_pages", _boom)
     with synced():
         page = make_page("lesson_learned", **LESSON)
     assert KnowledgePage.objects.get(pk=page.pk).live
     state = PageIndexState.objects.get(page=page)
     assert state.status == "failed" and "disk full" in state.error
     monkeypatch.undo()
-    assert page.pk in indexing.stale_page_ids(indexing.load_embedder()[0].model_id)
+    assert page.pk in index_state.stale_page_ids(writer.load_embedder()[0].model_id)
 
 
 # --- degraded mode ----------------------------------------------------------------------------
@@ -263,7 +264,7 @@ def test_rebuild_stale_catches_up_after_degraded_mode(indexed_page, monkeypatch,
     assert passages.exists()
     assert all(p.embedding is not None and p.model_id == embedder.model_id for p in passages)
     assert PageIndexState.objects.get(page=page).status == "indexed"
-    assert indexing.stale_page_ids(embedder.model_id) == []
+    assert index_state.stale_page_ids(embedder.model_id) == []
 
 
 def test_rebuild_fulltext_only_without_model(indexed_page, monkeypatch, model_unavailable):
@@ -293,7 +294,7 @@ def five_pages(indexed_page):
 def test_rebuild_is_resumable_and_equals_a_full_rebuild(five_pages, monkeypatch, spy_embed):
     Passage.objects.all().delete()
     PageIndexState.objects.all().delete()
-    original = indexing.index_pages
+    original = writer.index_pages
     calls = []
 
     def _interrupted(*args, **kwargs):
@@ -302,13 +303,13 @@ def test_rebuild_is_resumable_and_equals_a_full_rebuild(five_pages, monkeypatch,
         calls.append(args)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(indexing, "index_pages", _interrupted)
+    monkeypatch.setattr(writer, "index_pages", _interrupted)
     with pytest.raises(KeyboardInterrupt):
         call_command("rebuild_search_index", "--batch-size", "2", "--no-progress")
     done = set(Passage.objects.values_list("page_id", flat=True))
     assert len(done) == 2
     assert PageIndexState.objects.filter(status="pending").count() == 3
-    monkeypatch.setattr(indexing, "index_pages", original)
+    monkeypatch.setattr(writer, "index_pages", original)
 
     spy_embed.clear()
     call_command("rebuild_search_index", "--stale", "--batch-size", "2", "--no-progress")
@@ -332,7 +333,7 @@ def test_stale_handles_other_models_and_unpublished_pages(five_pages, embedder):
     _project, protocol, lesson, *_ = five_pages
     Passage.objects.filter(page=lesson).update(model_id="some-other-model:384:abc")
     KnowledgePage.objects.filter(pk=protocol.pk).update(live=False)  # no signal
-    assert set(indexing.stale_page_ids(embedder.model_id)) == {lesson.pk}
+    assert set(index_state.stale_page_ids(embedder.model_id)) == {lesson.pk}
     with pytest.raises(CommandError, match="stale"):
         call_command("rebuild_search_index", "--check")
 
@@ -344,15 +345,15 @@ def test_stale_handles_other_models_and_unpublished_pages(five_pages, embedder):
 
 
 def test_rebuild_refuses_a_column_of_another_dimension(five_pages, monkeypatch):
-    monkeypatch.setattr(indexing, "column_dimensions", lambda: 1024)
+    monkeypatch.setattr(index_state, "column_dimensions", lambda: 1024)
     with pytest.raises(CommandError, match="set_embedding_dimension"):
         call_command("rebuild_search_index", "--no-progress")
 
 
 def test_set_embedding_dimension_alters_column_and_hnsw_index(five_pages, embedder):
-    original = indexing.column_dimensions()
+    original = index_state.column_dimensions()
     call_command("set_embedding_dimension", "8")
-    assert indexing.column_dimensions() == 8
+    assert index_state.column_dimensions() == 8
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = "
                        "'passage_embedding_hnsw'")
@@ -364,7 +365,7 @@ def test_set_embedding_dimension_alters_column_and_hnsw_index(five_pages, embedd
 
     call_command("set_embedding_dimension", str(original))
     call_command("rebuild_search_index", "--stale", "--no-progress")
-    assert indexing.stale_page_ids(embedder.model_id) == []
+    assert index_state.stale_page_ids(embedder.model_id) == []
 
 
 def test_database_backend_defers_indexing_to_the_worker(make_page, synced, settings):
@@ -375,7 +376,7 @@ def test_database_backend_defers_indexing_to_the_worker(make_page, synced, setti
     with synced():
         page = make_page("lesson_learned", **LESSON)
     assert not Passage.objects.filter(page=page).exists()
-    (queued,) = DBTaskResult.objects.filter(task_path="search.tasks.sync_pages_index")
+    (queued,) = DBTaskResult.objects.filter(task_path="search.indexing.tasks.sync_pages_index")
     assert page.pk in queued.args_kwargs["args"][0]  # JSON-serialisable arguments
 
     # What `db_worker` does (the worker itself closes connections, which a test cannot allow).

@@ -25,7 +25,7 @@ from django.test import override_settings
 
 from knowledge.importing import import_records, validate_lines
 from knowledge.models import KnowledgePage
-from search.indexing import stale_page_ids
+from search.indexing.state import stale_page_ids
 from search.models import PageIndexState
 from tests.committed_db import NO_TASKS, committed_database, ensure_test_database
 from tests.conftest import record

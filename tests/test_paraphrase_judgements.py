@@ -9,11 +9,11 @@ import re
 import pytest
 
 from search import evaluation
-from search.evaluation import Scores, ndcg_at_k
 from search.management.commands.evaluate_search import (
     demo_content_dir,
     paraphrase_queries_file,
 )
+from search.metrics import Scores, ndcg_at_k
 
 
 def _halves():

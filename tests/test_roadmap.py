@@ -10,7 +10,8 @@ from bs4 import BeautifulSoup
 from django.core.exceptions import ValidationError
 
 from knowledge.importing import record_from_page, validate_lines
-from search.chunking import CharBudget, chunk_page
+from search.indexing.chunking import CharBudget
+from search.indexing.page_chunks import chunk_page
 from tests.conftest import record
 from tests.search_fixtures import *  # noqa: F403
 

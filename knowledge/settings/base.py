@@ -185,7 +185,7 @@ KNOWLEDGE_QUERY_ENCODER = os.environ.get("KNOWLEDGE_QUERY_ENCODER", "auto")
 KNOWLEDGE_QUERY_EMBEDDING_CACHE_SIZE = int(
     os.environ.get("KNOWLEDGE_QUERY_EMBEDDING_CACHE_SIZE", "1024")
 )
-# Indexing (search/chunking.py, search/indexing.py): the token budget of one passage, capped
+# Indexing (search/indexing/chunking.py, writer.py): the token budget of one passage, capped
 # by the model's max_seq_length (0 = the model's maximum). Shorter passages give sharper
 # vectors and snippets; nothing is ever cut off, long sections become several passages.
 KNOWLEDGE_SEARCH_PASSAGE_TOKENS = int(os.environ.get("KNOWLEDGE_SEARCH_PASSAGE_TOKENS", "256"))
@@ -212,7 +212,7 @@ CACHES = {
 # renamed link target or snippet inside the content can look stale.
 KNOWLEDGE_FRAGMENT_CACHE_SECONDS = int(os.environ.get("KNOWLEDGE_FRAGMENT_CACHE_SECONDS", "600"))
 
-# --- Semantic search: ranking (search/ranking.py; evidence in docs/search-ranking.md) ------
+# --- Semantic search: ranking (search/retrieval.py; evidence in docs/search-ranking.md) ---
 # Hybrid = weighted fusion of min-max normalised scores: this share for the vector score,
 # the rest for full text (BM25). Tuned on the Musterdatenkatalog and the demo queries.
 KNOWLEDGE_SEARCH_VECTOR_WEIGHT = float(

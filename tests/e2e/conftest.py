@@ -222,7 +222,7 @@ def search_index(live_site, django_db_blocker):
     Embedding all demo pages takes minutes on a CPU, so only ``EMBEDDED_PAGES`` get vectors.
     """
     try:
-        from search.indexing import index_pages
+        from search.indexing.writer import index_pages
     except ImportError as exc:
         pytest.skip(f"Suchindex (search.indexing) noch nicht vorhanden: {exc}")
     from knowledge.models import KnowledgePage

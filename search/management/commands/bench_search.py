@@ -70,9 +70,7 @@ class Command(BaseCommand):
                             help="Dataset directory whose texts feed the corpus "
                                  "(Musterdatenkatalog format; optional).")
         parser.add_argument("--real-passages", type=int, default=100_000, metavar="N",
-                            help="Build at most this many passages through the real importer "
-                                 "and indexer; beyond it passages are added in bulk "
-                                 "(search.bench_bulk). Default 100000.")
+                            help="Passages built by the real indexer; the rest in bulk.")
         parser.add_argument("--embed-all", action="store_true",
                             help="Embed every passage of the scale corpus with the model "
                                  "instead of sentence-mean vectors (slow).")
@@ -145,7 +143,7 @@ class Command(BaseCommand):
         from django.contrib.auth.models import AnonymousUser
         from tqdm import tqdm
 
-        from search import bench_corpus, benchmark
+        from search import bench_bulk, bench_corpus, benchmark
         from search.embedding import get_embedder
 
         call_command("migrate", verbosity=0, interactive=False)
@@ -182,11 +180,12 @@ class Command(BaseCommand):
         passages = corpus.grow_to(min(options["passages"], options["real_passages"]),
                                   scale_embedder)
         if options["passages"] > passages:
-            passages = self._bulk(options["passages"], corpus.pool, scale_embedder)
+            passages = bench_bulk.grow_in_bulk(options["passages"], corpus.pool, scale_embedder)
         if options["build_only"]:
             self.stdout.write(f"Corpus ready: {passages} passages.")
             return
-        queries, descriptions = _query_texts(dataset, options["queries"])
+        queries, descriptions = bench_corpus.query_texts(DEMO_QUERIES, dataset,
+                                                         options["queries"])
         figures["latency"] = self._latencies(passages, embedder, queries, descriptions,
                                              AnonymousUser())
         figures["memory"] = {"peak_rss_mb": round(benchmark.peak_rss_mb()),
@@ -194,29 +193,18 @@ class Command(BaseCommand):
                                 benchmark.database_sizes_mb().items()}}
         self._report(figures)
 
-    def _bulk(self, target: int, pool, embedder) -> int:
-        from tqdm import tqdm
-
-        from search import bench_bulk
-        from search.models import Passage
-
-        count = Passage.objects.count()
-        with tqdm(total=target, initial=min(count, target), desc="Bulk passages",
-                  unit="passage") as bar:
-            count = bench_bulk.extend_to(target, pool, embedder, progress=bar.update)
-        self.stdout.write(f"Indexes ready over {count} passages.")
-        return count
-
     def _throughput(self, corpus, embedder, sample_pages: int) -> dict:
         from attachments.benchmark import pdf_pages_per_second
         from attachments.models import DocumentText
-        from search import benchmark
-        from search.chunking import budget_for, chunk_page
-        from search.indexing import index_pages, read_attachments
+        from search import bench_corpus, benchmark
+        from search.indexing.chunking import budget_for
+        from search.indexing.page_chunks import chunk_page
+        from search.indexing.writer import index_pages, read_attachments
         from search.models import PageIndexState, Passage
 
         page_ids = corpus.ensure_pages(sample_pages)
-        documents = _attach_demo_files(corpus.pages(page_ids[::ATTACHMENT_EVERY]))
+        documents = bench_corpus.attach_demo_files(
+            corpus.pages(page_ids[::bench_corpus.ATTACHMENT_EVERY]), DEMO_DIR / "attachments")
         Passage.objects.filter(page_id__in=page_ids).delete()
         PageIndexState.objects.filter(page_id__in=page_ids).delete()
         budget = budget_for(embedder)
@@ -238,7 +226,8 @@ class Command(BaseCommand):
                 "files": len(documents),
                 "raw_encode_per_s": round(raw, 1), "indexing_per_s": round(indexed, 1),
                 "ratio": round(indexed / raw, 3),
-                "extraction": pdf_pages_per_second(DEMO_DIR / "attachments" / DEMO_PDF)}
+                "extraction": pdf_pages_per_second(
+                    DEMO_DIR / "attachments" / bench_corpus.DEMO_PDF)}
 
     def _latencies(self, passages, embedder, queries, descriptions, user) -> dict:
         from search import benchmark
@@ -327,7 +316,7 @@ class _Corpus:
 
     def unfinished(self, passages: int, model_id: str) -> bool:
         """Does reaching ``passages`` still need embedding (pages to add or to index)?"""
-        from search.indexing import stale_page_ids
+        from search.indexing.state import stale_page_ids
         from search.models import Passage
 
         return Passage.objects.count() < passages or bool(stale_page_ids(model_id))
@@ -380,7 +369,8 @@ class _Corpus:
         """
         from tqdm import tqdm
 
-        from search.indexing import index_pages, stale_page_ids
+        from search.indexing.state import stale_page_ids
+        from search.indexing.writer import index_pages
         from search.models import Passage
 
         self._index(stale_page_ids(embedder.model_id), embedder)
@@ -400,7 +390,7 @@ class _Corpus:
         from tqdm import tqdm
 
         from search.bench_corpus import batched
-        from search.indexing import index_pages
+        from search.indexing.writer import index_pages
 
         if not page_ids:
             return
@@ -408,53 +398,3 @@ class _Corpus:
             for batch in batched(page_ids, settings.KNOWLEDGE_SEARCH_REBUILD_BATCH_SIZE):
                 index_pages(batch, embedder=embedder)
                 bar.update(len(batch))
-
-
-ATTACHMENT_EVERY = 4  # every fourth page of the throughput sample gets a demo file
-DEMO_PDF = "abschlussbericht-oerlinghausen.pdf"
-
-
-def _attach_demo_files(pages) -> list:
-    """Give each page its own copy of a demo attachment (cycling through the formats), once.
-
-    One document per page, so that every file is read in the timed run, as uploads are.
-    Saved without publishing: the timed ``index_pages`` call is what indexes them.
-    """
-    from django.core.files import File
-    from wagtail.documents import get_document_model
-
-    from attachments.links import documents_of
-
-    files = sorted((DEMO_DIR / "attachments").iterdir())
-    documents = []
-    for number, page in enumerate(pages):
-        existing = documents_of(page)
-        if existing:
-            documents += existing
-            continue
-        path = files[number % len(files)]
-        document = get_document_model()(title=f"Anhang {page.title}")
-        with path.open("rb") as handle:
-            document.file.save(path.name, File(handle), save=False)
-        document.save()
-        page.body = [*[(b.block_type, b.value) for b in page.body],
-                     ("document", {"document": document, "description": ""})]
-        page.save(update_fields=["body"])
-        documents.append(document)
-    return documents
-
-
-def _query_texts(dataset: Path | None, count: int) -> tuple[list[str], list[str]]:
-    """Short queries (judged demo queries, dataset titles) and long descriptions."""
-    queries = [json.loads(line)["query"] for line in
-               DEMO_QUERIES.read_text(encoding="utf-8").splitlines() if line.strip()]
-    descriptions = []
-    if dataset is not None and (dataset / "queries.jsonl").exists():
-        for line in (dataset / "queries.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                text = json.loads(line)["query"]
-                descriptions.append(text)
-                queries.append(text.split(". ", 1)[0])
-    if not descriptions:
-        descriptions = list(queries)
-    return queries[:count], descriptions[:count]

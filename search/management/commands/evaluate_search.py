@@ -213,7 +213,7 @@ class Command(BaseCommand):
         from search.embedding import get_embedder
         from search.params import FusionParams
 
-        embedder = evaluation._CachingEmbedder(get_embedder())
+        embedder = evaluation.CachingEmbedder(get_embedder())
         self.stdout.write("\n| full-text scoring | fusion | vector_weight | passage_bonus "
                           "| nDCG@10 | R@10 | MRR@10 |\n|---|---|---:|---:|---:|---:|---:|")
         # Full-text scorings (label, overrides): bm25 with title boosts and length

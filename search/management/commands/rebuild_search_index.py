@@ -23,7 +23,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from search import embedding, indexing
+from search import embedding
+from search.indexing import state, writer
 from search.models import Passage
 
 
@@ -71,7 +72,7 @@ class Command(BaseCommand):
                 embedder = embedding.get_embedder()
             except embedding.EmbeddingUnavailable as exc:
                 if options["check"]:
-                    self.stdout.write(json.dumps(indexing.index_status(None), indent=2))
+                    self.stdout.write(json.dumps(state.index_status(None), indent=2))
                 raise CommandError(
                     f"The embedding model is not available: {exc}\n"
                     "Fix KNOWLEDGE_EMBEDDING_MODEL (or run `python manage.py "
@@ -84,7 +85,7 @@ class Command(BaseCommand):
         if options["check"]:
             return self._check(model_id)
 
-        removed = indexing.remove_unpublished()
+        removed = writer.remove_unpublished()
         if removed:
             self.stdout.write(f"Removed the passages of {len(removed)} pages that are no "
                               "longer live.")
@@ -92,10 +93,10 @@ class Command(BaseCommand):
             if options["reembed"]:
                 Passage.objects.update(embedding=None, model_id="")
                 self.stdout.write("Discarded all stored vectors.")
-            marked = indexing.mark_pending(reason="full rebuild")
+            marked = state.mark_pending(reason="full rebuild")
             self.stdout.write(f"Marked {marked} live pages for indexing.")
 
-        page_ids = indexing.stale_page_ids(model_id)
+        page_ids = state.stale_page_ids(model_id)
         if not page_ids:
             self.stdout.write(self.style.SUCCESS("The search index is up to date."))
             return
@@ -103,13 +104,13 @@ class Command(BaseCommand):
         self.stdout.write(f"Indexing {len(page_ids)} pages with {label}, "
                           f"{options['batch_size']} pages per batch.")
 
-        total = indexing.IndexResult()
+        total = writer.IndexResult()
         size = options["batch_size"]
         with tqdm(total=len(page_ids), unit="page", disable=options["no_progress"],
                   file=self.stderr._out) as progress:
             for start in range(0, len(page_ids), size):
                 batch = page_ids[start:start + size]
-                result = indexing.index_pages(batch, embedder=embedder,
+                result = writer.index_pages(batch, embedder=embedder,
                                               without_vectors=embedder is None)
                 total.merge(result)
                 progress.update(len(batch))
@@ -133,7 +134,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Done."))
 
     def _check_dimensions(self, embedder):
-        column = indexing.column_dimensions()
+        column = state.column_dimensions()
         if column is not None and column != embedder.dimensions:
             raise CommandError(
                 f"The model produces {embedder.dimensions}-dimensional vectors but the "
@@ -142,7 +143,7 @@ class Command(BaseCommand):
             )
 
     def _check(self, model_id):
-        status = indexing.index_status(model_id)
+        status = state.index_status(model_id)
         status["model_id"] = model_id
         self.stdout.write(json.dumps(status, indent=2, ensure_ascii=False))
         if status["stale"] or status["pages_not_live_with_passages"]:

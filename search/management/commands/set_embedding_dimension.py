@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from search import indexing
+from search.indexing import state
 from search.models import Passage
 
 HNSW_INDEX_NAME = "passage_embedding_hnsw"
@@ -40,7 +40,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"The dimension must be between 1 and {MAX_HNSW_DIMENSIONS} (HNSW limit)."
             )
-        current = indexing.column_dimensions()
+        current = state.column_dimensions()
         if current == dimensions and not force:
             self.stdout.write(f"The embedding column already has {dimensions} dimensions.")
             return
@@ -72,4 +72,4 @@ def set_embedding_dimension(dimensions: int) -> None:
         Passage.objects.update(model_id="")
         editor.add_index(Passage, index)
         editor.execute("SET CONSTRAINTS ALL DEFERRED")
-    indexing.mark_pending(reason=f"embedding dimension changed to {dimensions}")
+    state.mark_pending(reason=f"embedding dimension changed to {dimensions}")

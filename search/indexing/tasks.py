@@ -17,7 +17,7 @@ import logging
 from django.db import transaction
 from django_tasks import task
 
-from search import indexing
+from search.indexing import state, writer
 from search.models import PageIndexState
 
 logger = logging.getLogger(__name__)
@@ -39,9 +39,9 @@ def sync_pages_index(page_ids: list[int], descendants_of: list[int] | None = Non
     """
     ids = set(page_ids)
     for page_id in descendants_of or []:
-        ids.update(indexing.page_and_descendant_ids(page_id))
+        ids.update(state.page_and_descendant_ids(page_id))
     try:
-        result = indexing.index_pages(sorted(ids))
+        result = writer.index_pages(sorted(ids))
     except Exception as exc:
         logger.exception("Indexing pages %s failed", sorted(ids)[:20])
         _mark_failed(sorted(ids), exc)

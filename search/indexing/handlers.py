@@ -1,7 +1,8 @@
 """Signal handlers that enqueue index updates, and the signal other code can listen to.
 
 Wagtail's page events (``page_published``, ``page_unpublished``, ``post_page_move``) and
-Django's ``post_delete`` enqueue :func:`search.tasks.sync_pages_index` for knowledge pages.
+Django's ``post_delete`` enqueue :func:`search.indexing.tasks.sync_pages_index` for knowledge
+pages.
 Enqueueing waits for the commit (``transaction.on_commit``): the task must see the committed
 page, and a rolled-back publish must not touch the index. Several events for one page in one
 transaction (an import publishes, then moves) are synced once, and an import's pages are
@@ -14,12 +15,9 @@ document (a replaced file) re-indexes the pages that use it.
 Privacy changes (``PageViewRestriction`` saved, deleted or its groups changed) need no
 re-indexing: passages carry no access scope, retrieval filters them by the page's tree path
 at query time (:func:`knowledge.access.denied_path_prefixes`), so a new restriction hides the
-passages with the next query. Those events only bump ``IndexGeneration`` and send
-:data:`passages_changed`, so that caches built from passages (related content) are dropped.
-
-:data:`passages_changed` is sent (and ``IndexGeneration`` bumped, the key of related-content
-caches in every process) after the commit of every index write, with ``page_ids``
-(the pages whose passages or visibility changed; empty list: "anything may have changed").
+passages with the next query. Those events only announce a change
+(:func:`search.indexing.events.announce`), so that caches built from passages (related
+content) are dropped.
 """
 
 from __future__ import annotations
@@ -30,11 +28,13 @@ import threading
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.dispatch import Signal
+
+from search.indexing.events import announce
+from search.indexing.state import page_and_descendant_ids
+from search.indexing.tasks import sync_pages_index
+from search.models import PageIndexState
 
 logger = logging.getLogger(__name__)
-
-passages_changed = Signal()
 
 _pending = threading.local()
 
@@ -52,9 +52,6 @@ def schedule_page_sync(page_id: int, include_descendants: bool = False) -> None:
     dies after the commit but before the task ran (or the queue loses the task), the page is
     still known to be stale and ``rebuild_search_index --stale`` catches it up.
     """
-    from search.indexing import page_and_descendant_ids
-    from search.models import PageIndexState
-
     ids = page_and_descendant_ids(page_id) if include_descendants else [page_id]
     PageIndexState.objects.filter(page_id__in=ids).update(
         status=PageIndexState.Status.PENDING, error="indexing scheduled"
@@ -69,8 +66,6 @@ def _flush() -> None:
 
     Pages go in batches, so that an import of many pages embeds them in few model calls.
     """
-    from search.tasks import sync_pages_index
-
     queue = _queue()
     items = sorted(queue.items())
     queue.clear()
@@ -110,6 +105,7 @@ def _sync_document_links(instance, live: bool) -> None:
 
 
 def on_page_published(sender, instance, **kwargs):
+    """A published knowledge page (and a project's pages below it) is re-indexed."""
     if _is_knowledge_page(sender, instance):
         _sync_document_links(instance, live=True)
         # A project's title is context in its protocols' and lessons' overview passages.
@@ -118,12 +114,14 @@ def on_page_published(sender, instance, **kwargs):
 
 
 def on_page_unpublished(sender, instance, **kwargs):
+    """An unpublished page loses its downloads at once and its passages with the task."""
     if _is_knowledge_page(sender, instance):
         _sync_document_links(instance, live=False)
         schedule_page_sync(instance.pk)
 
 
 def on_page_moved(sender, instance, **kwargs):
+    """A move changes tree paths (permissions) and context of every knowledge page below."""
     from knowledge.models import KnowledgePage
 
     # Any page may hold knowledge pages below it (moving a section index moves them all).
@@ -133,6 +131,7 @@ def on_page_moved(sender, instance, **kwargs):
 
 
 def on_page_deleted(sender, instance, **kwargs):
+    """A deleted page's sync confirms the removal and announces it (caches drop the page)."""
     # The database cascade already deleted the passages; the task confirms it and announces it.
     if _is_knowledge_page(sender, instance):
         schedule_page_sync(instance.pk)
@@ -150,15 +149,11 @@ def on_document_saved(sender, instance, created=False, **kwargs):
 
 
 def on_restriction_changed(sender, instance, **kwargs):
+    """Privacy changes need no re-indexing, only an announcement (see the module docstring)."""
     page_id = getattr(instance, "page_id", None)
 
-    def _announce():
-        from search.models import IndexGeneration
-
-        IndexGeneration.bump()
-        passages_changed.send(sender=sender, page_ids=[], restricted_page=page_id)
-
-    transaction.on_commit(_announce, robust=True)
+    transaction.on_commit(lambda: announce([], sender=sender, restricted_page=page_id),
+                          robust=True)
 
 
 def connect() -> None:

@@ -23,11 +23,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import F, Q
 
 from attachments.links import documents_of, forget_pages, sync_links
 from search import compounds, embedding
-from search.chunking import Chunk, budget_for, chunk_page
+from search.indexing.chunking import Chunk, budget_for
+from search.indexing.events import announce
+from search.indexing.page_chunks import chunk_page
+from search.indexing.state import NOT_INDEXABLE, indexable_pages, page_and_descendant_ids
 from search.models import PageIndexState, Passage
 
 logger = logging.getLogger(__name__)
@@ -51,12 +54,14 @@ class IndexResult:
     reused: int = 0
 
     def merge(self, other: IndexResult) -> None:
+        """Add another batch's outcome (a rebuild sums its batches)."""
         for name in ("indexed", "pending", "failed", "removed"):
             getattr(self, name).extend(getattr(other, name))
         self.embedded += other.embedded
         self.reused += other.reused
 
     def as_dict(self) -> dict:
+        """Counts only: what the task result and ``rebuild_search_index`` report."""
         return {
             "indexed": len(self.indexed), "pending": len(self.pending),
             "failed": len(self.failed), "removed": len(self.removed),
@@ -71,31 +76,6 @@ def load_embedder():
     except embedding.EmbeddingUnavailable as exc:
         logger.warning("Indexing without vectors (degraded mode): %s", exc)
         return None, str(exc)
-
-
-def _knowledge_page_model():
-    from knowledge.models import KnowledgePage
-
-    return KnowledgePage
-
-
-def indexable_pages():
-    """Live knowledge pages that get passages. Aliases are skipped (a guard: the unique
-    ``external_id`` prevents them today) since they would show one page twice in results."""
-    return _knowledge_page_model().objects.live().filter(alias_of__isnull=True)
-
-
-_NOT_INDEXABLE = Q(page__live=False) | Q(page__alias_of__isnull=False)
-
-
-def page_and_descendant_ids(page_id: int) -> list[int]:
-    """The page and all knowledge pages below it (a project's protocols and lessons)."""
-    model = _knowledge_page_model()
-    page = model.objects.filter(pk=page_id).first()
-    if page is None:
-        return [page_id]
-    return [page_id, *model.objects.descendant_of(page).order_by("path")
-            .values_list("pk", flat=True)]
 
 
 def index_page(page, *, include_descendants: bool = False, embedder=None) -> IndexResult:
@@ -160,7 +140,7 @@ def index_pages(page_ids: Iterable[int], *, embedder=None,
                 result.pending.append(pk)
 
         changed = [*chunks_by_page, *gone]
-        transaction.on_commit(lambda: _announce(changed), robust=True)
+        transaction.on_commit(lambda: announce(changed), robust=True)
     return result
 
 
@@ -183,102 +163,22 @@ def remove_page(page_id: int) -> int:
     with transaction.atomic():
         _lock([page_id])
         deleted = _remove([page_id])
-        transaction.on_commit(lambda: _announce([page_id]), robust=True)
+        transaction.on_commit(lambda: announce([page_id]), robust=True)
     return deleted
 
 
 def remove_unpublished() -> list[int]:
     """Remove passages and states of pages that are no longer live (or are aliases)."""
     stale = sorted(
-        set(Passage.objects.filter(_NOT_INDEXABLE).values_list("page_id", flat=True))
-        | set(PageIndexState.objects.filter(_NOT_INDEXABLE).values_list("page_id", flat=True))
+        set(Passage.objects.filter(NOT_INDEXABLE).values_list("page_id", flat=True))
+        | set(PageIndexState.objects.filter(NOT_INDEXABLE).values_list("page_id", flat=True))
     )
     if stale:
         with transaction.atomic():
             _lock(stale)
             _remove(stale)
-            transaction.on_commit(lambda: _announce(stale), robust=True)
+            transaction.on_commit(lambda: announce(stale), robust=True)
     return stale
-
-
-def mark_pending(page_ids: Iterable[int] | None = None, reason: str = "") -> int:
-    """Mark live pages (default: all) as needing indexing; returns how many were marked.
-
-    A full rebuild starts with this, so that an interrupted rebuild leaves exactly the
-    unfinished pages pending and ``rebuild_search_index --stale`` continues from there.
-    """
-    live = indexable_pages()
-    if page_ids is not None:
-        live = live.filter(pk__in=list(page_ids))
-    ids = list(live.values_list("pk", flat=True))
-    with transaction.atomic():
-        PageIndexState.objects.filter(page_id__in=ids).update(
-            status=PageIndexState.Status.PENDING, error=reason
-        )
-        PageIndexState.objects.bulk_create(
-            [PageIndexState(page_id=pk, status=PageIndexState.Status.PENDING, error=reason)
-             for pk in ids],
-            ignore_conflicts=True,
-        )
-    return len(ids)
-
-
-def stale_page_ids(model_id: str) -> list[int]:
-    """Live pages whose passages are not current for ``model_id``, in tree order.
-
-    Stale means: never indexed, pending or failed, indexed with another model, or having a
-    passage without a vector or with another model's vector.
-    """
-    current = PageIndexState.objects.filter(
-        page_id=OuterRef("pk"), status=PageIndexState.Status.INDEXED, model_id=model_id
-    )
-    foreign = Passage.objects.filter(page_id=OuterRef("pk")).filter(
-        Q(embedding__isnull=True) | ~Q(model_id=model_id)
-    )
-    return list(
-        indexable_pages()
-        .filter(~Exists(current) | Exists(foreign))
-        .order_by("path")
-        .values_list("pk", flat=True)
-    )
-
-
-def index_status(model_id: str | None) -> dict:
-    """Counts for ``rebuild_search_index --check`` and health pages."""
-    live = indexable_pages()
-    states = PageIndexState.objects.filter(page__in=live)
-    passages = Passage.objects.all()
-    status = {
-        "live_pages": live.count(),
-        "indexed": states.filter(status=PageIndexState.Status.INDEXED).count(),
-        "pending": states.filter(status=PageIndexState.Status.PENDING).count(),
-        "failed": states.filter(status=PageIndexState.Status.FAILED).count(),
-        "passages": passages.count(),
-        "passages_without_vector": passages.filter(embedding__isnull=True).count(),
-        "passages_by_model": dict(
-            passages.values_list("model_id").annotate(n=Count("id")).order_by("model_id")
-        ),
-        "pages_not_live_with_passages": passages.filter(_NOT_INDEXABLE)
-        .values("page_id").distinct().count(),
-    }
-    if model_id is not None:
-        status["stale"] = len(stale_page_ids(model_id))
-    return status
-
-
-# --- internals --------------------------------------------------------------------------------
-
-
-def column_dimensions() -> int | None:
-    """The dimension of the embedding column as it is in the database (None if unknown)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT atttypmod FROM pg_attribute WHERE attrelid = %s::regclass "
-            "AND attname = 'embedding'",
-            [Passage._meta.db_table],
-        )
-        row = cursor.fetchone()
-    return row[0] if row and row[0] > 0 else None
 
 
 def _lock(ids: list[int]) -> None:
@@ -411,12 +311,3 @@ def _set_state(page_id: int, status: str, model_id: str, error: str) -> None:
     PageIndexState.objects.update_or_create(
         page_id=page_id, defaults={"status": status, "model_id": model_id, "error": error[:2000]}
     )
-
-
-def _announce(page_ids: list[int]) -> None:
-    """After commit: invalidate related-content caches (all processes) and tell listeners."""
-    from search.models import IndexGeneration
-    from search.signals import passages_changed
-
-    IndexGeneration.bump()
-    passages_changed.send(sender=Passage, page_ids=list(page_ids))
