@@ -23,7 +23,8 @@ errorlog = "-"
 
 
 def post_worker_init(worker):
-    """Load the embedding model once per worker, before the first request."""
+    """Load the embedding model and the compound splitter once per worker, before the first
+    request."""
     import torch
 
     torch.set_num_threads(int(os.environ.get("KNOWLEDGE_TORCH_THREADS", "1")))
@@ -33,3 +34,8 @@ def post_worker_init(worker):
         get_embedder().embed_query("Aufwärmen")
     except EmbeddingUnavailable as exc:
         worker.log.warning("Embedding model unavailable, serving in degraded mode: %s", exc)
+    # The compound splitter's tables (search/compounds.py) take seconds to load: read them
+    # now, not on the first search of each worker.
+    from search.compounds import split_word
+
+    split_word("Bürgerbeteiligung")
