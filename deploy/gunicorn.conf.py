@@ -1,8 +1,9 @@
 """gunicorn settings for production and the load test: ``gunicorn -c deploy/gunicorn.conf.py``.
 
 Threads rather than many processes: every worker process holds its own copy of the embedding
-model (about 1.5 GB resident with torch), so two processes with several threads each serve
-more requests per GB than many single-threaded workers. The model is loaded right after each
+model (about 2.3 GB resident: torch, the ONNX query model, the compound tables), so two
+processes with several threads each serve more requests per GB than many single-threaded
+workers. The model is loaded right after each
 worker starts, so the first search does not pay for it (and a broken model shows up in the
 log at start-up, while the site keeps serving in degraded mode).
 """
