@@ -44,10 +44,14 @@ def bulk_count() -> int:
 
 def synthetic_passage(number: int, pool) -> tuple[str, str]:
     """(heading, text) of bulk passage ``number``: same number, same passage."""
+    heading, sentences = _drawn(number, pool)
+    return heading, " ".join(sentences)
+
+
+def _drawn(number: int, pool) -> tuple[str, list[str]]:
     rng = random.Random(f"bulk:{number}")  # noqa: S311 - reproducible text, not secrets
     heading = rng.choice(pool.headings)
-    text = " ".join(rng.choice(pool.sentences) for _ in range(rng.randint(2, 4)))
-    return heading, text
+    return heading, [rng.choice(pool.sentences) for _ in range(rng.randint(2, 4))]
 
 
 def extend_to(target: int, pool, embedder, *, chunk: int = CHUNK,
@@ -74,8 +78,12 @@ def extend_to(target: int, pool, embedder, *, chunk: int = CHUNK,
         texts = []
         for n in range(number, number + size):
             page_id, knowledge_type, municipality_id, date = pages[n % len(pages)]
-            heading, text = synthetic_passage(n, pool)
-            texts.append(f"{heading}\n{text}")
+            heading, sentences = _drawn(n, pool)
+            text = " ".join(sentences)
+            # One sentence per line: the sentence-mean embedder then finds every unit among
+            # the sentences it embedded (joined, a sentence that starts in lower case would
+            # not be split off again and cost a model call).
+            texts.append("\n".join([heading, *sentences]))
             rows.append([page_id, POSITION_BASE + n // len(pages), Passage.Kind.SECTION,
                          heading, text, hashlib.sha256(text.encode()).hexdigest(),
                          knowledge_type, municipality_id, date])
