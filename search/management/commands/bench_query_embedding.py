@@ -109,7 +109,7 @@ class Command(BaseCommand):
         self._report(rows)
 
     def _report(self, rows: dict[str, query_benchmark.EncoderFigures]) -> None:
-        torch_p50 = rows["torch"].p50
+        torch_p50 = rows["torch"].latency.p50
         torch_rss = rows["torch"].rss_mb
         self.stdout.write("")
         self.stdout.write("| Query encoder | p50 ms | p95 ms | p50 vs torch | cosine min | "
@@ -119,13 +119,15 @@ class Command(BaseCommand):
             if row.error:
                 self.stdout.write(f"| {row.name} | unavailable: {row.error} |||||||")
                 continue
+            latency = row.latency
             self.stdout.write(
-                f"| {row.name} | {row.p50:.1f} | {row.p95:.1f} | {row.p50 / torch_p50:.2f}× | "
+                f"| {row.name} | {latency.p50:.1f} | {latency.p95:.1f} | "
+                f"{latency.p50 / torch_p50:.2f}× | "
                 f"{min(row.cosines):.5f} | {np.mean(row.cosines):.5f} | {row.load_s:.1f} | "
                 f"{row.rss_mb:.0f} ({row.rss_mb - torch_rss:+.0f}) | "
                 f"{'yes' if row.meets_bar else 'no'} |")
         eligible = [row for row in rows.values() if row.meets_bar]
-        best = min(eligible, key=lambda row: row.p50)
+        best = min(eligible, key=lambda row: row.latency.p50)
         self.stdout.write(f"\nFastest encoder with cosine >= {query_benchmark.COSINE_BAR}: "
                           f"{best.name}")
 
