@@ -209,7 +209,7 @@ CACHES = {
 }
 # Seconds a page's rendered content (fields and body) is reused. The key is Wagtail's
 # Page.cache_key, so publishing a new revision shows at once; the timeout bounds how long a
-# renamed link target or snippet inside the content can look stale.
+# renamed link target, snippet or replaced attachment inside the content can look stale.
 KNOWLEDGE_FRAGMENT_CACHE_SECONDS = int(os.environ.get("KNOWLEDGE_FRAGMENT_CACHE_SECONDS", "600"))
 
 # --- Semantic search: ranking (search/retrieval.py; evidence in docs/search-ranking.md) ---
