@@ -84,7 +84,9 @@ def extend_to(target: int, pool, embedder, *, chunk: int = CHUNK,
             # the sentences it embedded (joined, a sentence that starts in lower case would
             # not be split off again and cost a model call).
             texts.append("\n".join([heading, *sentences]))
-            rows.append([page_id, POSITION_BASE + n // len(pages), Passage.Kind.SECTION,
+            # The number itself is the position: unique per page whatever pages exist now
+            # (the throughput sample adds and removes pages between runs).
+            rows.append([page_id, POSITION_BASE + n, Passage.Kind.SECTION,
                          heading, text, hashlib.sha256(text.encode()).hexdigest(),
                          knowledge_type, municipality_id, date])
         vectors = embedder.embed_passages(texts)
