@@ -269,3 +269,10 @@ def test_knowledge_models_do_not_import_the_search_engine():
             offenders += [f"{path.name}: {n}" for n in names
                           if n == "search" or n.startswith("search.")]
     assert offenders == []
+
+
+def test_every_search_import_names_an_existing_module():
+    """A lazy import of a module that moved fails only when its code path runs; catch it here."""
+    missing = [f"{name} imports {module}" for name, path in sorted(MODULES.items())
+               for module in sorted(search_imports(name, path)) if module not in MODULES]
+    assert missing == []

@@ -31,7 +31,7 @@ DEFAULT_DATASET = Path(settings.BASE_DIR).parent / "shared" / "datasets" / "must
 
 def query_texts(dataset: Path, count: int) -> list[str]:
     """Judged demo and attachment queries, then dataset titles (a query's first sentence)."""
-    from search.ranking import clean_query
+    from search.query import clean_query
 
     texts = []
     for name in ("demo_queries.jsonl", "attachment_queries.jsonl"):
