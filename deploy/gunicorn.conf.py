@@ -16,8 +16,9 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 60
 graceful_timeout = 30
-max_requests = 5000
-max_requests_jitter = 500
+# A restart reloads the model (seconds of CPU, 2 GB), so workers are recycled rarely.
+max_requests = 50000
+max_requests_jitter = 5000
 wsgi_app = "knowledge.wsgi:application"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", None)
 errorlog = "-"

@@ -24,7 +24,8 @@ class KnowledgeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from knowledge import audit
+        from knowledge import audit, page_cache
 
         post_migrate.connect(_set_up_site, sender=self, dispatch_uid="knowledge-setup")
         audit.connect()
+        page_cache.connect()

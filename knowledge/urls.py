@@ -1,12 +1,14 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
+from wagtail import views as wagtail_views
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from knowledge import views
+from knowledge.page_cache import cache_for_anonymous
 from network.urls import feed_urlpatterns
 from search import matching_views
 from search.api import api
@@ -50,4 +52,9 @@ if settings.DEBUG:
         urlpatterns += static(f"{settings.MEDIA_URL}{folder}/",
                               document_root=settings.MEDIA_ROOT / folder)
 
-urlpatterns += [path("", include(wagtail_urls))]
+# Wagtail's own URLs, with its page view behind the anonymous page cache.
+urlpatterns += [
+    *(pattern for pattern in wagtail_urls.urlpatterns if pattern.name != "wagtail_serve"),
+    re_path(wagtail_urls.serve_pattern, cache_for_anonymous(wagtail_views.serve),
+            name="wagtail_serve"),
+]

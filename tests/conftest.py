@@ -19,17 +19,19 @@ _counter = itertools.count(1)
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Every test starts with an empty cache.
+    """Every test starts with empty caches.
 
-    Index statistics and related lists are cached per index generation, which advances on
-    commit; test transactions roll back, so without this a later test would read the counts
-    of an earlier test's pages.
+    Index statistics and related lists are cached per index generation, and anonymous pages
+    per page-cache token, which both advance on commit; test transactions roll back, so
+    without this a later test would read an earlier test's pages.
     """
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Models of the knowledge domain: snippets (municipality, topic) and the page tree."""
 
 from knowledge.models.mixins import KnowledgePage
+from knowledge.models.page_cache import PageCacheGeneration
 from knowledge.models.pages import (
     KNOWLEDGE_PAGE_MODELS,
     BestPracticeIndexPage,
@@ -24,6 +25,7 @@ __all__ = [
     "LessonLearnedIndexPage",
     "LessonLearnedPage",
     "Municipality",
+    "PageCacheGeneration",
     "ProjectIndexPage",
     "ProjectPage",
     "RoadmapPage",

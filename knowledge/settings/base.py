@@ -205,8 +205,18 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "OPTIONS": {"MAX_ENTRIES": 20000},
-    }
+    },
+    # Whole pages for anonymous visitors (knowledge/page_cache.py), apart from the fragments
+    # so that a burst of listing variants cannot push out the rest; per process.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("KNOWLEDGE_PAGE_CACHE_ENTRIES", "2000"))},
+    },
 }
+# Seconds a whole page or listing is reused for anonymous visitors (0 = off). Every change
+# of content, privacy, files or snippets invalidates all of them at once in every process;
+# the timeout bounds only what depends on the clock (the roadmap's "today").
+KNOWLEDGE_PAGE_CACHE_SECONDS = int(os.environ.get("KNOWLEDGE_PAGE_CACHE_SECONDS", "600"))
 # Seconds a page's rendered content (fields and body) is reused. The key is Wagtail's
 # Page.cache_key, so publishing a new revision shows at once; the timeout bounds how long a
 # renamed link target, snippet or replaced attachment inside the content can look stale.

@@ -18,6 +18,12 @@ CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
 ]
 DATABASES = {"default": database_config(KNOWLEDGE_DATA_DIR)}
+# Keep each worker thread's connection between requests (DATABASE_URL already does): a new
+# PostgreSQL connection per request costs more than serving a cached page. Not in development,
+# where runserver starts a thread per request.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+if not DATABASES["default"].get("CONN_MAX_AGE"):
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("KNOWLEDGE_DB_CONN_MAX_AGE", "60"))
 
 # Static files straight from the application server (WhiteNoise: compressed, cache-busted
 # names), so a reverse proxy needs no access to the checkout.

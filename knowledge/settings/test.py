@@ -32,5 +32,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Keep test output readable; tests that check the audit log raise the level themselves.
 LOGGING["loggers"]["knowledge"]["level"] = "WARNING"  # noqa: F405
+# Test transactions roll back without running on-commit callbacks, so the anonymous page
+# cache would never hear of a change made inside a test; tests/test_page_cache.py switches it
+# on and runs the callbacks.
+KNOWLEDGE_PAGE_CACHE_SECONDS = 0
 # Tests send many API requests from one client; the limit itself is tested with its own value.
 KNOWLEDGE_API_RATE_LIMIT = "off"

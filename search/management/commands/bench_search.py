@@ -9,9 +9,9 @@ without rebuilding (``--build-only`` builds them ahead of a quiet measuring wind
 
 1. The demo content and a synthetic corpus from demo and dataset texts
    (:mod:`search.bench_corpus`) go in page by page through the real importer and indexer.
-2. Indexing throughput (on the smallest corpus): ``--sample-pages`` synthetic pages are indexed
-   with the real model and compared with raw ``SentenceTransformer.encode`` of the same
-   passage texts.
+2. Indexing throughput (on the smallest corpus, if it is within ``--real-passages``):
+   ``--sample-pages`` synthetic pages are indexed with the real model and compared with raw
+   ``SentenceTransformer.encode`` of the same passage texts.
 3. Per corpus size: search latency p50/p95 per mode against the floor (query embedding + raw
    HNSW query), matching against a hybrid search with the same text, and the model's
    query-embedding latency.
@@ -44,13 +44,6 @@ DEFAULT_DATASET = Path(settings.BASE_DIR).parent / "shared" / "datasets" / "must
 DEMO_DIR = Path(settings.BASE_DIR) / "knowledge" / "demo_content"
 DEMO_QUERIES = Path(settings.BASE_DIR) / "search" / "judgements" / "demo_queries.jsonl"
 IMPORT_BATCH = 50
-
-
-def bench_data_dir(model_name: str, passages: int) -> Path:
-    """One cluster per model and size: vectors of different models never share a corpus."""
-    tag = hashlib.sha256(model_name.encode()).hexdigest()[:8]
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(model_name).name)
-    return Path(settings.KNOWLEDGE_DATA_DIR) / "bench" / f"{name}-{tag}" / str(passages)
 
 
 class Command(BaseCommand):
@@ -105,6 +98,8 @@ class Command(BaseCommand):
         if external and len(sizes) > 1:
             raise CommandError("With KNOWLEDGE_BENCH_DATABASE_URL give a single size "
                                "(--checkpoints without values).")
+        if options["throughput_only"] and sizes[0] > options["real_passages"]:
+            raise CommandError("--throughput-only needs a size at or below --real-passages.")
         if options["fresh"] and external:
             raise CommandError("--fresh only deletes the embedded benchmark databases; "
                                "recreate the KNOWLEDGE_BENCH_DATABASE_URL database yourself.")
@@ -114,7 +109,10 @@ class Command(BaseCommand):
             **model_environment(),
         })
         for position, size in enumerate(sizes):
-            data_dir = bench_data_dir(model, size)
+            # One cluster per model and size: different models' vectors never share a corpus.
+            data_dir = (Path(settings.KNOWLEDGE_DATA_DIR) / "bench" / "{}-{}".format(
+                re.sub(r"[^A-Za-z0-9._-]+", "_", Path(model).name),
+                hashlib.sha256(model.encode()).hexdigest()[:8]) / str(size))
             if options["fresh"]:
                 shutil.rmtree(data_dir, ignore_errors=True)
             argv = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench_search",
@@ -122,7 +120,10 @@ class Command(BaseCommand):
                     "--sample-pages", str(options["sample_pages"]),
                     "--queries", str(options["queries"]), "--dataset", str(options["dataset"]),
                     "--real-passages", str(options["real_passages"])]
-            if position == 0 and not options["build_only"]:
+            # Only on a corpus built page by page: re-indexing the sample would delete the
+            # bulk passages of its pages (search/bench_bulk.py).
+            if position == 0 and not options["build_only"] \
+                    and size <= options["real_passages"]:
                 argv.append("--measure-throughput")
             if options["embed_all"]:
                 argv.append("--embed-all")
