@@ -13,8 +13,9 @@ per-request part of a cached page, the CSRF token of its forms (feedback), is fi
 request, so every visitor gets a token that matches their own CSRF cookie.
 
 Freshness: the key contains the shared token of :class:`PageCacheGeneration`, which
-:func:`connect` replaces after every commit that changes pages, their privacy, files,
-images or snippets. Each cacheable request reads it (one single-row query), so a change shows
+:func:`connect` replaces after every commit that changes pages, their privacy, files, images
+or snippets, and after every "passages changed" announcement of the index (related material
+follows the index). Each cacheable request reads it (one single-row query), so a change shows
 at once in every process. ``KNOWLEDGE_PAGE_CACHE_SECONDS`` bounds everything else (texts that
 depend on today's date); 0 switches the cache off.
 """
@@ -98,6 +99,11 @@ def connect():
     page_unpublished.connect(_page_changed, dispatch_uid="page-cache-unpublished")
     # Moving runs treebeard's raw SQL, which sends no post_save.
     post_page_move.connect(_page_changed, dispatch_uid="page-cache-moved")
+    # Related material is computed from the index: a page indexed after its publication
+    # changes what other pages list.
+    from search.indexing.events import passages_changed
+
+    passages_changed.connect(_page_changed, dispatch_uid="page-cache-passages")
 
 
 def renew_token():

@@ -169,6 +169,18 @@ def test_snippet_change_renews_the_token_and_search_logs_do_not(lesson):
     assert PageCacheGeneration.objects.get().token != before
 
 
+def test_index_announcement_renews_the_token(lesson):
+    """Related material follows the index, which changes after the page's own commit."""
+    from search.indexing.events import announce
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        page_cache.renew_token()
+    before = PageCacheGeneration.objects.get().token
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        announce([lesson.pk])
+    assert PageCacheGeneration.objects.get().token != before
+
+
 def test_rolled_back_change_keeps_the_token(lesson):
     from django.db import transaction
 

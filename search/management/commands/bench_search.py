@@ -116,12 +116,11 @@ class Command(BaseCommand):
             if options["fresh"]:
                 shutil.rmtree(data_dir, ignore_errors=True)
             argv = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench_search",
-                    CHILD_FLAG, "--passages", str(size),
-                    "--sample-pages", str(options["sample_pages"]),
-                    "--queries", str(options["queries"]), "--dataset", str(options["dataset"]),
-                    "--real-passages", str(options["real_passages"])]
-            # Only on a corpus built page by page: re-indexing the sample would delete the
-            # bulk passages of its pages (search/bench_bulk.py).
+                    CHILD_FLAG, "--passages", str(size), "--sample-pages",
+                    str(options["sample_pages"]), "--queries", str(options["queries"]),
+                    "--dataset", str(options["dataset"]), "--real-passages",
+                    str(options["real_passages"])]
+            # Only on a page-by-page corpus: re-indexing would delete bulk passages (bench_bulk).
             if position == 0 and not options["build_only"] \
                     and size <= options["real_passages"]:
                 argv.append("--measure-throughput")
