@@ -22,7 +22,6 @@ depend on today's date); 0 switches the cache off.
 
 from __future__ import annotations
 
-import logging
 import re
 import uuid
 from functools import wraps
@@ -36,8 +35,6 @@ from django.middleware.csrf import get_token
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from knowledge.models import PageCacheGeneration
-
-logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "pages"
 STATUS_HEADER = "X-Page-Cache"
