@@ -1,23 +1,41 @@
-"""Whole-page cache for anonymous visitors: pages and listings without routing or rendering.
+"""Whole-page cache: pages and listings without routing or rendering, shared per viewer class.
 
 Why: a page view costs Wagtail's routing, the view-restriction checks, related material and
 template rendering, about twenty queries and tens of milliseconds of CPU, and under load it
-queues behind search and matching. Visitors without a session all see the same thing (only
-public pages, no personal parts), so what one of them got can be handed to the next until the
+queues behind search and matching. Viewers who may see the same pages see the same page, apart
+from a few personal parts, so what one of them got can be handed to the next until the
 content changes.
 
-What is never served from here: anyone logged in, anyone with a session (a page unlocked by
-password, pending messages), requests with credentials, and responses that are not a plain
-200 (a restricted page answers an anonymous visitor with a redirect to the login). The one
-per-request part of a cached page, the CSRF token of its forms (feedback), is filled in per
-request, so every visitor gets a token that matches their own CSRF cookie.
+Who shares an entry (the viewer class in the key): anonymous visitors without a session
+(``anonymous``); logged-in members with the same :func:`knowledge.access.visibility_key`, the
+restricted sections they may not see (``member:<key>``). Everything a render shows that
+depends on the viewer and not on that class is a personal part (:mod:`knowledge.personal`):
+the account block with the user's name and logout form, Django messages, "Projekt … folgen"
+with the user's own subscription state and Wagtail's userbar are filled per request on every
+hit; the CSRF token of every other form (feedback) is too. Group-restricted pages, related
+material, listings, matrix, profiles and roadmap comparison all filter through the denied
+prefixes, so the visibility key is all that decides what a member may see; members have no
+municipality or other profile data that a page shows.
+
+Who never gets or fills an entry: users who edit or moderate (superusers, anyone with the
+page permission to change, publish, lock or unlock, members of a moderation task's group:
+Redaktion and Beratung); their pages show edit tools and drafts matter to them, and they are
+few. Members of the group Kommune, who may only draft their own lessons and best practices,
+are cached; their userbar (edit link of their own page) is a personal part. Also never:
+requests with credentials, previews, methods other than GET/HEAD, anonymous visitors with a
+session, members whose session holds pending messages or a password-unlocked page, and
+responses that are not a plain 200 (redirects, 403/404), stream, set cookies, are marked
+private or no-cache, modify the session or add messages.
 
 Freshness: the key contains the shared token of :class:`PageCacheGeneration`, which
 :func:`connect` replaces after every commit that changes pages, their privacy, files, images
 or snippets, and after every "passages changed" announcement of the index (related material
 follows the index). Each cacheable request reads it (one single-row query), so a change shows
-at once in every process. ``KNOWLEDGE_PAGE_CACHE_SECONDS`` bounds everything else (texts that
-depend on today's date); 0 switches the cache off.
+at once in every process; the visibility key is computed per request, so a changed group
+membership applies at once too. Subscriptions are a personal part: following or unfollowing
+shows on the next view. ``KNOWLEDGE_PAGE_CACHE_SECONDS`` bounds everything else (texts that
+depend on today's date); 0 switches the cache off, ``KNOWLEDGE_PAGE_CACHE_MEMBERS=0`` only the
+members' entries.
 """
 
 from __future__ import annotations
@@ -32,8 +50,12 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from wagtail.models import GroupApprovalTask, PageViewRestriction
+from wagtail.permissions import page_permission_policy
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from knowledge import personal
+from knowledge.access import visibility_key
 from knowledge.models import PageCacheGeneration
 
 CACHE_ALIAS = "pages"
@@ -42,6 +64,12 @@ _SAFE_METHODS = frozenset({"GET", "HEAD"})
 # Where Django's {% csrf_token %} puts the token; stored pages hold a placeholder instead.
 _CSRF_VALUE = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 _CSRF_PLACEHOLDER = b"\x00csrf-token\x00"
+# Session keys that make a member's page their own: pending messages (session storage) and
+# pages unlocked by password.
+_PERSONAL_SESSION_KEYS = ("_messages", PageViewRestriction.passed_view_restrictions_session_key)
+# Page permissions (besides "add": drafts of one's own pages) that make a user an editor.
+_EDITOR_PERMISSIONS = frozenset({"change_page", "publish_page", "lock_page", "unlock_page",
+                                 "bulk_delete_page"})
 # Apps whose rows end up in what a visitor sees (pages, privacy, files, images, tags,
 # municipalities and topics). Search logs, feedback and subscriptions do not, and change on
 # every request.
@@ -57,34 +85,75 @@ _NOT_CONTENT = frozenset({
 })
 
 
-def cache_for_anonymous(view):
-    """Serve ``view`` to anonymous visitors from the page cache, filling the cache on a miss."""
+def cache_pages(view):
+    """Serve ``view`` from the page cache to anonymous visitors and members, per viewer class."""
 
     @wraps(view)
     def cached_view(request, *args, **kwargs):
-        if not _cacheable_request(request):
+        viewer = viewer_class(request)
+        if viewer is None:
             return view(request, *args, **kwargs)
-        key = _cache_key(request)
+        key = _cache_key(request, viewer)
         store = caches[CACHE_ALIAS]
-        content_type, body = store.get(key, (None, None))
-        if body is not None:
-            return _fresh_copy(request, content_type, body)
+        entry = store.get(key)
+        if entry is not None:
+            return _fresh_copy(request, *entry)
+        nonce = personal.start_capture(request)
         response = view(request, *args, **kwargs)
-        if request.method == "GET" and _cacheable_response(request, response):
-            timeout = settings.KNOWLEDGE_PAGE_CACHE_SECONDS
 
-            def remember(rendered):
-                store.set(key, (rendered["Content-Type"], _CSRF_VALUE.sub(
-                    rb"\1" + _CSRF_PLACEHOLDER + rb"\2", rendered.content)), timeout)
+        def finish(rendered):
+            body = rendered.content
+            if request.method == "GET" and _cacheable_response(request, rendered):
+                stored = _CSRF_VALUE.sub(rb"\1" + _CSRF_PLACEHOLDER + rb"\2", body)
+                store.set(key, (rendered["Content-Type"], nonce, stored),
+                          settings.KNOWLEDGE_PAGE_CACHE_SECONDS)
+                rendered[STATUS_HEADER] = "miss"
+            # Whether stored or not, this viewer gets their own personal parts.
+            rendered.content = personal.fill(request, body, nonce)
 
-            if hasattr(response, "add_post_render_callback") and not response.is_rendered:
-                response.add_post_render_callback(remember)
-            else:
-                remember(response)
-            response[STATUS_HEADER] = "miss"
+        if hasattr(response, "add_post_render_callback") and not response.is_rendered:
+            response.add_post_render_callback(finish)
+        elif not response.streaming:
+            finish(response)
         return response
 
     return cached_view
+
+
+def viewer_class(request) -> str | None:
+    """The class of viewers who share cached pages with this request, or None: no cache."""
+    if settings.KNOWLEDGE_PAGE_CACHE_SECONDS <= 0 or request.method not in _SAFE_METHODS:
+        return None
+    if "HTTP_AUTHORIZATION" in request.META or getattr(request, "is_preview", False):
+        return None
+    if request.COOKIES.get("messages"):  # an emptied cookie holds no messages
+        return None
+    user = request.user
+    if not user.is_authenticated:
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return None
+        return "anonymous"
+    if not settings.KNOWLEDGE_PAGE_CACHE_MEMBERS:
+        return None
+    # Reading keys neither consumes messages nor modifies the session.
+    if any(key in request.session for key in _PERSONAL_SESSION_KEYS):
+        return None
+    if edits_or_moderates(user):
+        return None
+    return f"member:{visibility_key(user)}"
+
+
+def edits_or_moderates(user) -> bool:
+    """Superusers, anyone who may change others' pages, publish, lock, or moderate."""
+    if user.is_superuser:
+        return True
+    if not user.has_perm("wagtailadmin.access_admin"):
+        return False  # no page permissions without admin access
+    codenames = {permission.permission.codename for permission
+                 in page_permission_policy.get_cached_permissions_for_user(user)}
+    if codenames & _EDITOR_PERMISSIONS:
+        return True
+    return GroupApprovalTask.objects.filter(active=True, groups__user=user).exists()
 
 
 def connect():
@@ -129,17 +198,6 @@ def _renew_after_commit():
         transaction.on_commit(renew_token, robust=True)
 
 
-def _cacheable_request(request) -> bool:
-    if settings.KNOWLEDGE_PAGE_CACHE_SECONDS <= 0 or request.method not in _SAFE_METHODS:
-        return False
-    cookies = request.COOKIES
-    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
-        return False
-    if "HTTP_AUTHORIZATION" in request.META or getattr(request, "is_preview", False):
-        return False
-    return not request.user.is_authenticated
-
-
 def _cacheable_response(request, response) -> bool:
     if response.status_code != 200 or response.streaming or response.cookies:
         return False
@@ -152,12 +210,13 @@ def _cacheable_response(request, response) -> bool:
     )
 
 
-def _cache_key(request) -> str:
+def _cache_key(request, viewer: str) -> str:
     token = PageCacheGeneration.objects.filter(pk=1).values_list("token", flat=True).first()
-    return f"{token}:{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    return f"{token}:{viewer}:{request.scheme}://{request.get_host()}{request.get_full_path()}"
 
 
-def _fresh_copy(request, content_type: str, body: bytes) -> HttpResponse:
+def _fresh_copy(request, content_type: str, nonce: str, body: bytes) -> HttpResponse:
+    body = personal.fill(request, body, nonce)
     if _CSRF_PLACEHOLDER in body:
         # get_token also makes CsrfViewMiddleware set the matching cookie on this response.
         body = body.replace(_CSRF_PLACEHOLDER, get_token(request).encode())

@@ -8,7 +8,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from knowledge import views
-from knowledge.page_cache import cache_for_anonymous
+from knowledge.page_cache import cache_pages
 from network.urls import feed_urlpatterns
 from search import matching_views
 from search.api import api
@@ -52,9 +52,9 @@ if settings.DEBUG:
         urlpatterns += static(f"{settings.MEDIA_URL}{folder}/",
                               document_root=settings.MEDIA_ROOT / folder)
 
-# Wagtail's own URLs, with its page view behind the anonymous page cache.
+# Wagtail's own URLs, with its page view behind the page cache.
 urlpatterns += [
     *(pattern for pattern in wagtail_urls.urlpatterns if pattern.name != "wagtail_serve"),
-    re_path(wagtail_urls.serve_pattern, cache_for_anonymous(wagtail_views.serve),
+    re_path(wagtail_urls.serve_pattern, cache_pages(wagtail_views.serve),
             name="wagtail_serve"),
 ]

@@ -12,7 +12,7 @@ from knowledge.comparison import build_comparison
 from knowledge.listing import build_listing
 from knowledge.matrix import build_matrix
 from knowledge.models import KNOWLEDGE_PAGE_MODELS, Municipality, ProjectPage
-from knowledge.page_cache import cache_for_anonymous
+from knowledge.page_cache import cache_pages
 from knowledge.profiles import build_municipality_list, build_profile
 from knowledge.report import ReportUnavailable, render_report_pdf
 from knowledge.text import german_slugify
@@ -20,21 +20,21 @@ from knowledge.text import german_slugify
 logger = logging.getLogger(__name__)
 
 
-@cache_for_anonymous
+@cache_pages
 def browse(request):
     """All knowledge the visitor may see, filterable by municipality, topic, year and type."""
     listing = build_listing(request, tuple(KNOWLEDGE_PAGE_MODELS))
     return render(request, "knowledge/browse.html", {"listing": listing})
 
 
-@cache_for_anonymous
+@cache_pages
 def municipality_list(request):
     """All member municipalities, filterable by district, kind, size and topic."""
     return render(request, "knowledge/municipality_list.html",
                   {"municipalities": build_municipality_list(request)})
 
 
-@cache_for_anonymous
+@cache_pages
 def municipality_profile(request, slug):
     """One municipality at a glance (404 for an unknown slug)."""
     municipality = get_object_or_404(Municipality, slug=slug)
@@ -42,13 +42,13 @@ def municipality_profile(request, slug):
                   {"profile": build_profile(request, municipality)})
 
 
-@cache_for_anonymous
+@cache_pages
 def matrix(request):
     """Municipalities × topics: who has already done what."""
     return render(request, "knowledge/matrix.html", {"matrix": build_matrix(request.user)})
 
 
-@cache_for_anonymous
+@cache_pages
 def roadmap_comparison(request):
     """Roadmaps of several municipalities side by side, aligned by half-year."""
     return render(request, "knowledge/roadmap_comparison.html",

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -162,7 +163,8 @@ def unsubscribe_one(request, pk: int):
     label = str(subscription)
     subscription.delete()
     messages.success(request, _("Sie folgen nicht mehr: %(what)s") % {"what": label})
-    return redirect("network:subscriptions")
+    # "Nicht mehr folgen" on a page returns to that page.
+    return redirect(_back(request, reverse("network:subscriptions")))
 
 
 @csrf_exempt  # RFC 8058 one-click: the mail client POSTs without a session; the token is

@@ -206,17 +206,21 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "OPTIONS": {"MAX_ENTRIES": 20000},
     },
-    # Whole pages for anonymous visitors (knowledge/page_cache.py), apart from the fragments
+    # Whole pages per viewer class (knowledge/page_cache.py), apart from the fragments
     # so that a burst of listing variants cannot push out the rest; per process.
     "pages": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("KNOWLEDGE_PAGE_CACHE_ENTRIES", "2000"))},
     },
 }
-# Seconds a whole page or listing is reused for anonymous visitors (0 = off). Every change
-# of content, privacy, files or snippets invalidates all of them at once in every process;
-# the timeout bounds only what depends on the clock (the roadmap's "today").
+# Seconds a whole page or listing is reused for anonymous visitors and members of the same
+# visibility class (0 = off). Every change of content, privacy, files or snippets invalidates
+# all of them at once in every process; the timeout bounds only what depends on the clock
+# (the roadmap's "today").
 KNOWLEDGE_PAGE_CACHE_SECONDS = int(os.environ.get("KNOWLEDGE_PAGE_CACHE_SECONDS", "600"))
+# Whether logged-in members (not editors) share cached pages too; personal parts are filled
+# per request (knowledge/personal.py). 0 = members always get a fresh render.
+KNOWLEDGE_PAGE_CACHE_MEMBERS = os.environ.get("KNOWLEDGE_PAGE_CACHE_MEMBERS", "1") != "0"
 # Seconds a page's rendered content (fields and body) is reused. The key is Wagtail's
 # Page.cache_key, so publishing a new revision shows at once; the timeout bounds how long a
 # renamed link target, snippet or replaced attachment inside the content can look stale.
