@@ -38,6 +38,14 @@ class FusionParams:
     exact_hybrid_fulltext: bool = False
     # The first pass of full-text pruning scores about this many passages per wanted candidate.
     fulltext_budget: int = 20
+    # Pseudo-relevance feedback (search.feedback): the query vector moves towards the best
+    # passages of this many top pages of the first ranking by this weight; 0 pages = off.
+    feedback_pages: int = 3
+    feedback_weight: float = 0.5
+    # Whether the moved vector also asks the HNSW index for new candidates (one more scan).
+    feedback_expand: bool = False
+    # Feedback only for queries of at least this many distinct terms (as BM25's ramp counts).
+    feedback_min_terms: int = 15
 
     @classmethod
     def from_settings(cls, **overrides) -> FusionParams:
@@ -60,6 +68,10 @@ class FusionParams:
             "exact_hybrid_fulltext": bool(setting("KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT",
                                                    False)),
             "fulltext_budget": int(setting("KNOWLEDGE_SEARCH_FULLTEXT_BUDGET", 20)),
+            "feedback_pages": int(setting("KNOWLEDGE_SEARCH_FEEDBACK_PAGES", 3)),
+            "feedback_weight": float(setting("KNOWLEDGE_SEARCH_FEEDBACK_WEIGHT", 0.5)),
+            "feedback_expand": bool(setting("KNOWLEDGE_SEARCH_FEEDBACK_EXPAND", False)),
+            "feedback_min_terms": int(setting("KNOWLEDGE_SEARCH_FEEDBACK_MIN_TERMS", 15)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from knowledge.access import remembered_access
 from search import typos
+from search.feedback import feedback_vector, similarities
 from search.fulltext import fulltext_candidates, rank_sql
 from search.fusion import aggregate_pages, fuse, fuse_pages, minmax, reciprocal_rank_fusion
 from search.params import FusionParams
@@ -131,19 +132,16 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
         scores = minmax({pid: sim for pid, _page, sim in rows})
         pages = {pid: page for pid, page, _sim in rows}
     else:
-        vec_rows = vector_candidates(vector, model_id, user, filters, params, params.candidates)
         terms = term_weights(query, params, user)
         ft_rows = fulltext_candidates(query, user, filters, params, params.candidates,
                                       terms=terms, exact=params.exact_hybrid_fulltext)
-        pages = {pid: page for pid, page, _ in vec_rows} | {pid: page for pid, page, _ in ft_rows}
-        vec = {pid: sim for pid, _page, sim in vec_rows}
+        vec_rows = vector_candidates(vector, model_id, user, filters, params, params.candidates)
         ft = {pid: rank for pid, _page, rank in ft_rows}
-        missing = [pid for pid in pages if pid not in vec or pid not in ft]
-        for pid, (rank, sim) in _exact_scores(missing, query, vector, model_id, params,
-                                              user, terms=terms).items():
-            ft.setdefault(pid, rank)
-            if sim is not None:
-                vec.setdefault(pid, sim)
+        vec, pages = {}, {pid: page for pid, page, _ in ft_rows}
+        _add_candidates(vec_rows, ft, vec, pages, query, vector, model_id, params, user, terms)
+        if params.feedback_pages > 0 and len(terms.terms) >= params.feedback_min_terms:
+            vector = _with_feedback(ft, vec, pages, query, vector, model_id, params, user,
+                                    filters, terms)
         scores = fuse(ft, vec, params.vector_weight)
         if params.fusion_level == "page":
             return Ranking(fuse_pages(ft, vec, pages, params), mode, notice, scores, pages)
@@ -152,6 +150,43 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
                            scores, pages)
     return Ranking(aggregate_pages(scores, pages, params.passage_bonus), mode, notice, scores,
                    pages)
+
+
+def _add_candidates(vec_rows, ft: dict[int, float], vec: dict[int, float],
+                    pages: dict[int, int], query: str, vector, model_id: str,
+                    params: FusionParams, user, terms: QueryTerms) -> None:
+    """Merge vector candidates into the pools, so every candidate has both exact scores."""
+    for pid, page, sim in vec_rows:
+        vec[pid] = sim
+        pages[pid] = page
+    missing = [pid for pid in pages if pid not in vec or pid not in ft]
+    for pid, (rank, sim) in _exact_scores(missing, query, vector, model_id, params,
+                                          user, terms=terms).items():
+        ft.setdefault(pid, rank)
+        if sim is not None:
+            vec.setdefault(pid, sim)
+
+
+def _with_feedback(ft: dict[int, float], vec: dict[int, float], pages: dict[int, int],
+                   query: str, vector, model_id: str, params: FusionParams, user,
+                   filters: SearchFilters, terms: QueryTerms):
+    """Re-score the vector side with the query moved towards the first ranking's best pages.
+
+    ``vec`` is replaced in place by the moved vector's similarities (the full-text side is
+    untouched); with ``feedback_expand`` the moved vector also nominates new candidates.
+    Returns the moved vector.
+    """
+    first = fuse_pages(ft, vec, pages, params)
+    moved = feedback_vector(vector, [best for _page, _score, best in
+                                     first[:params.feedback_pages]],
+                            params.feedback_weight, model_id)
+    if params.feedback_expand:
+        rows = vector_candidates(moved, model_id, user, filters, params, params.candidates)
+        new_rows = [row for row in rows if row[0] not in pages]
+        _add_candidates(new_rows, ft, vec, pages, query, moved, model_id, params, user, terms)
+    vec.clear()
+    vec.update(similarities(list(pages), moved, model_id))
+    return moved
 
 
 def search(

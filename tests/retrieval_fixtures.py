@@ -90,6 +90,22 @@ EAKTE = {"external_id": "ll-eakte", "title": "Einführung der E-Akte", "municipa
          "summary": "Die elektronische Aktenführung scheiterte zunächst an Schulungen."}
 
 
+def shared_records() -> list[dict]:
+    """The three pages (two municipalities' practice and lesson, a project) both the ranking
+    and the feedback tests start from, with the fields their assertions rely on."""
+    from tests.conftest import record
+
+    return [
+        record("best_practice", **ABFALL,
+               solution="Wir veröffentlichen die Abfuhrtermine aller Tonnen als offene Daten."),
+        record("lesson_learned", **EAKTE,
+               went_badly="Zu wenige Schulungen für die Sachbearbeitung."),
+        record("project", external_id="pr-kita", title="Kita-Portal",
+               municipality="Bielefeld", topics=["Bildung"], date="2024-02-01",
+               summary="Eltern melden ihre Kinder online für einen Betreuungsplatz an."),
+    ]
+
+
 def import_indexed(import_lines, *records: dict) -> dict:
     """Import ``records``, index their pages and return them (specific) by external id."""
     from knowledge.models import KnowledgePage

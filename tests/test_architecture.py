@@ -32,8 +32,9 @@ RETRIEVAL = {
     "search.fusion": {"search.params"},
     "search.results": {"search.params", "search.query"},
     "search.typos": {"search.access_sql", "search.models"},
-    "search.retrieval": {"search.fulltext", "search.fusion", "search.params", "search.query",
-                         "search.results", "search.statistics", "search.typos",
+    "search.feedback": {"search.vector"},
+    "search.retrieval": {"search.feedback", "search.fulltext", "search.fusion", "search.params",
+                         "search.query", "search.results", "search.statistics", "search.typos",
                          "search.vector", "search.embedding"},
 }
 # Matching and related material build on retrieval; retrieval never imports them.

@@ -23,7 +23,7 @@ from search.query import SearchError, SearchFilters, clean_query, resolve_filter
 from search.retrieval import search
 from search.vector import vector_sql
 from tests.conftest import record
-from tests.retrieval_fixtures import ABFALL, EAKTE, import_indexed, index_pages, write_passages
+from tests.retrieval_fixtures import import_indexed, index_pages, shared_records, write_passages
 
 pytestmark = pytest.mark.django_db
 
@@ -33,13 +33,7 @@ def corpus(import_lines):
     """Four public pages in three municipalities, indexed."""
     return import_indexed(
         import_lines,
-        record("best_practice", **ABFALL,
-               solution="Wir veröffentlichen die Abfuhrtermine aller Tonnen als offene Daten."),
-        record("lesson_learned", **EAKTE,
-               went_badly="Zu wenige Schulungen für die Sachbearbeitung."),
-        record("project", external_id="pr-kita", title="Kita-Portal",
-               municipality="Bielefeld", topics=["Bildung"], date="2024-02-01",
-               summary="Eltern melden ihre Kinder online für einen Betreuungsplatz an."),
+        *shared_records(),
         record("best_practice", external_id="bp-winter", title="Winterdienst mit GPS",
                municipality="Detmold", topics=["Abfallwirtschaft"], date="2021-11-30",
                summary="Streufahrzeuge melden ihre Position; Bürger sehen geräumte Straßen."),

@@ -239,8 +239,19 @@ KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES = int(
     os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES", "1000")
 )
 # Page score = best passage + this times the further matching passages (capped); 0.1 helped
-# plain ts_rank_cd but hurts with IDF scoring on both judged sets.
+# plain ts_rank_cd and helps the demo paraphrases, but costs the Musterdatenkatalog 0.013.
 KNOWLEDGE_SEARCH_PASSAGE_BONUS = float(os.environ.get("KNOWLEDGE_SEARCH_PASSAGE_BONUS", "0.0"))
+# Pseudo-relevance feedback (search/feedback.py): for queries of at least MIN_TERMS distinct
+# terms (descriptions, not keywords) the query vector moves by WEIGHT towards the best
+# passages of the first ranking's top PAGES pages, and the vector scores are recomputed;
+# EXPAND=1 also asks the HNSW index again with the moved vector. PAGES=0 = off. Helped long
+# descriptions (+0.048 nDCG@10), hurt paraphrases when ungated (docs/search-ranking.md).
+KNOWLEDGE_SEARCH_FEEDBACK_PAGES = int(os.environ.get("KNOWLEDGE_SEARCH_FEEDBACK_PAGES", "3"))
+KNOWLEDGE_SEARCH_FEEDBACK_WEIGHT = float(os.environ.get("KNOWLEDGE_SEARCH_FEEDBACK_WEIGHT", "0.5"))
+KNOWLEDGE_SEARCH_FEEDBACK_MIN_TERMS = int(
+    os.environ.get("KNOWLEDGE_SEARCH_FEEDBACK_MIN_TERMS", "15")
+)
+KNOWLEDGE_SEARCH_FEEDBACK_EXPAND = os.environ.get("KNOWLEDGE_SEARCH_FEEDBACK_EXPAND", "0") == "1"
 # HNSW search breadth (pgvector hnsw.ef_search; iterative scan continues beyond it).
 KNOWLEDGE_SEARCH_EF_SEARCH = int(os.environ.get("KNOWLEDGE_SEARCH_EF_SEARCH", "100"))
 # ts_rank/ts_rank_cd normalisation flags (1 = divide by 1 + log(length); the BM25 tie-breaker

@@ -23,7 +23,8 @@ queries whose answer stands only in an attached file
 (``search/judgements/attachment_queries.jsonl``), plus the graded paraphrase queries
 (``search/judgements/paraphrase_queries.jsonl``), reported as their tuning and held-out halves
 (choose on the tuning half only). ``--compare-query-decompounding`` adds full-text and hybrid
-rows with compounds split on the index side only. ``--tune``
+rows with compounds split on the index side only; ``--compare-aids`` a table of the
+paraphrase aids (passage bonus, pseudo-relevance feedback) on every judged set. ``--tune``
 prints a grid over the fusion parameters (the evidence behind the defaults in settings).
 """
 
@@ -85,6 +86,9 @@ class Command(BaseCommand):
                             help="Only the first N queries (quick checks).")
         parser.add_argument("--tune", action="store_true",
                             help="Print hybrid scores over a grid of fusion parameters.")
+        parser.add_argument("--compare-aids", action="store_true",
+                            help="hybrid rows of the paraphrase aids of issue 17 (passage bonus, "
+                                 "pseudo-relevance feedback) on every set of the import")
         parser.add_argument("--compare-query-decompounding", action="store_true",
                             help="Also print full text and hybrid with compound parts on the "
                             "index side only (KNOWLEDGE_SEARCH_DECOMPOUND_QUERY=0).")
@@ -115,6 +119,8 @@ class Command(BaseCommand):
             argv.append("--tune")
         if options["compare_query_decompounding"]:
             argv.append("--compare-query-decompounding")
+        if options["compare_aids"]:
+            argv.append("--compare-aids")
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env.update({
             "DJANGO_SETTINGS_MODULE": "knowledge.settings.test",
@@ -182,6 +188,8 @@ class Command(BaseCommand):
                     self._paraphrases(options, ids, modes, tqdm)
             if options["tune"]:
                 self._tune(dataset, ids, tqdm)
+            if options["compare_aids"]:
+                self._compare_aids(self._judged_sets(dataset, options), ids)
             self._delete(ids)
 
     def _paraphrases(self, options, ids, modes, progress):
@@ -243,6 +251,58 @@ class Command(BaseCommand):
             s = evaluation.run_mode(dataset, "hybrid", ids, embedder=embedder, params=params)
             self.stdout.write(f"| {label} | {level} | {weight if level != 'rrf' else '–'} "
                               f"| {bonus} | {s.ndcg:.3f} | {s.recall:.3f} | {s.mrr:.3f} |")
+
+    def _judged_sets(self, dataset, options) -> list:
+        """The judged sets over one import: the demo content carries five, a dataset one."""
+        if dataset.name != "demo":
+            return [dataset]
+        content = demo_content_dir()
+        sets = [dataset,
+                evaluation.load_matching_dataset(content, matching_descriptions_file()),
+                evaluation.load_demo_dataset(content, attachment_queries_file(),
+                                             name="demo-attachments")]
+        sets += [evaluation.load_paraphrase_dataset(content, paraphrase_queries_file(), half)
+                 for half in evaluation.PARAPHRASE_HALVES]
+        if options["limit_queries"]:
+            for judged in sets:
+                judged.queries = judged.queries[: options["limit_queries"]]
+        return sets
+
+    def _compare_aids(self, sets, ids):
+        """Hybrid nDCG@10 / R@10 / MRR@10 of each paraphrase aid (docs/search-ranking.md).
+
+        Pseudo-relevance feedback (:mod:`search.feedback`) with its number of feedback pages,
+        weight, with or without new candidates and from a minimum query length; the passage
+        bonus; each against the defaults in the first row.
+        """
+        from search.embedding import get_embedder
+        from search.params import FusionParams
+
+        embedder = evaluation.CachingEmbedder(get_embedder())
+        defaults = FusionParams.from_settings()
+        variants = [("defaults", {})]
+        variants += [(f"passage bonus {b}", {"passage_bonus": b}) for b in (0.0, 0.1, 0.2)
+                     if b != defaults.passage_bonus]
+        variants += [(f"feedback {n} pages × {w}{' + candidates' if x else ''}"
+                      f"{f' from {m} terms' if m else ''}" if n else "no feedback",
+                      {"feedback_pages": n, "feedback_weight": w, "feedback_expand": x,
+                       "feedback_min_terms": m})
+                     for n, w, x, m in ((0, 0.5, False, 0),
+                                        (1, 0.25, False, 0), (3, 0.25, False, 0),
+                                        (3, 0.5, False, 0), (3, 1.0, False, 0),
+                                        (3, 0.5, True, 0), (3, 0.5, False, 10),
+                                        (3, 0.5, False, 15), (3, 1.0, False, 15),
+                                        (5, 0.5, False, 15), (3, 0.5, True, 15),
+                                        (3, 0.5, False, 20))]
+        self.stdout.write("\n| Variant | " + " | ".join(s.name for s in sets) + " |\n|---|"
+                          + "---:|" * len(sets))
+        for label, overrides in variants:
+            params = FusionParams.from_settings(**overrides)
+            cells = []
+            for judged in sets:
+                s = evaluation.run_mode(judged, "hybrid", ids, embedder=embedder, params=params)
+                cells.append(f"{s.ndcg:.3f} / {s.recall:.3f} / {s.mrr:.3f}")
+            self.stdout.write(f"| {label} | " + " | ".join(cells) + " |")
 
     def _delete(self, ids):
         """Remove a dataset before the next one (both live only in the throwaway cluster)."""
