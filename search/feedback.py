@@ -5,8 +5,8 @@ the right neighbourhood rather than on the answer. The best pages of the first f
 are mostly on topic, so moving the query vector towards their passages (Rocchio 1971; in
 embedding space as in ANCE-PRF and "vector PRF") re-scores the candidates by what the answers
 actually look like, without a second model call: the feedback vector is the mean of stored
-passage vectors, computed by pgvector's ``avg`` in the same database round trip as the new
-similarities.
+passage vectors (pgvector's ``avg``, one query), and the candidates' new similarities are one
+more query; nothing else of the first ranking is recomputed.
 """
 
 from __future__ import annotations
