@@ -14,6 +14,23 @@ from collections import defaultdict
 from search.params import FusionParams
 
 
+def vector_weight_for(term_count: int, params: FusionParams) -> float:
+    """The vector share of fusion for a query of ``term_count`` distinct terms.
+
+    A two-word keyword query is answered by its words; a question in a colleague's own words
+    by its meaning. With ``vector_weight_short`` set, short queries lean on full text and the
+    weight rises along the same query-length ramp as BM25's ``b`` to ``vector_weight``.
+    """
+    short = params.vector_weight_short
+    if short is None or term_count >= params.bm25_long_query_terms:
+        return params.vector_weight
+    if term_count <= params.bm25_short_query_terms:
+        return short
+    span = params.bm25_long_query_terms - params.bm25_short_query_terms
+    step = (term_count - params.bm25_short_query_terms) / span
+    return short + (params.vector_weight - short) * step
+
+
 def minmax(values: dict[int, float]) -> dict[int, float]:
     """Scores scaled to [0, 1]: the two retrievers' scores live on unrelated scales."""
     if not values:

@@ -17,6 +17,11 @@ def setting(name: str, default):
     return getattr(settings, name, default)
 
 
+def optional_float(value) -> float | None:
+    """A setting that may be unset (None or an empty string from the environment)."""
+    return None if value in (None, "") else float(value)
+
+
 @dataclass(frozen=True)
 class FusionParams:
     """The tunable knobs of ranking; defaults come from settings (see docs/search-ranking.md)."""
@@ -46,6 +51,9 @@ class FusionParams:
     feedback_expand: bool = False
     # Feedback only for queries of at least this many distinct terms (as BM25's ramp counts).
     feedback_min_terms: int = 15
+    # Share of the vector score for short queries (up to ``bm25_short_query_terms`` terms),
+    # rising linearly to ``vector_weight`` at ``bm25_long_query_terms``; None = no ramp.
+    vector_weight_short: float | None = None
 
     @classmethod
     def from_settings(cls, **overrides) -> FusionParams:
@@ -72,6 +80,8 @@ class FusionParams:
             "feedback_weight": float(setting("KNOWLEDGE_SEARCH_FEEDBACK_WEIGHT", 0.5)),
             "feedback_expand": bool(setting("KNOWLEDGE_SEARCH_FEEDBACK_EXPAND", False)),
             "feedback_min_terms": int(setting("KNOWLEDGE_SEARCH_FEEDBACK_MIN_TERMS", 15)),
+            "vector_weight_short": optional_float(setting("KNOWLEDGE_SEARCH_VECTOR_WEIGHT_SHORT",
+                                                          None)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

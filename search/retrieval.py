@@ -12,16 +12,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connection
 from django.utils.translation import gettext as _
 
 from knowledge.access import remembered_access
 from search import typos
+from search.embedding import EmbeddingUnavailable
 from search.feedback import feedback_vector, similarities
 from search.fulltext import fulltext_candidates, rank_sql
-from search.fusion import aggregate_pages, fuse, fuse_pages, minmax, reciprocal_rank_fusion
+from search.fusion import (
+    aggregate_pages,
+    fuse,
+    fuse_pages,
+    minmax,
+    reciprocal_rank_fusion,
+    vector_weight_for,
+)
 from search.params import FusionParams
 from search.query import SearchFilters, clean_mode, clean_query
 from search.results import SearchResults, facet_counts, load_hits
@@ -107,8 +115,6 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
         if embedder is None:
             mode = "fulltext"
         else:
-            from search.embedding import EmbeddingUnavailable
-
             try:
                 vector = embedder.embed_query(query)
             except EmbeddingUnavailable as exc:
@@ -133,6 +139,7 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
         pages = {pid: page for pid, page, _sim in rows}
     else:
         terms = term_weights(query, params, user)
+        params = replace(params, vector_weight=vector_weight_for(len(terms.terms), params))
         ft_rows = fulltext_candidates(query, user, filters, params, params.candidates,
                                       terms=terms, exact=params.exact_hybrid_fulltext)
         vec_rows = vector_candidates(vector, model_id, user, filters, params, params.candidates)

@@ -115,6 +115,26 @@ def test_latency_percentiles_and_warmup():
     assert fixed.p95 == pytest.approx(95.05)
 
 
+@pytest.mark.django_db
+def test_time_by_statement_counts_each_kind_of_statement():
+    def call(text):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('application_name', %s, true)", [text])
+            cursor.execute("SELECT 1")
+
+    spent = benchmark.time_by_statement(["a", "b"], call)
+    assert spent["statements"] == 2  # per call
+    assert set(spent) == {"set_config", "other SQL", "statements", "total",
+                          "rest (Python, waiting for the embedding)"}
+    measured = spent["set_config"] + spent["other SQL"] + spent[
+        "rest (Python, waiting for the embedding)"]
+    assert measured == pytest.approx(spent["total"])
+    assert benchmark.statement_kind("SELECT ts_headline('german', x)") == "snippets (ts_headline)"
+    assert benchmark.statement_kind(
+        "SELECT p.id FROM search_passage p ORDER BY p.embedding <=> %s::vector LIMIT 5"
+    ) == "vector candidates (HNSW)"
+
+
 def test_paired_ratio_compares_text_by_text():
     first = benchmark.Latency("matching", [9.0, 20.0, 30.0, 44.0])
     second = benchmark.Latency("search", [10.0, 20.0, 25.0, 40.0])

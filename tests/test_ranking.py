@@ -309,6 +309,21 @@ def test_unavailable_model_degrades_to_fulltext(corpus, monkeypatch):
     assert not search("Abfallkalender", mode="fulltext").degraded
 
 
+def test_failed_query_embedding_degrades_to_fulltext(corpus, monkeypatch):
+    """The model loaded, but embedding this query fails."""
+    from search.embedding import Embedder, EmbeddingUnavailable
+
+    def failing(self, text):
+        raise EmbeddingUnavailable("kaputt")
+
+    monkeypatch.setattr(Embedder, "embed_query", failing)
+    for mode in ("vector", "hybrid"):
+        results = search("Abfallkalender", mode=mode)
+        assert results.degraded and results.mode == "fulltext"
+        assert "nicht verfügbar" in results.notice
+        assert ids(results)[0] == "bp-abfall"
+
+
 def test_passages_of_another_model_are_never_compared(corpus):
     from search.models import Passage
 
@@ -327,6 +342,18 @@ def test_fuse_normalises_and_weights():
     assert fused[1] == pytest.approx(0.5 * 0.0 + 0.5 * 1.0)
     assert fused[2] == pytest.approx(0.5 * 1.0 + 0.5 * 0.0)
     assert fused[3] == pytest.approx(0.5 * 0.5)
+
+
+def test_vector_weight_follows_the_query_length_ramp():
+    ramp = FusionParams.from_settings(vector_weight=0.8, vector_weight_short=0.6,
+                                      bm25_short_query_terms=2, bm25_long_query_terms=6)
+    assert fusion.vector_weight_for(1, ramp) == pytest.approx(0.6)
+    assert fusion.vector_weight_for(2, ramp) == pytest.approx(0.6)
+    assert fusion.vector_weight_for(4, ramp) == pytest.approx(0.7)
+    assert fusion.vector_weight_for(6, ramp) == pytest.approx(0.8)
+    assert fusion.vector_weight_for(30, ramp) == pytest.approx(0.8)
+    flat = FusionParams.from_settings(vector_weight=0.8, vector_weight_short=None)
+    assert {fusion.vector_weight_for(n, flat) for n in (1, 4, 30)} == {0.8}
 
 
 def test_aggregate_pages_best_passage_plus_capped_bonus():

@@ -252,6 +252,11 @@ KNOWLEDGE_SEARCH_FEEDBACK_MIN_TERMS = int(
     os.environ.get("KNOWLEDGE_SEARCH_FEEDBACK_MIN_TERMS", "15")
 )
 KNOWLEDGE_SEARCH_FEEDBACK_EXPAND = os.environ.get("KNOWLEDGE_SEARCH_FEEDBACK_EXPAND", "0") == "1"
+# Vector share in hybrid for queries of up to BM25_SHORT_QUERY_TERMS terms, rising to
+# VECTOR_WEIGHT at BM25_LONG_QUERY_TERMS (the same ramp as BM25's b); empty = one weight.
+KNOWLEDGE_SEARCH_VECTOR_WEIGHT_SHORT = (
+    os.environ.get("KNOWLEDGE_SEARCH_VECTOR_WEIGHT_SHORT") or None
+)
 # HNSW search breadth (pgvector hnsw.ef_search; iterative scan continues beyond it).
 KNOWLEDGE_SEARCH_EF_SEARCH = int(os.environ.get("KNOWLEDGE_SEARCH_EF_SEARCH", "100"))
 # ts_rank/ts_rank_cd normalisation flags (1 = divide by 1 + log(length); the BM25 tie-breaker

@@ -153,7 +153,7 @@ class Command(BaseCommand):
         if options["demo"]:
             datasets.append(evaluation.load_demo_dataset(demo_content_dir(),
                                                          demo_queries_file()))
-        for dataset in datasets:
+        for position, dataset in enumerate(datasets, start=1):
             if options["limit_queries"]:
                 dataset.queries = dataset.queries[: options["limit_queries"]]
             started = time.monotonic()
@@ -190,7 +190,8 @@ class Command(BaseCommand):
                 self._tune(dataset, ids, tqdm)
             if options["compare_aids"]:
                 self._compare_aids(self._judged_sets(dataset, options), ids)
-            self._delete(ids)
+            if position < len(datasets):  # the throwaway cluster goes with the last one
+                self._delete(ids)
 
     def _paraphrases(self, options, ids, modes, progress):
         """Both halves of the graded paraphrase set (tuning, then held-out)."""
@@ -294,6 +295,14 @@ class Command(BaseCommand):
                                         (3, 0.5, False, 15), (3, 1.0, False, 15),
                                         (5, 0.5, False, 15), (3, 0.5, True, 15),
                                         (3, 0.5, False, 20))]
+        # Query-length-adaptive fusion weights: (weight for short queries, for long ones).
+        variants += [(f"weight {short or long or defaults.vector_weight} → "
+                      f"{long or defaults.vector_weight} by query length",
+                      {"vector_weight_short": short, "vector_weight": long})
+                     for short, long in ((0.5, None), (0.6, None), (0.65, None),
+                                         (None, 0.8), (None, 0.85), (0.6, 0.8), (0.6, 0.85),
+                                         (0.5, 0.85))]
+        variants += [("weight 0.7", {"vector_weight": 0.7})]
         self.stdout.write("\n| Variant | " + " | ".join(s.name for s in sets) + " |\n|---|"
                           + "---:|" * len(sets))
         for label, overrides in variants:
