@@ -103,3 +103,29 @@ def test_remembered_access_reads_restrictions_once_and_only_for_its_block(make_p
         assert denied_path_prefixes(other) == [page.path]
     # After the block (the next search) the new restriction applies.
     assert denied_path_prefixes(visitor) == [page.path]
+
+
+def test_restrictions_are_read_in_one_statement_per_viewer(make_page, user_in):
+    """Every search and listing builds this filter: one query, however many restrictions."""
+    from django.contrib.auth.models import AnonymousUser, Group
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from knowledge.access import denied_path_prefixes
+
+    staff, other = Group.objects.get_or_create(name="Redaktion Nord")[0], Group.objects.create(
+        name="Nur Süd")
+    pages = [make_page("best_practice", title=f"Geschützt {n}") for n in range(3)]
+    PageViewRestriction.objects.create(page=pages[0], restriction_type=PageViewRestriction.LOGIN)
+    for page, group in ((pages[1], staff), (pages[2], other)):
+        restriction = PageViewRestriction.objects.create(
+            page=page, restriction_type=PageViewRestriction.GROUPS)
+        restriction.groups.add(group)
+    member = user_in("Kommune")
+    member.groups.add(staff)
+    with CaptureQueriesContext(connection) as queries:
+        assert denied_path_prefixes(AnonymousUser()) == sorted(p.path for p in pages)
+    assert len(queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        assert denied_path_prefixes(member) == [pages[2].path]
+    assert len(queries) == 2  # the restrictions, then the member's groups once
