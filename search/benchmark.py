@@ -83,9 +83,9 @@ def statement_kind(sql: str) -> str:
 def time_by_statement(texts: Sequence[str], call: Callable[[str], object]) -> dict[str, float]:
     """Mean milliseconds per call spent in each kind of SQL statement, and in the rest.
 
-    Says where a search's time goes (the rest is Python, plus waiting for the query
-    embedding where it did not overlap with the database): the breakdown behind the
-    README's speed table. ``statements`` counts the round trips per call.
+    Says where a search's time goes (the rest is the query embedding and Python: ORM query
+    building, fusion, URLs): the breakdown behind the README's speed table. ``statements``
+    counts the statements per call.
     """
     spent: dict[str, float] = {}
     statements = 0
@@ -105,7 +105,7 @@ def time_by_statement(texts: Sequence[str], call: Callable[[str], object]) -> di
         for text in texts:
             total += timed(lambda t=text: call(t))
     means = {kind: ms / len(texts) for kind, ms in sorted(spent.items(), key=lambda kv: -kv[1])}
-    means["rest (Python, waiting for the embedding)"] = (total - sum(spent.values())) / len(texts)
+    means["rest (query embedding, Python)"] = (total - sum(spent.values())) / len(texts)
     means["total"] = total / len(texts)
     means["statements"] = statements / len(texts)
     return means

@@ -60,10 +60,10 @@ class FusionParams:
         """The settings' values (``KNOWLEDGE_SEARCH_*``), with ``overrides`` that are not None."""
         values = {
             "vector_weight": float(setting("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", 0.75)),
-            "candidates": int(setting("KNOWLEDGE_SEARCH_CANDIDATES", 100)),
+            "candidates": int(setting("KNOWLEDGE_SEARCH_CANDIDATES", 70)),
             "fulltext_candidates": int(setting("KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES", 1000)),
             "passage_bonus": float(setting("KNOWLEDGE_SEARCH_PASSAGE_BONUS", 0.0)),
-            "ef_search": int(setting("KNOWLEDGE_SEARCH_EF_SEARCH", 100)),
+            "ef_search": int(setting("KNOWLEDGE_SEARCH_EF_SEARCH", 70)),
             "rank_normalization": int(setting("KNOWLEDGE_SEARCH_RANK_NORMALIZATION", 1)),
             "prefix_min_length": int(setting("KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH", 5)),
             "fusion_level": str(setting("KNOWLEDGE_SEARCH_FUSION_LEVEL", "page")),

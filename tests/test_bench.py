@@ -125,9 +125,9 @@ def test_time_by_statement_counts_each_kind_of_statement():
     spent = benchmark.time_by_statement(["a", "b"], call)
     assert spent["statements"] == 2  # per call
     assert set(spent) == {"set_config", "other SQL", "statements", "total",
-                          "rest (Python, waiting for the embedding)"}
+                          "rest (query embedding, Python)"}
     measured = spent["set_config"] + spent["other SQL"] + spent[
-        "rest (Python, waiting for the embedding)"]
+        "rest (query embedding, Python)"]
     assert measured == pytest.approx(spent["total"])
     assert benchmark.statement_kind("SELECT ts_headline('german', x)") == "snippets (ts_headline)"
     assert benchmark.statement_kind(

@@ -303,6 +303,10 @@ class Command(BaseCommand):
                                          (None, 0.8), (None, 0.85), (0.6, 0.8), (0.6, 0.85),
                                          (0.5, 0.85))]
         variants += [("weight 0.7", {"vector_weight": 0.7})]
+        # Fewer candidates per retriever: the latency lever of issue 16 (README "Speed").
+        variants += [(f"{n} candidates per retriever, ef_search {ef}",
+                      {"candidates": n, "ef_search": ef})
+                     for n, ef in ((50, 100), (50, 50), (70, 70))]
         self.stdout.write("\n| Variant | " + " | ".join(s.name for s in sets) + " |\n|---|"
                           + "---:|" * len(sets))
         for label, overrides in variants:
