@@ -21,6 +21,8 @@ from tests.e2e.support import (
     check_a11y,
     login,
     screenshot,
+    track_autosave,
+    wait_for_autosave,
 )
 
 RESTRICTED = ["prot-rahden-4", "prot-rahden-5"]
@@ -120,6 +122,7 @@ def test_consultant_publishes_protocol_in_admin(page, db_access):
     page.locator("[data-tippy-root]").get_by_role("link", name="Unterseite hinzufügen").click()
     page.get_by_role("link", name=re.compile("^Sitzungsprotokoll")).click()
     page.wait_for_url(re.compile(r".*/admin/pages/add/knowledge/sessionprotocolpage/\d+/"))
+    track_autosave(page)
 
     page.get_by_placeholder("Seitentitel*").fill(title)
     # snippet chooser (modal) for the municipality: search, then pick
@@ -151,6 +154,10 @@ def test_consultant_publishes_protocol_in_admin(page, db_access):
     admin_field(tasks, "Aufgabe").fill("Stundenkontingent beim Personalamt beantragen")
     admin_field(tasks, "Verantwortlich (Rolle)").fill("Digitalisierungsbeauftragte")
     admin_field(tasks, "Status").select_option(label="in Arbeit")
+    # Wagtail autosaves the draft and switches to its edit view; publishing while that save
+    # is in flight posted the form to the create view a second time (a duplicate page, 400)
+    wait_for_autosave(page)
+    page.wait_for_url(re.compile(r".*/admin/pages/\d+/edit/$"))
     screenshot(page, "admin-sitzungsprotokoll-formular")
 
     # publish from the footer's action menu
