@@ -54,7 +54,8 @@ _remembered: ContextVar[_Memo | None] = ContextVar("knowledge_denied_prefixes", 
 
 
 def _compute_denied_path_prefixes(user) -> list[str]:
-    # One statement for the restrictions with their groups: every search and listing pays it.
+    # One statement for the restrictions with their groups: every search and listing pays it
+    # (grouped by the restriction's pk, so two restrictions never merge their groups).
     restrictions = PageViewRestriction.objects.values_list(
         "pk", "page__path", "restriction_type").annotate(
         group_ids=ArrayAgg("groups__pk", default=Value([])))

@@ -63,12 +63,7 @@ def length_normalisation(term_count: int, params: FusionParams) -> float:
     ``bm25_short_query_terms`` terms, the full ``bm25_b`` from ``bm25_long_query_terms`` on,
     and linear in between (measured in docs/search-ranking.md).
     """
-    if term_count >= params.bm25_long_query_terms:
-        return params.bm25_b
-    if term_count <= params.bm25_short_query_terms:
-        return 0.0
-    span = params.bm25_long_query_terms - params.bm25_short_query_terms
-    return params.bm25_b * (term_count - params.bm25_short_query_terms) / span
+    return params.bm25_b * params.query_length_ramp(term_count)
 
 
 def rank_sql(terms: QueryTerms, params: FusionParams) -> tuple[str, list]:

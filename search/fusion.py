@@ -22,13 +22,9 @@ def vector_weight_for(term_count: int, params: FusionParams) -> float:
     weight rises along the same query-length ramp as BM25's ``b`` to ``vector_weight``.
     """
     short = params.vector_weight_short
-    if short is None or term_count >= params.bm25_long_query_terms:
+    if short is None:
         return params.vector_weight
-    if term_count <= params.bm25_short_query_terms:
-        return short
-    span = params.bm25_long_query_terms - params.bm25_short_query_terms
-    step = (term_count - params.bm25_short_query_terms) / span
-    return short + (params.vector_weight - short) * step
+    return short + (params.vector_weight - short) * params.query_length_ramp(term_count)
 
 
 def minmax(values: dict[int, float]) -> dict[int, float]:

@@ -55,6 +55,19 @@ class FusionParams:
     # rising linearly to ``vector_weight`` at ``bm25_long_query_terms``; None = no ramp.
     vector_weight_short: float | None = None
 
+    def query_length_ramp(self, term_count: int) -> float:
+        """0 up to ``bm25_short_query_terms`` distinct terms, 1 from ``bm25_long_query_terms``
+        on, linear in between: how far a query is from a keyword query to a description.
+
+        BM25's length normalisation and the fusion weight by query length share this ramp.
+        """
+        if term_count >= self.bm25_long_query_terms:
+            return 1.0
+        if term_count <= self.bm25_short_query_terms:
+            return 0.0
+        span = self.bm25_long_query_terms - self.bm25_short_query_terms
+        return (term_count - self.bm25_short_query_terms) / span
+
     @classmethod
     def from_settings(cls, **overrides) -> FusionParams:
         """The settings' values (``KNOWLEDGE_SEARCH_*``), with ``overrides`` that are not None."""
