@@ -16,6 +16,7 @@ import json
 import numpy as np
 from django.db import connection
 
+from search.query import int_array
 from search.vector import vector_literal
 
 
@@ -31,8 +32,8 @@ def feedback_vector(vector, feedback_passages: list[int], weight: float, model_i
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT avg(embedding)::text FROM search_passage "
-            "WHERE id = ANY(%s) AND model_id = %s AND embedding IS NOT NULL",
-            [feedback_passages, model_id],
+            "WHERE id = ANY(%s::bigint[]) AND model_id = %s AND embedding IS NOT NULL",
+            [int_array(feedback_passages), model_id],
         )
         (mean,) = cursor.fetchone()
     if mean is None:
@@ -50,8 +51,8 @@ def similarities(passage_ids: list[int], vector, model_id: str) -> dict[int, flo
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, 1 - (embedding <=> %s::vector) FROM search_passage "
-            "WHERE id = ANY(%s) AND model_id = %s AND embedding IS NOT NULL",
-            [vector_literal(vector), passage_ids, model_id],
+            "WHERE id = ANY(%s::bigint[]) AND model_id = %s AND embedding IS NOT NULL",
+            [vector_literal(vector), int_array(passage_ids), model_id],
         )
         return {row[0]: float(row[1]) for row in cursor.fetchall()}
 

@@ -35,6 +35,7 @@ from search.match_items import (
     load_items,
     rank_municipalities,
 )
+from search.models import IndexGeneration
 from search.params import FusionParams, setting
 from search.query import SearchFilters
 from search.results import headlines
@@ -161,7 +162,7 @@ def match_project(description: str, *, user, municipality=None, topics=(), limit
     """
     description = clean_description(description)
     limit = max(1, min(int(limit), 20))
-    with remembered_access(user):
+    with remembered_access(user), IndexGeneration.pinned():
         return _match(description, user=user, municipality=municipality, topics=topics,
                       limit=limit, request=request)
 

@@ -54,6 +54,8 @@ class FusionParams:
     # Share of the vector score for short queries (up to ``bm25_short_query_terms`` terms),
     # rising linearly to ``vector_weight`` at ``bm25_long_query_terms``; None = no ramp.
     vector_weight_short: float | None = None
+    # Hybrid search embeds the query on a helper thread while full text nominates candidates.
+    embed_in_background: bool = True
 
     def query_length_ramp(self, term_count: int) -> float:
         """0 up to ``bm25_short_query_terms`` distinct terms, 1 from ``bm25_long_query_terms``
@@ -95,6 +97,7 @@ class FusionParams:
             "feedback_min_terms": int(setting("KNOWLEDGE_SEARCH_FEEDBACK_MIN_TERMS", 15)),
             "vector_weight_short": optional_float(setting("KNOWLEDGE_SEARCH_VECTOR_WEIGHT_SHORT",
                                                           None)),
+            "embed_in_background": bool(setting("KNOWLEDGE_SEARCH_EMBED_IN_BACKGROUND", True)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

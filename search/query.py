@@ -26,6 +26,16 @@ _MAX_TOKENS = 64
 _MAX_TOKEN_LENGTH = 60
 
 
+def int_array(ids) -> str:
+    """Integer ids as PostgreSQL array text, the parameter of ``= ANY(%s::bigint[])``.
+
+    psycopg adapts a Python list element by element (about 0.7 ms for 300 ids); a search
+    passes several lists of candidates, so they go as one string. ``int()`` keeps anything
+    but integers out.
+    """
+    return "{" + ",".join(str(int(i)) for i in ids) + "}"
+
+
 class SearchError(ValueError):
     """Invalid search input; ``str(error)`` is a German message meant for the user."""
 

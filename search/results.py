@@ -8,18 +8,20 @@ the facets with a third. Snippet HTML is escaped before ``<mark>`` is put back.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import connection
+from django.utils import translation
 from django.utils.html import escape
 
 from attachments.refs import AttachmentRef
 from knowledge.types import TYPE_LABELS, knowledge_type_of
 from search.params import FusionParams
-from search.query import tsquery_text
+from search.query import int_array, tsquery_text
 
 # Sentinels around highlighted words in ts_headline output: private-use characters that are
 # stripped from the passage text first, so the HTML can be escaped and <mark> put back safely.
@@ -123,10 +125,10 @@ def headlines(passage_ids: Sequence[int], query: str, params: FusionParams
                translate(p.text, %s, ''), to_tsquery('german', %s), %s),
                p.document_id, d.title, d.file, p.source_page
         FROM search_passage p LEFT JOIN wagtaildocs_document d ON d.id = p.document_id
-        WHERE p.id = ANY(%s)
+        WHERE p.id = ANY(%s::bigint[])
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_MARK_START + _MARK_END, text, options, list(passage_ids)])
+        cursor.execute(sql, [_MARK_START + _MARK_END, text, options, int_array(passage_ids)])
         rows = cursor.fetchall()
     return {pid: Headline(heading, highlight_html(headline), AttachmentRef.from_row(*source))
             for pid, heading, headline, *source in rows}
@@ -147,20 +149,48 @@ _HITS_SQL = """
     FROM wagtailcore_page wp
     JOIN knowledge_knowledgepage kp ON kp.page_ptr_id = wp.id
     JOIN knowledge_municipality m ON m.id = kp.municipality_id
-    WHERE wp.id = ANY(%s)
+    WHERE wp.id = ANY(%s::int[])
 """
 
 
 def page_url(page_id: int, url_path: str, request) -> str:
     """A page's URL from its id and ``url_path``, as ``Page.get_url`` computes it.
 
-    Result lists need nothing else of a page: a page instance with just these two fields
-    (``Model.from_db``) saves loading the whole specific page.
+    Result lists need nothing else of a page. ``Page.get_url`` would also look up the
+    request's site (an ORM query per request) only to choose between a relative and an
+    absolute URL, and build a page instance per hit; with a single site (Wagtail's cached
+    root paths say so) the URL is always the relative path, a function of ``url_path`` and
+    the root paths alone, and is remembered.
     """
+    from wagtail.models import Site
+
+    roots = tuple(Site.get_site_root_paths())
+    if len({root.site_id for root in roots}) == 1:
+        return _single_site_url(page_id, url_path, roots, translation.get_language())
+    parts = _url_page(page_id, url_path).get_url_parts(request=request)
+    if parts is None or (parts[1] is None and parts[2] is None):
+        return ""  # not routable
+    site_id, root_url, path = parts
+    current = Site.find_for_request(request) if request is not None else None
+    return path if current is not None and current.id == site_id else root_url + path
+
+
+@functools.lru_cache(maxsize=4096)
+def _single_site_url(page_id: int, url_path: str, roots: tuple, language: str | None) -> str:
+    """The relative URL of a page when one site serves everything.
+
+    Everything the URL depends on is in the key: the root paths and, for Wagtail's i18n
+    routing, the active language.
+    """
+    parts = _url_page(page_id, url_path).get_url_parts()
+    return "" if parts is None or parts[2] is None else parts[2]
+
+
+def _url_page(page_id: int, url_path: str):
+    """A page instance with just the two fields URL building reads (``Model.from_db``)."""
     from wagtail.models import Page
 
-    return Page.from_db("default", ["id", "url_path"], [page_id, url_path]).get_url(
-        request=request) or ""
+    return Page.from_db("default", ["id", "url_path"], [page_id, url_path])
 
 
 def load_hits(window, query, params, request) -> list[SearchHit]:
@@ -172,7 +202,7 @@ def load_hits(window, query, params, request) -> list[SearchHit]:
     if not window:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(_HITS_SQL, [[page_id for page_id, _s, _p in window]])
+        cursor.execute(_HITS_SQL, [int_array(page_id for page_id, _s, _p in window)])
         rows = {row[0]: row for row in cursor.fetchall()}
     snippets = headlines([passage_id for _page, _s, passage_id in window], query, params)
     hits = []
@@ -213,18 +243,18 @@ def facet_counts(page_ids: list[int]) -> dict[str, list[Facet]]:
     # of a result list the planner hashed the whole page and topic tables instead.
     sql = """
         SELECT 'type', wp.content_type_id, '', '', count(*)
-        FROM wagtailcore_page wp WHERE wp.id = ANY(%(ids)s) GROUP BY wp.content_type_id
+        FROM wagtailcore_page wp WHERE wp.id = ANY(%(ids)s::int[]) GROUP BY wp.content_type_id
         UNION ALL
         SELECT 'municipality', m.id, m.slug, m.name, count(*)
         FROM knowledge_knowledgepage kp JOIN knowledge_municipality m ON m.id = kp.municipality_id
-        WHERE kp.page_ptr_id = ANY(%(ids)s) GROUP BY m.id
+        WHERE kp.page_ptr_id = ANY(%(ids)s::int[]) GROUP BY m.id
         UNION ALL
         SELECT 'topic', t.id, t.slug, t.name, count(*)
         FROM knowledge_knowledgepage_topics kt JOIN knowledge_topic t ON t.id = kt.topic_id
-        WHERE kt.knowledgepage_id = ANY(%(ids)s) GROUP BY t.id
+        WHERE kt.knowledgepage_id = ANY(%(ids)s::int[]) GROUP BY t.id
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"ids": list(dict.fromkeys(page_ids))})
+        cursor.execute(sql, {"ids": int_array(dict.fromkeys(page_ids))})
         rows = cursor.fetchall()
     type_counts: dict[str, int] = defaultdict(int)
     municipalities, topics = [], []

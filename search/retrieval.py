@@ -30,14 +30,16 @@ from search.fusion import (
     reciprocal_rank_fusion,
     vector_weight_for,
 )
+from search.models import IndexGeneration
 from search.params import FusionParams
-from search.query import SearchFilters, clean_mode, clean_query
+from search.query import SearchFilters, clean_mode, clean_query, int_array
 from search.results import SearchResults, facet_counts, load_hits
 from search.statistics import QueryTerms, term_weights
 from search.vector import (
     current_embedder,
     index_model_mismatch,
     model_has_passages,
+    query_vector,
     vector_candidates,
     vector_literal,
 )
@@ -61,11 +63,11 @@ def _exact_scores(passage_ids: Iterable[int], query: str, vector, model_id: str 
                CASE WHEN %s::vector IS NOT NULL AND p.model_id = %s
                     THEN 1 - (p.embedding <=> %s::vector) END
         FROM search_passage p, (SELECT %s::tsquery AS query) q
-        WHERE p.id = ANY(%s)
+        WHERE p.id = ANY(%s::bigint[])
     """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, [*rank_params, literal, model_id or "", literal, terms.any_of(),
-                             ids])
+                             int_array(ids)])
         return {
             row[0]: (float(row[1]), None if row[2] is None else float(row[2]))
             for row in cursor.fetchall()
@@ -90,7 +92,7 @@ def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
     Separate from :func:`search` so that the evaluation can rank without loading pages, and
     matching can explain its suggestions from the scores already computed.
     """
-    with remembered_access(user):
+    with remembered_access(user), IndexGeneration.pinned():
         query = typos.with_corrections(query, user)  # issue 17: misspelt short queries
         return _rank_pages(query, user=user, mode=mode, filters=filters, params=params,
                            embedder=embedder)
@@ -99,7 +101,7 @@ def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
 def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
                 params: FusionParams, embedder) -> Ranking:
     notice = ""
-    vector = model_id = None
+    vector = model_id = pending = None
     if mode in ("vector", "hybrid"):
         if embedder is None:
             embedder, notice = current_embedder()
@@ -115,15 +117,24 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
         if embedder is None:
             mode = "fulltext"
         else:
-            try:
-                vector = embedder.embed_query(query)
-            except EmbeddingUnavailable as exc:
-                logger.warning("Query embedding failed: %s", exc)
-                notice = _(
-                    "Die semantische Suche ist gerade nicht verfügbar; es werden nur Treffer "
-                    "der Volltextsuche angezeigt."
-                )
-                mode = "fulltext"
+            # In hybrid mode the model works while PostgreSQL nominates full-text candidates.
+            pending = query_vector(embedder, query, background=mode == "hybrid"
+                                   and params.embed_in_background)
+    if mode == "hybrid":
+        terms = term_weights(query, params, user)
+        params = replace(params, vector_weight=vector_weight_for(len(terms.terms), params))
+        ft_rows = fulltext_candidates(query, user, filters, params, params.candidates,
+                                      terms=terms, exact=params.exact_hybrid_fulltext)
+    if pending is not None:
+        try:
+            vector = pending.result()
+        except EmbeddingUnavailable as exc:
+            logger.warning("Query embedding failed: %s", exc)
+            notice = _(
+                "Die semantische Suche ist gerade nicht verfügbar; es werden nur Treffer "
+                "der Volltextsuche angezeigt."
+            )
+            mode = "fulltext"
 
     if mode == "fulltext":
         rows = fulltext_candidates(query, user, filters, params, params.fulltext_candidates)
@@ -138,10 +149,6 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
         scores = minmax({pid: sim for pid, _page, sim in rows})
         pages = {pid: page for pid, page, _sim in rows}
     else:
-        terms = term_weights(query, params, user)
-        params = replace(params, vector_weight=vector_weight_for(len(terms.terms), params))
-        ft_rows = fulltext_candidates(query, user, filters, params, params.candidates,
-                                      terms=terms, exact=params.exact_hybrid_fulltext)
         vec_rows = vector_candidates(vector, model_id, user, filters, params, params.candidates)
         ft = {pid: rank for pid, _page, rank in ft_rows}
         vec, pages = {}, {pid: page for pid, page, _ in ft_rows}

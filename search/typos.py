@@ -82,7 +82,8 @@ def corrections(query: str, user=None) -> list[str]:
     if not candidates:
         return []
     known = vocabulary()
-    candidates = [w for w in candidates if w.lower() not in set(known)]
+    known_set = set(known)
+    candidates = [w for w in candidates if w.lower() not in known_set]
     if not candidates:
         return []
     found = []

@@ -8,8 +8,11 @@ scan so that filters (type, municipality, permissions) still fill a page.
 
 from __future__ import annotations
 
+import functools
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
@@ -18,6 +21,11 @@ from search.params import FusionParams
 from search.query import SearchFilters
 
 logger = logging.getLogger(__name__)
+# At most this many queries of one process are embedded at once (gunicorn runs 8 threads per
+# process on two cores; more would only queue inside the model).
+_EMBEDDING_THREADS = 4
+# The model check is keyed by the index generation; the timeout only bounds memory.
+MODEL_CHECK_CACHE_SECONDS = 3600
 
 
 def vector_literal(vector) -> str:
@@ -61,6 +69,31 @@ def vector_candidates(vector, model_id: str, user, filters: SearchFilters,
         return [(row[0], row[1], float(row[2])) for row in cursor.fetchall()]
 
 
+def query_vector(embedder, query: str, *, background: bool) -> Future:
+    """The query's vector as a future: computed on a helper thread when ``background``.
+
+    Embedding a query is the largest single cost of a hybrid search, and it needs no
+    database: the model runs (releasing the GIL) while the calling thread has PostgreSQL
+    nominate the full-text candidates. Without ``background`` it is computed right here.
+    ``result()`` raises :class:`search.embedding.EmbeddingUnavailable` like ``embed_query``.
+    """
+    if background:
+        return _embedding_pool().submit(embedder.embed_query, query)
+    done: Future = Future()
+    try:
+        done.set_result(embedder.embed_query(query))
+    except Exception as exc:  # handed to the caller through result(), as from the pool
+        done.set_exception(exc)
+    return done
+
+
+@functools.cache
+def _embedding_pool() -> ThreadPoolExecutor:
+    """Threads for query embeddings, made on first use (after gunicorn has forked)."""
+    return ThreadPoolExecutor(max_workers=_EMBEDDING_THREADS,
+                              thread_name_prefix="query-embedding")
+
+
 def current_embedder():
     """``(embedder, "")``, or ``(None, German notice)`` when the model cannot be loaded.
 
@@ -79,10 +112,19 @@ def current_embedder():
 
 
 def model_has_passages(model_id: str) -> bool:
-    """Whether any passage carries a vector of ``model_id``: else vector search finds nothing."""
-    from search.models import Passage
+    """Whether any passage carries a vector of ``model_id``: else vector search finds nothing.
 
-    return Passage.objects.filter(model_id=model_id).exists()
+    Asked by every search; the answer changes only with the passages, so it is cached per
+    index generation (which every passage write bumps), like the index statistics.
+    """
+    from search.models import IndexGeneration, Passage
+
+    key = f"search:model-has-passages:{IndexGeneration.current()}:{model_id}"
+    found = cache.get(key)
+    if found is None:
+        found = Passage.objects.filter(model_id=model_id).exists()
+        cache.set(key, found, MODEL_CHECK_CACHE_SECONDS)
+    return found
 
 
 def index_model_mismatch() -> bool:

@@ -32,16 +32,17 @@ RETRIEVAL = {
     "search.fusion": {"search.params"},
     "search.results": {"search.params", "search.query"},
     "search.typos": {"search.access_sql", "search.models"},
-    "search.feedback": {"search.vector"},
+    "search.feedback": {"search.query", "search.vector"},
     "search.retrieval": {"search.feedback", "search.fulltext", "search.fusion", "search.params",
                          "search.query", "search.results", "search.statistics", "search.typos",
-                         "search.vector", "search.embedding"},
+                         "search.vector", "search.embedding", "search.models"},
 }
 # Matching and related material build on retrieval; retrieval never imports them.
 MATCHING = {
     "search.match_items": {"search.access_sql", "search.params", "search.results"},
     "search.matching": {"search.match_items", "search.params", "search.query", "search.results",
-                        "search.retrieval", "search.vector", "search.embedding"},
+                        "search.retrieval", "search.vector", "search.embedding",
+                        "search.models"},
     "search.related": {"search.access_sql", "search.match_items", "search.params",
                        "search.query", "search.results", "search.vector", "search.embedding",
                        "search.models"},

@@ -305,7 +305,7 @@ def test_page_view_uses_stored_vectors_and_few_queries(client, corpus, monkeypat
     assert len(queries) <= PAGE_VIEW_QUERY_BOUNDS[name], "\n".join(
         q["sql"][:160] for q in queries.captured_queries)
     restriction_reads = [q for q in queries.captured_queries
-                         if 'FROM "wagtailcore_pageviewrestriction" INNER JOIN' in q["sql"]]
+                         if "FROM wagtailcore_pageviewrestriction r" in q["sql"]]
     assert len(restriction_reads) == 1, "the viewer's access is read once per request"
 
 

@@ -602,3 +602,48 @@ def test_reciprocal_rank_fusion_baseline():
     assert scores[20] == pytest.approx(1 / 62 + 1 / 61)
     assert scores[10] == pytest.approx(1 / 61 + 1 / 63)
     assert ranked[0][0] == 20
+
+
+# --- Query embedding beside the full-text nominations --------------------------------------
+
+
+def _embedding_threads(monkeypatch) -> list[str]:
+    """Record the thread each query embedding runs on."""
+    import threading
+
+    from search.embedding import Embedder
+
+    names: list[str] = []
+    original = Embedder.embed_query
+
+    def recording(self, text):
+        names.append(threading.current_thread().name)
+        return original(self, text)
+
+    monkeypatch.setattr(Embedder, "embed_query", recording)
+    return names
+
+
+def test_hybrid_embeds_the_query_on_a_helper_thread(corpus, monkeypatch):
+    import threading
+
+    names = _embedding_threads(monkeypatch)
+    search("Abfallkalender Müllabfuhr", mode="hybrid")
+    search("Abfallkalender Müllabfuhr", mode="vector")
+    assert names[0].startswith("query-embedding")
+    assert names[1] == threading.current_thread().name  # nothing to overlap with
+    off = FusionParams.from_settings(embed_in_background=False)
+    search("Abfallkalender Müllabfuhr", mode="hybrid", params=off)
+    assert names[2] == threading.current_thread().name
+
+
+@pytest.mark.parametrize("query", ["Abfallkalender Müllabfuhr", "Schulung Akte elektronisch",
+                                   "Wie melden Bürger Schäden an Straßen?"])
+def test_background_embedding_ranks_exactly_like_embedding_first(corpus, query):
+    def ranking(background: bool):
+        params = FusionParams.from_settings(embed_in_background=background)
+        results = search(query, mode="hybrid", params=params)
+        return [(hit.external_id, hit.score, hit.snippet) for hit in results.results]
+
+    assert ranking(True) == ranking(False)
+    assert ranking(True)  # the corpus answers each query

@@ -259,6 +259,11 @@ KNOWLEDGE_SEARCH_FEEDBACK_EXPAND = os.environ.get("KNOWLEDGE_SEARCH_FEEDBACK_EXP
 KNOWLEDGE_SEARCH_VECTOR_WEIGHT_SHORT = (
     os.environ.get("KNOWLEDGE_SEARCH_VECTOR_WEIGHT_SHORT") or None
 )
+# Hybrid search embeds the query on a helper thread while PostgreSQL nominates the full-text
+# candidates (search/vector.py, query_vector); 0 = one after the other.
+KNOWLEDGE_SEARCH_EMBED_IN_BACKGROUND = (
+    os.environ.get("KNOWLEDGE_SEARCH_EMBED_IN_BACKGROUND", "1") == "1"
+)
 # HNSW search breadth (pgvector hnsw.ef_search; iterative scan continues beyond it).
 KNOWLEDGE_SEARCH_EF_SEARCH = int(os.environ.get("KNOWLEDGE_SEARCH_EF_SEARCH", "70"))
 # ts_rank/ts_rank_cd normalisation flags (1 = divide by 1 + log(length); the BM25 tie-breaker

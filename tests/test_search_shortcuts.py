@@ -1,0 +1,88 @@
+"""Shortcuts of the search's hot path give the answers of the long way they replace.
+
+Every search used to read the index generation up to three times, ask whether the model has
+passages, look up the request's site and build a page instance per result URL. These tests
+pin down that the cheaper paths answer exactly like the originals, and notice change.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from wagtail.models import Page, Site
+
+from search.models import IndexGeneration
+from search.results import page_url
+from search.vector import model_has_passages
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pinned_generation_is_read_once_and_released_after_the_block():
+    IndexGeneration.bump()
+    before = IndexGeneration.current()
+    with CaptureQueriesContext(connection) as queries, IndexGeneration.pinned() as pinned:
+        assert pinned == before
+        IndexGeneration.bump()  # a write during the search ...
+        assert IndexGeneration.current() == before  # ... does not change what it sees
+        with IndexGeneration.pinned() as nested:
+            assert nested == before
+    assert len([q for q in queries.captured_queries if "SELECT value" in q["sql"]]) == 1
+    assert IndexGeneration.current() == before + 1  # the next search sees the write
+
+
+def test_generation_without_row_is_zero():
+    IndexGeneration.objects.all().delete()
+    assert IndexGeneration.current() == 0
+
+
+def test_model_check_is_cached_per_generation(make_page):
+    from search.models import Passage
+
+    page = make_page("best_practice", title="Abfallkalender")
+    Passage.objects.filter(page=page).delete()
+    Passage.objects.create(page=page, position=0, kind=Passage.Kind.OVERVIEW,
+                           text="Abfallkalender", content_hash="-", model_id="m:1",
+                           knowledge_type="best_practice", date=page.date,
+                           municipality=page.municipality)
+    IndexGeneration.bump()
+    assert model_has_passages("m:1") and not model_has_passages("m:2")
+    with CaptureQueriesContext(connection) as queries:
+        assert model_has_passages("m:1")
+    assert not [q for q in queries.captured_queries if "search_passage" in q["sql"]]
+    Passage.objects.update(model_id="m:2")
+    IndexGeneration.bump()  # as the index writer announces every passage change
+    assert not model_has_passages("m:1") and model_has_passages("m:2")
+
+
+def _wagtail_url(page, request):
+    return Page.objects.get(pk=page.pk).get_url(request=request) or ""
+
+
+def test_result_urls_equal_wagtails_with_one_site(make_page):
+    pages = [make_page("best_practice", title=f"Seite {n}") for n in range(3)]
+    request = RequestFactory().get("/suche/")
+    Site.get_site_root_paths()  # Wagtail's own cache of the root paths, filled once
+    with CaptureQueriesContext(connection) as queries:
+        urls = [page_url(p.pk, p.url_path, request) for p in pages]
+    assert urls == [_wagtail_url(p, request) for p in pages]
+    assert all(url.startswith("/") for url in urls)
+    assert not [q for q in queries.captured_queries if "wagtailcore_site" in q["sql"]]
+
+
+def test_result_urls_equal_wagtails_with_several_sites(make_page):
+    """A page only another site serves gets that site's absolute URL, as from Wagtail."""
+    here = make_page("best_practice", title="Hier")
+    there = Page.get_first_root_node().add_child(instance=Page(title="Andere", slug="andere"))
+    Site.objects.create(hostname="andere.example", port=80, root_page=there)
+    Site.clear_site_root_paths_cache()
+    try:
+        request = RequestFactory().get("/suche/", HTTP_HOST="localhost")
+        for page in (here, there):
+            assert page_url(page.pk, page.url_path, request) == _wagtail_url(page, request)
+        assert page_url(here.pk, here.url_path, request).startswith("/")
+        assert page_url(there.pk, there.url_path, request) == "http://andere.example/"
+    finally:
+        Site.clear_site_root_paths_cache()
