@@ -239,7 +239,7 @@ class CachingEmbedder:
         return self.cache[text]
 
 
-def _prepare(query: Query) -> tuple[str, object]:
+def prepare(query: Query) -> tuple[str, object]:
     from knowledge.models import Municipality
     from search.query import SearchFilters, clean_query, max_query_length
 
@@ -265,7 +265,7 @@ def run_mode(dataset: Dataset, mode: str, ids: dict[int, str], *, embedder=None,
     if mode == MATCHING:
         return run_matching(dataset, ids, progress=progress, k=k)
     for query in iterator:
-        text, filters = _prepare(query)
+        text, filters = prepare(query)
         if mode == WAGTAIL:
             ranked_ids = _wagtail_ranking(text, filters, k)
         else:

@@ -51,6 +51,19 @@ class FusionParams:
     feedback_expand: bool = False
     # Feedback only for queries of at least this many distinct terms (as BM25's ramp counts).
     feedback_min_terms: int = 15
+    # Full-text pseudo-relevance feedback (search.term_feedback): the best ``term_feedback_terms``
+    # lexemes of the first ranking's top ``term_feedback_pages`` pages join the query as BM25
+    # terms of weight ``term_feedback_weight`` × IDF, for queries of at least
+    # ``term_feedback_min_terms`` distinct terms; 0 pages = off.
+    term_feedback_pages: int = 0
+    term_feedback_terms: int = 20
+    term_feedback_weight: float = 0.1
+    term_feedback_min_terms: int = 6
+    # Topic feedback (search.topic_feedback): a page gains ``topic_feedback_weight`` × the share
+    # of the top ``topic_feedback_pages`` pages that carry one of its topics; 0 pages = off.
+    topic_feedback_pages: int = 3
+    topic_feedback_weight: float = 0.2
+    topic_feedback_min_terms: int = 0
     # Share of the vector score for short queries (up to ``bm25_short_query_terms`` terms),
     # rising linearly to ``vector_weight`` at ``bm25_long_query_terms``; None = no ramp.
     vector_weight_short: float | None = None
@@ -95,6 +108,16 @@ class FusionParams:
             "feedback_weight": float(setting("KNOWLEDGE_SEARCH_FEEDBACK_WEIGHT", 0.5)),
             "feedback_expand": bool(setting("KNOWLEDGE_SEARCH_FEEDBACK_EXPAND", False)),
             "feedback_min_terms": int(setting("KNOWLEDGE_SEARCH_FEEDBACK_MIN_TERMS", 15)),
+            "term_feedback_pages": int(setting("KNOWLEDGE_SEARCH_TERM_FEEDBACK_PAGES", 0)),
+            "term_feedback_terms": int(setting("KNOWLEDGE_SEARCH_TERM_FEEDBACK_TERMS", 20)),
+            "term_feedback_weight": float(setting("KNOWLEDGE_SEARCH_TERM_FEEDBACK_WEIGHT", 0.1)),
+            "term_feedback_min_terms": int(setting("KNOWLEDGE_SEARCH_TERM_FEEDBACK_MIN_TERMS",
+                                                   6)),
+            "topic_feedback_pages": int(setting("KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_PAGES", 3)),
+            "topic_feedback_weight": float(setting("KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_WEIGHT",
+                                                   0.2)),
+            "topic_feedback_min_terms": int(setting("KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_MIN_TERMS",
+                                                    0)),
             "vector_weight_short": optional_float(setting("KNOWLEDGE_SEARCH_VECTOR_WEIGHT_SHORT",
                                                           None)),
             "embed_in_background": bool(setting("KNOWLEDGE_SEARCH_EMBED_IN_BACKGROUND", True)),

@@ -18,7 +18,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from knowledge.access import remembered_access
-from search import typos
+from search import term_feedback, topic_feedback, typos
 from search.embedding import EmbeddingUnavailable
 from search.feedback import feedback_vector, similarities
 from search.fulltext import fulltext_candidates, rank_sql
@@ -156,9 +156,14 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
         if params.feedback_pages > 0 and len(terms.terms) >= params.feedback_min_terms:
             vector = _with_feedback(ft, vec, pages, query, vector, model_id, params, user,
                                     filters, terms)
+        if term_feedback.applies(terms, params):  # eighth round: full-text feedback
+            term_feedback.expand(ft, vec, pages, terms, params, user)
         scores = fuse(ft, vec, params.vector_weight)
         if params.fusion_level == "page":
-            return Ranking(fuse_pages(ft, vec, pages, params), mode, notice, scores, pages)
+            ranked = fuse_pages(ft, vec, pages, params)
+            if topic_feedback.applies(len(terms.terms), params):  # eighth round
+                ranked = topic_feedback.rerank(ranked, params)
+            return Ranking(ranked, mode, notice, scores, pages)
         if params.fusion_level == "rrf":  # the naive baseline, kept for the evaluation
             return Ranking(reciprocal_rank_fusion(ft, vec, pages, params), mode, notice,
                            scores, pages)

@@ -60,8 +60,7 @@ def term_weights(query: str, params: FusionParams, user=None) -> QueryTerms:
     terms = sorted(frequencies)
     # A term cannot be in more passages than there are (counts of one generation agree, but a
     # negative IDF must never be possible).
-    weights = [math.log(1 + (total - min(frequencies[t], total) + 0.5) / (frequencies[t] + 0.5))
-               for t in terms]
+    weights = [bm25_idf(frequencies[t], total) for t in terms]
     return QueryTerms(terms, weights, [frequencies[t] for t in terms], average_length)
 
 
@@ -90,12 +89,43 @@ def _corpus_statistics(key: str, user) -> tuple[int, float]:
 
 def _document_frequencies(tokens: list[str], key: str, user) -> dict[str, int]:
     """Visible passages containing each term (normalised tsquery text -> count), via GIN."""
-    prefix = key + ":df:"
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT DISTINCT q::text FROM (SELECT to_tsquery('german', tok) AS q "
             "FROM unnest(%s::text[]) AS u(tok)) t WHERE q::text <> ''", [tokens])
         terms = [row[0] for row in cursor.fetchall()]
+    return _counted(terms, key, user)
+
+
+def lexeme_frequencies(lexemes: Iterable[str], user=None) -> dict[str, int]:
+    """Visible passages containing each (already stemmed) lexeme, cached like query terms.
+
+    For terms that do not come from the user's words but from the index itself (full-text
+    pseudo-relevance feedback, :mod:`search.term_feedback`). Keys are the lexemes.
+    """
+    quoted = {lexeme: quoted_lexeme(lexeme) for lexeme in lexemes}
+    counted = _counted(list(quoted.values()), _statistics_key(user), user)
+    return {lexeme: counted[term] for lexeme, term in quoted.items()}
+
+
+def quoted_lexeme(lexeme: str) -> str:
+    """tsquery text matching exactly this lexeme (no stemming: ``'text'::tsquery``)."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def corpus_size(user=None) -> int:
+    """Number of passages the user may see (BM25's N), cached per index generation."""
+    return _corpus_statistics(_statistics_key(user), user)[0]
+
+
+def bm25_idf(frequency: int, total: int) -> float:
+    """BM25's IDF of a term in ``frequency`` of ``total`` passages (never negative)."""
+    return math.log(1 + (total - min(frequency, total) + 0.5) / (frequency + 0.5))
+
+
+def _counted(terms: list[str], key: str, user) -> dict[str, int]:
+    """Visible passages per normalised tsquery text: cached counts, the rest via GIN."""
+    prefix = key + ":df:"
     cached = cache.get_many([prefix + _cache_safe(t) for t in terms])
     frequencies = {t: cached[prefix + _cache_safe(t)] for t in terms
                    if prefix + _cache_safe(t) in cached}

@@ -33,8 +33,12 @@ RETRIEVAL = {
     "search.results": {"search.params", "search.query"},
     "search.typos": {"search.access_sql", "search.models"},
     "search.feedback": {"search.query", "search.vector"},
+    "search.topic_feedback": {"search.params", "search.query"},
+    "search.term_feedback": {"search.fulltext", "search.fusion", "search.params",
+                             "search.statistics"},
     "search.retrieval": {"search.feedback", "search.fulltext", "search.fusion", "search.params",
-                         "search.query", "search.results", "search.statistics", "search.typos",
+                         "search.query", "search.results", "search.statistics",
+                         "search.term_feedback", "search.topic_feedback", "search.typos",
                          "search.vector", "search.embedding", "search.models"},
 }
 # Matching and related material build on retrieval; retrieval never imports them.

@@ -254,6 +254,34 @@ KNOWLEDGE_SEARCH_FEEDBACK_MIN_TERMS = int(
     os.environ.get("KNOWLEDGE_SEARCH_FEEDBACK_MIN_TERMS", "15")
 )
 KNOWLEDGE_SEARCH_FEEDBACK_EXPAND = os.environ.get("KNOWLEDGE_SEARCH_FEEDBACK_EXPAND", "0") == "1"
+# Full-text pseudo-relevance feedback (search/term_feedback.py): for queries of at least
+# MIN_TERMS distinct terms, the TERMS best lexemes (pages × IDF) shared by the first ranking's
+# top PAGES pages join the query as BM25 terms of WEIGHT × IDF; only the candidates are
+# scored again. PAGES=0 = off (docs/search-ranking.md, eighth round).
+KNOWLEDGE_SEARCH_TERM_FEEDBACK_PAGES = int(
+    os.environ.get("KNOWLEDGE_SEARCH_TERM_FEEDBACK_PAGES", "0")
+)
+KNOWLEDGE_SEARCH_TERM_FEEDBACK_TERMS = int(
+    os.environ.get("KNOWLEDGE_SEARCH_TERM_FEEDBACK_TERMS", "20")
+)
+KNOWLEDGE_SEARCH_TERM_FEEDBACK_WEIGHT = float(
+    os.environ.get("KNOWLEDGE_SEARCH_TERM_FEEDBACK_WEIGHT", "0.1")
+)
+KNOWLEDGE_SEARCH_TERM_FEEDBACK_MIN_TERMS = int(
+    os.environ.get("KNOWLEDGE_SEARCH_TERM_FEEDBACK_MIN_TERMS", "6")
+)
+# Topic feedback (search/topic_feedback.py): after fusion, a page gains WEIGHT × the share of
+# the top PAGES pages that carry one of its topics (queries of at least MIN_TERMS terms).
+# PAGES=0 = off (docs/search-ranking.md, eighth round).
+KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_PAGES = int(
+    os.environ.get("KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_PAGES", "3")
+)
+KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_WEIGHT = float(
+    os.environ.get("KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_WEIGHT", "0.2")
+)
+KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_MIN_TERMS = int(
+    os.environ.get("KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_MIN_TERMS", "0")
+)
 # Vector share in hybrid for queries of up to BM25_SHORT_QUERY_TERMS terms, rising to
 # VECTOR_WEIGHT at BM25_LONG_QUERY_TERMS (the same ramp as BM25's b); empty = one weight.
 KNOWLEDGE_SEARCH_VECTOR_WEIGHT_SHORT = (

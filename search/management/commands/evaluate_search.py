@@ -44,6 +44,21 @@ from search import evaluation
 from search.embedding import model_environment
 
 CHILD_FLAG = "--inside-throwaway-database"
+# Rows of --compare-feedback-signals (eighth round): label, FusionParams overrides.
+_TOPIC_OFF = {"topic_feedback_pages": 0}
+FEEDBACK_SIGNAL_VARIANTS = (
+    ("defaults", {}),
+    ("topic feedback off", _TOPIC_OFF),
+    *((f"topic feedback {k} pages × {w}", {"topic_feedback_pages": k,
+                                           "topic_feedback_weight": w})
+      for k, w in ((3, 0.15), (3, 0.3), (2, 0.2), (5, 0.2))),
+    ("topic feedback from 6 query terms", {"topic_feedback_min_terms": 6}),
+    *((f"term feedback {k} pages, {n} terms × {w} from {m} terms{' + topics' if t else ''}",
+       {"term_feedback_pages": k, "term_feedback_terms": n, "term_feedback_weight": w,
+        "term_feedback_min_terms": m, **({} if t else _TOPIC_OFF)})
+      for k, n, w, m, t in ((5, 20, 0.1, 6, False), (3, 10, 0.1, 6, False),
+                            (5, 20, 0.1, 6, True))),
+)
 
 
 def demo_queries_file() -> Path:
@@ -92,6 +107,12 @@ class Command(BaseCommand):
         parser.add_argument("--compare-query-decompounding", action="store_true",
                             help="Also print full text and hybrid with compound parts on the "
                             "index side only (KNOWLEDGE_SEARCH_DECOMPOUND_QUERY=0).")
+        parser.add_argument("--compare-feedback-signals", action="store_true",
+                            help="hybrid rows of topic feedback and full-text pseudo-relevance "
+                                 "feedback (eighth round) on every set of the import")
+        parser.add_argument("--dump-replay", type=Path, default=None, metavar="DIR",
+                            help="Dump every judged set's hybrid candidates with both scores "
+                            "for offline studies (search/management/replay.py).")
         parser.add_argument(CHILD_FLAG, action="store_true", dest="child",
                             help="Internal: run in the current (throwaway) database.")
 
@@ -121,6 +142,10 @@ class Command(BaseCommand):
             argv.append("--compare-query-decompounding")
         if options["compare_aids"]:
             argv.append("--compare-aids")
+        if options["compare_feedback_signals"]:
+            argv.append("--compare-feedback-signals")
+        if options["dump_replay"]:
+            argv += ["--dump-replay", str(options["dump_replay"].resolve())]
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env.update({
             "DJANGO_SETTINGS_MODULE": "knowledge.settings.test",
@@ -190,6 +215,15 @@ class Command(BaseCommand):
                 self._tune(dataset, ids, tqdm)
             if options["compare_aids"]:
                 self._compare_aids(self._judged_sets(dataset, options), ids)
+            if options["compare_feedback_signals"]:
+                self._hybrid_rows(self._judged_sets(dataset, options), ids,
+                                  FEEDBACK_SIGNAL_VARIANTS)
+            if options["dump_replay"]:
+                from search.embedding import get_embedder
+                from search.management import replay
+
+                replay.dump(self._judged_sets(dataset, options), ids, options["dump_replay"],
+                            evaluation.CachingEmbedder(get_embedder()))
             if position < len(datasets):  # the throwaway cluster goes with the last one
                 self._delete(ids)
 
@@ -309,6 +343,22 @@ class Command(BaseCommand):
         variants += [(f"{n} candidates per retriever, ef_search {ef}",
                       {"candidates": n, "ef_search": ef})
                      for n, ef in ((50, 100), (50, 50), (100, 100))]
+        self.stdout.write("\n| Variant | " + " | ".join(s.name for s in sets) + " |\n|---|"
+                          + "---:|" * len(sets))
+        for label, overrides in variants:
+            params = FusionParams.from_settings(**overrides)
+            cells = []
+            for judged in sets:
+                s = evaluation.run_mode(judged, "hybrid", ids, embedder=embedder, params=params)
+                cells.append(f"{s.ndcg:.3f} / {s.recall:.3f} / {s.mrr:.3f}")
+            self.stdout.write(f"| {label} | " + " | ".join(cells) + " |")
+
+    def _hybrid_rows(self, sets, ids, variants):
+        """Hybrid nDCG@10 / R@10 / MRR@10 of each (label, FusionParams overrides) per set."""
+        from search.embedding import get_embedder
+        from search.params import FusionParams
+
+        embedder = evaluation.CachingEmbedder(get_embedder())
         self.stdout.write("\n| Variant | " + " | ".join(s.name for s in sets) + " |\n|---|"
                           + "---:|" * len(sets))
         for label, overrides in variants:
