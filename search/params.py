@@ -42,7 +42,7 @@ class FusionParams:
     title_boost: float = 2.0
     exact_hybrid_fulltext: bool = False
     # The first pass of full-text pruning scores about this many passages per wanted candidate.
-    fulltext_budget: int = 20
+    fulltext_budget: int = 10
     # Pseudo-relevance feedback (search.feedback): the query vector moves towards the best
     # passages of this many top pages of the first ranking by this weight; 0 pages = off.
     feedback_pages: int = 3
@@ -103,7 +103,7 @@ class FusionParams:
             "title_boost": float(setting("KNOWLEDGE_SEARCH_TITLE_BOOST", 2.0)),
             "exact_hybrid_fulltext": bool(setting("KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT",
                                                    False)),
-            "fulltext_budget": int(setting("KNOWLEDGE_SEARCH_FULLTEXT_BUDGET", 20)),
+            "fulltext_budget": int(setting("KNOWLEDGE_SEARCH_FULLTEXT_BUDGET", 10)),
             "feedback_pages": int(setting("KNOWLEDGE_SEARCH_FEEDBACK_PAGES", 3)),
             "feedback_weight": float(setting("KNOWLEDGE_SEARCH_FEEDBACK_WEIGHT", 0.5)),
             "feedback_expand": bool(setting("KNOWLEDGE_SEARCH_FEEDBACK_EXPAND", False)),

@@ -314,8 +314,10 @@ KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH = int(
     os.environ.get("KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH", "1000")
 )
 # Full-text pruning and hybrid nominations: passages scored per wanted candidate in the first
-# pass (the passages with the query's rarest words).
-KNOWLEDGE_SEARCH_FULLTEXT_BUDGET = int(os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_BUDGET", "20"))
+# pass (the passages with the query's rarest words). 10 instead of 20 since 2026-12-06: the
+# nominations were the slowest step of a hybrid search at 100k passages; nDCG@10 unchanged on
+# every judged set (docs/search-ranking.md, eighth round; full-text mode stays exact).
+KNOWLEDGE_SEARCH_FULLTEXT_BUDGET = int(os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_BUDGET", "10"))
 # Hybrid search: full text only nominates candidates from the passages with the query's
 # rarest words (KNOWLEDGE_SEARCH_FULLTEXT_BUDGET passages per candidate) instead of its exact
 # top list; all candidates are then scored exactly. "1" = exact (slower at 100k passages; same
@@ -326,8 +328,8 @@ KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT = os.environ.get(
 # Matching (/lernen/): candidate passages per retriever, as in search (60 and 40 were faster
 # but lost quality on both judged matching sets; docs/search-ranking.md).
 KNOWLEDGE_MATCH_CANDIDATES = int(os.environ.get("KNOWLEDGE_MATCH_CANDIDATES", "100"))
-# Passages the full-text nominations score per candidate: half the search's budget
-# (KNOWLEDGE_SEARCH_FULLTEXT_BUDGET); same nDCG@10 on both matching sets, 5 lost on MDK.
+# Passages the full-text nominations score per candidate (the search's budget was 20 when this
+# was halved; now both are 10); same nDCG@10 on both matching sets, 5 lost on MDK.
 KNOWLEDGE_MATCH_FULLTEXT_BUDGET = int(os.environ.get("KNOWLEDGE_MATCH_FULLTEXT_BUDGET", "10"))
 # Results per page of /suche/.
 KNOWLEDGE_SEARCH_PAGE_SIZE = int(os.environ.get("KNOWLEDGE_SEARCH_PAGE_SIZE", "10"))
