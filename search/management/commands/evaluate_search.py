@@ -312,10 +312,8 @@ class Command(BaseCommand):
         seventh round, so the 100 of before is a row of its own); each against the defaults in
         the first row.
         """
-        from search.embedding import get_embedder
         from search.params import FusionParams
 
-        embedder = evaluation.CachingEmbedder(get_embedder())
         defaults = FusionParams.from_settings()
         variants = [("defaults", {})]
         variants += [(f"passage bonus {b}", {"passage_bonus": b}) for b in (0.0, 0.1, 0.2)
@@ -343,15 +341,7 @@ class Command(BaseCommand):
         variants += [(f"{n} candidates per retriever, ef_search {ef}",
                       {"candidates": n, "ef_search": ef})
                      for n, ef in ((50, 100), (50, 50), (100, 100))]
-        self.stdout.write("\n| Variant | " + " | ".join(s.name for s in sets) + " |\n|---|"
-                          + "---:|" * len(sets))
-        for label, overrides in variants:
-            params = FusionParams.from_settings(**overrides)
-            cells = []
-            for judged in sets:
-                s = evaluation.run_mode(judged, "hybrid", ids, embedder=embedder, params=params)
-                cells.append(f"{s.ndcg:.3f} / {s.recall:.3f} / {s.mrr:.3f}")
-            self.stdout.write(f"| {label} | " + " | ".join(cells) + " |")
+        self._hybrid_rows(sets, ids, variants)
 
     def _hybrid_rows(self, sets, ids, variants):
         """Hybrid nDCG@10 / R@10 / MRR@10 of each (label, FusionParams overrides) per set."""
