@@ -84,21 +84,34 @@ def rank_sql(terms: QueryTerms, params: FusionParams) -> tuple[str, list]:
         # inline CASE per term, not a sub-select over the term list: a SubPlan per scored
         # passage cost a third of the query and kept PostgreSQL from scanning in parallel.
         b = _effective_b(terms, params)
-        k1 = params.bm25_k1
-        # (k1 + 1) · tf / (tf + k1 · norm) = (k1 + 1) / (1 + k1 · norm / tf), with
-        # k1 · norm = k1 · (1 − b) + k1 · b / avg · length.
         parts, sql_params = [], []
         for term, title, weight in zip(terms.terms, title_terms(terms.terms), terms.weights,
                                        strict=True):
-            parts.append(
-                "CASE WHEN p.search_vector @@ %s::tsquery THEN %s::float8 / (1 + (%s::float8 "
-                "+ %s::float8 * length(p.search_vector)) / (1 + %s::float8 * "
-                "(p.search_vector @@ %s::tsquery)::int)) ELSE 0 END")
-            sql_params += [term, weight * (k1 + 1), k1 * (1 - b),
-                           k1 * b / max(terms.average_length, 1e-9), params.title_boost, title]
+            part, part_params = term_score_sql(term, title, weight, b, terms.average_length,
+                                               params)
+            parts.append(part)
+            sql_params += part_params
         return f"({' + '.join(parts) or '0'} + {tie_breaker[0]})", [*sql_params, *tie_breaker[1]]
     return "ts_rank_cd(%s, p.search_vector, q.query, %s)", [_RANK_WEIGHTS,
                                                             params.rank_normalization]
+
+
+def term_score_sql(term: str, title: str, weight: float, b: float, average_length: float,
+                   params: FusionParams) -> tuple[str, list]:
+    """One term's BM25 part over ``p``: ``weight`` × :func:`bm25_term_factor`, 0 without it.
+
+    ``title`` is the same term restricted to the page title (:func:`title_terms`); a match
+    there counts as ``1 + title_boost`` occurrences. Shared by :func:`rank_sql` and the
+    expansion terms of full-text feedback (:mod:`search.term_feedback`).
+    """
+    # (k1 + 1) · tf / (tf + k1 · norm) = (k1 + 1) / (1 + k1 · norm / tf), with
+    # k1 · norm = k1 · (1 − b) + k1 · b / avg · length.
+    k1 = params.bm25_k1
+    return ("CASE WHEN p.search_vector @@ %s::tsquery THEN %s::float8 / (1 + (%s::float8 "
+            "+ %s::float8 * length(p.search_vector)) / (1 + %s::float8 * "
+            "(p.search_vector @@ %s::tsquery)::int)) ELSE 0 END",
+            [term, weight * (k1 + 1), k1 * (1 - b), k1 * b / max(average_length, 1e-9),
+             params.title_boost, title])
 
 
 def _effective_b(terms: QueryTerms, params: FusionParams) -> float:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from django.db import connection
 
-from search.fulltext import length_normalisation
+from search.fulltext import length_normalisation, term_score_sql
 from search.fusion import fuse_pages
 from search.params import FusionParams
 from search.statistics import (
@@ -95,18 +95,15 @@ def expansion_scores(passage_ids: Sequence[int], expansion: Sequence[tuple[str, 
     """
     if not passage_ids or not expansion:
         return {}
-    k1 = params.bm25_k1
     b = length_normalisation(len(terms.terms), params)
     parts, sql_params = [], []
     for lexeme, idf in expansion:
         quoted = quoted_lexeme(lexeme)
-        parts.append(
-            "CASE WHEN p.search_vector @@ %s::tsquery THEN %s::float8 / (1 + (%s::float8 "
-            "+ %s::float8 * length(p.search_vector)) / (1 + %s::float8 * "
-            "(p.search_vector @@ %s::tsquery)::int)) ELSE 0 END")
-        sql_params += [quoted, params.term_feedback_weight * idf * (k1 + 1), k1 * (1 - b),
-                       k1 * b / max(terms.average_length, 1e-9), params.title_boost,
-                       quoted + ":A"]
+        part, part_params = term_score_sql(quoted, quoted + ":A",
+                                           params.term_feedback_weight * idf, b,
+                                           terms.average_length, params)
+        parts.append(part)
+        sql_params += part_params
     any_of = " | ".join(quoted_lexeme(lexeme) for lexeme, _idf in expansion)
     sql = f"""
         SELECT p.id, {' + '.join(parts)} FROM search_passage p
