@@ -65,10 +65,9 @@ def measure(label: str, texts: Sequence[str], call: Callable[[str], object],
 # Statement kinds of one search, recognised by a fragment of their SQL (first match wins).
 STATEMENT_KINDS = (
     ("snippets (ts_headline)", "ts_headline"),
-    ("facet counts", "'type', wp.content_type_id"),
-    ("result pages", "kp.external_id"),
-    ("vector candidates (HNSW)", "ORDER BY p.embedding <=>"),
-    ("exact scores of the other side", "WHERE p.id = ANY"),
+    ("pages, facets, topics", "kp.page_ptr_id IS NOT NULL"),
+    ("vector candidates (HNSW) with their full-text scores", "ORDER BY p.embedding <=>"),
+    ("similarities to the feedback vector", "WHERE p.id = ANY"),
     ("full-text candidates", "ORDER BY rank DESC"),
     ("permissions", "pageviewrestriction"),
     ("site for URLs", "wagtailcore_site"),

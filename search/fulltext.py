@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from django.db import connection, transaction
-
 from search.access_sql import filter_sql
 from search.params import FusionParams
+from search.planner import fetch_with_settings
 from search.query import SearchFilters
 from search.statistics import QueryTerms, term_weights
 
@@ -228,7 +227,5 @@ def run_fulltext(built: tuple[str, list]) -> list[tuple[int, int, float]]:
     When common words make a tenth of the index match, the planner estimates a sequential scan
     cheaper than the GIN bitmap scan; it is not (every tsvector is read and tested).
     """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
-        cursor.execute(*built)
-        return [(row[0], row[1], float(row[2])) for row in cursor.fetchall()]
+    rows = fetch_with_settings(*built, {"enable_seqscan": "off"})
+    return [(row[0], row[1], float(row[2])) for row in rows]

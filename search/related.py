@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 
 from knowledge.access import remembered_access, viewable_pages, visibility_key
 from knowledge.types import TYPE_LABELS, knowledge_type_of
@@ -26,6 +26,7 @@ from search.match_items import (
     rank_municipalities,
 )
 from search.params import setting
+from search.planner import fetch_with_settings
 from search.query import SearchFilters
 from search.results import page_url
 from search.vector import vector_literal
@@ -146,11 +147,9 @@ def _nearest_pages(source, *, user, limit: int, exclude_municipality_id: int,
         SELECT DISTINCT ON (page_id) page_id, 1 - distance, id
         FROM c ORDER BY page_id, distance, id
     """  # noqa: S608 - fixed SQL fragments only; values are parameters
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(depth)])
-        cursor.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
-        cursor.execute(hnsw_sql, [literal, model_id, *params, literal, depth])
-        rows = cursor.fetchall()
+    rows = fetch_with_settings(hnsw_sql, [literal, model_id, *params, literal, depth],
+                               {"hnsw.ef_search": str(depth),
+                                "hnsw.iterative_scan": "relaxed_order"})
     if len(rows) < limit:
         # Few distinct pages among the nearest passages (long pages crowd the candidates):
         # rank every permitted page exactly so the list is always filled when material exists.

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from knowledge.access import remembered_access
@@ -32,11 +31,14 @@ from search.fusion import (
 )
 from search.models import IndexGeneration
 from search.params import FusionParams
+from search.planner import fetch_with_settings
 from search.query import SearchFilters, clean_mode, clean_query, int_array
-from search.results import SearchResults, facet_counts, load_hits
+from search.results import PageFacts, SearchResults, facet_counts, load_hits, page_facts
 from search.statistics import QueryTerms, term_weights
 from search.vector import (
     current_embedder,
+    hnsw_candidates_sql,
+    hnsw_settings,
     index_model_mismatch,
     model_has_passages,
     query_vector,
@@ -47,31 +49,51 @@ from search.vector import (
 logger = logging.getLogger(__name__)
 
 
-def _exact_scores(passage_ids: Iterable[int], query: str, vector, model_id: str | None,
-                  params: FusionParams, user=None, terms: QueryTerms | None = None
-                  ) -> dict[int, tuple[float, float | None]]:
-    """Both scores for given passages (those one retriever found and the other did not)."""
-    ids = list(passage_ids)
-    if not ids:
-        return {}
-    terms = terms or term_weights(query, params, user)
-    literal = vector_literal(vector) if vector is not None else None
+def vector_side_sql(vector, model_id: str, user, filters: SearchFilters, params: FusionParams,
+                    terms: QueryTerms, fulltext_only: Iterable[int]) -> tuple[str, list]:
+    """Hybrid search's second statement: the HNSW candidates and the scores both pools lack.
+
+    Rows ``(passage id, page id, similarity, full-text score, from the HNSW scan)``: the
+    nearest passages with their exact BM25 score, then the full-text candidates the scan did
+    not find with their exact similarity (none for another model's vectors). One statement
+    instead of a scan and a scoring round trip: every candidate ends up with both scores.
+    """
+    inner, inner_params = hnsw_candidates_sql(vector, model_id, user, filters, params.candidates)
     rank, rank_params = rank_sql(terms, params)
     sql = f"""
-        SELECT p.id,
-               CASE WHEN p.search_vector @@ q.query THEN {rank} ELSE 0 END,
-               CASE WHEN %s::vector IS NOT NULL AND p.model_id = %s
-                    THEN 1 - (p.embedding <=> %s::vector) END
-        FROM search_passage p, (SELECT %s::tsquery AS query) q
-        WHERE p.id = ANY(%s::bigint[])
+        WITH c AS MATERIALIZED ({inner})
+        SELECT c.id, c.page_id, 1 - c.distance,
+               CASE WHEN p.search_vector @@ q.query THEN {rank} ELSE 0 END, true
+        FROM c JOIN search_passage p ON p.id = c.id, (SELECT %s::tsquery AS query) q
+        UNION ALL
+        SELECT p.id, p.page_id, 1 - (p.embedding <=> %s::vector), NULL, false
+        FROM search_passage p
+        WHERE p.id = ANY(%s::bigint[]) AND p.model_id = %s AND p.embedding IS NOT NULL
+              AND p.id NOT IN (SELECT id FROM c)
     """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*rank_params, literal, model_id or "", literal, terms.any_of(),
-                             int_array(ids)])
-        return {
-            row[0]: (float(row[1]), None if row[2] is None else float(row[2]))
-            for row in cursor.fetchall()
-        }
+    return sql, [*inner_params, *rank_params, terms.any_of(), vector_literal(vector),
+                 int_array(fulltext_only), model_id]
+
+
+def _add_vector_side(ft: dict[int, float], vec: dict[int, float], pages: dict[int, int],
+                     vector, model_id: str, user, filters: SearchFilters, params: FusionParams,
+                     terms: QueryTerms, *, only_new: bool = False) -> None:
+    """Merge the HNSW candidates into the pools, so every candidate has both exact scores.
+
+    ``only_new`` adds just the passages not in the pools yet (the moved vector of feedback
+    nominating more), and asks no similarities of the others.
+    """
+    fulltext_only = [] if only_new else sorted(pid for pid in pages if pid not in vec)
+    rows = fetch_with_settings(*vector_side_sql(vector, model_id, user, filters, params, terms,
+                                                fulltext_only),
+                               hnsw_settings(params, params.candidates))
+    for pid, page, sim, rank, scanned in rows:
+        if not scanned:
+            vec.setdefault(pid, float(sim))
+        elif not (only_new and pid in pages):
+            vec[pid] = float(sim)
+            pages[pid] = page
+            ft.setdefault(pid, float(rank))
 
 
 @dataclass
@@ -83,6 +105,8 @@ class Ranking:
     notice: str  # German notice when degraded, else ""
     passage_scores: dict[int, float]  # candidate passage -> its (fused) score
     passage_pages: dict[int, int]  # candidate passage -> page
+    # The ranked pages' columns, when the ranking read them (topic feedback); else None.
+    facts: dict[int, PageFacts] | None = None
 
 
 def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
@@ -149,21 +173,24 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
         scores = minmax({pid: sim for pid, _page, sim in rows})
         pages = {pid: page for pid, page, _sim in rows}
     else:
-        vec_rows = vector_candidates(vector, model_id, user, filters, params, params.candidates)
         ft = {pid: rank for pid, _page, rank in ft_rows}
         vec, pages = {}, {pid: page for pid, page, _ in ft_rows}
-        _add_candidates(vec_rows, ft, vec, pages, query, vector, model_id, params, user, terms)
+        _add_vector_side(ft, vec, pages, vector, model_id, user, filters, params, terms)
         if params.feedback_pages > 0 and len(terms.terms) >= params.feedback_min_terms:
-            vector = _with_feedback(ft, vec, pages, query, vector, model_id, params, user,
-                                    filters, terms)
+            vector = _with_feedback(ft, vec, pages, vector, model_id, params, user, filters,
+                                    terms)
         if term_feedback.applies(terms, params):  # eighth round: full-text feedback
             term_feedback.expand(ft, vec, pages, terms, params, user)
         scores = fuse(ft, vec, params.vector_weight)
         if params.fusion_level == "page":
             ranked = fuse_pages(ft, vec, pages, params)
+            facts = None
             if topic_feedback.applies(len(terms.terms), params):  # eighth round
-                ranked = topic_feedback.rerank(ranked, params)
-            return Ranking(ranked, mode, notice, scores, pages)
+                facts = page_facts([page for page, _score, _best in ranked])
+                ranked = topic_feedback.rerank(ranked, params, {
+                    page: [topic_id for topic_id, _slug, _name in fact.topics]
+                    for page, fact in facts.items()})
+            return Ranking(ranked, mode, notice, scores, pages, facts)
         if params.fusion_level == "rrf":  # the naive baseline, kept for the evaluation
             return Ranking(reciprocal_rank_fusion(ft, vec, pages, params), mode, notice,
                            scores, pages)
@@ -171,24 +198,9 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
                    pages)
 
 
-def _add_candidates(vec_rows, ft: dict[int, float], vec: dict[int, float],
-                    pages: dict[int, int], query: str, vector, model_id: str,
-                    params: FusionParams, user, terms: QueryTerms) -> None:
-    """Merge vector candidates into the pools, so every candidate has both exact scores."""
-    for pid, page, sim in vec_rows:
-        vec[pid] = sim
-        pages[pid] = page
-    missing = [pid for pid in pages if pid not in vec or pid not in ft]
-    for pid, (rank, sim) in _exact_scores(missing, query, vector, model_id, params,
-                                          user, terms=terms).items():
-        ft.setdefault(pid, rank)
-        if sim is not None:
-            vec.setdefault(pid, sim)
-
-
 def _with_feedback(ft: dict[int, float], vec: dict[int, float], pages: dict[int, int],
-                   query: str, vector, model_id: str, params: FusionParams, user,
-                   filters: SearchFilters, terms: QueryTerms):
+                   vector, model_id: str, params: FusionParams, user, filters: SearchFilters,
+                   terms: QueryTerms):
     """Re-score the vector side with the query moved towards the first ranking's best pages.
 
     ``vec`` is replaced in place by the moved vector's similarities (the full-text side is
@@ -200,9 +212,8 @@ def _with_feedback(ft: dict[int, float], vec: dict[int, float], pages: dict[int,
                                      first[:params.feedback_pages]],
                             params.feedback_weight, model_id)
     if params.feedback_expand:
-        rows = vector_candidates(moved, model_id, user, filters, params, params.candidates)
-        new_rows = [row for row in rows if row[0] not in pages]
-        _add_candidates(new_rows, ft, vec, pages, query, moved, model_id, params, user, terms)
+        _add_vector_side(ft, vec, pages, moved, model_id, user, filters, params, terms,
+                         only_new=True)
     vec.clear()
     vec.update(similarities(list(pages), moved, model_id))
     return moved
@@ -233,16 +244,19 @@ def search(
     ranking = rank_pages(query, user=user, mode=requested, filters=filters, params=params)
     ranked, effective, notice = ranking.pages, ranking.mode, ranking.notice
     window = ranked[offset:offset + limit]
+    facts = ranking.facts
+    if facts is None:
+        facts = page_facts([page_id for page_id, _s, _p in ranked])
     return SearchResults(
         query=query,
         mode=effective,
         requested_mode=requested,
-        results=load_hits(window, query, params, request),
+        results=load_hits(window, facts, query, params, request),
         total=len(ranked),
         offset=offset,
         limit=limit,
         degraded=effective != requested,
         notice=notice,
-        facets=facet_counts([page_id for page_id, _s, _p in ranked]),
+        facets=facet_counts(facts),
         ranked_page_ids=[page_id for page_id, _s, _p in ranked],
     )

@@ -89,12 +89,27 @@ def _corpus_statistics(key: str, user) -> tuple[int, float]:
 
 def _document_frequencies(tokens: list[str], key: str, user) -> dict[str, int]:
     """Visible passages containing each term (normalised tsquery text -> count), via GIN."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT q::text FROM (SELECT to_tsquery('german', tok) AS q "
-            "FROM unnest(%s::text[]) AS u(tok)) t WHERE q::text <> ''", [tokens])
-        terms = [row[0] for row in cursor.fetchall()]
-    return _counted(terms, key, user)
+    return _counted(normalised_terms(tokens), key, user)
+
+
+def normalised_terms(tokens: list[str]) -> list[str]:
+    """The distinct tsquery texts of ``tokens`` under the German configuration, sorted.
+
+    ``to_tsquery('german', …)`` stems a token and drops stop words (``''``). The answer
+    depends on the token alone, so it is remembered: the statement cost a round trip per
+    search, and it was the first of a hybrid search, competing with the query embedding.
+    """
+    keys = {token: "search:tsquery:" + _cache_safe(token) for token in tokens}
+    known = cache.get_many(list(keys.values()))
+    missing = [token for token in dict.fromkeys(tokens) if keys[token] not in known]
+    if missing:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT tok, to_tsquery('german', tok)::text "
+                           "FROM unnest(%s::text[]) AS u(tok)", [missing])
+            found = {keys[token]: term for token, term in cursor.fetchall()}
+        cache.set_many(found, STATISTICS_CACHE_SECONDS)
+        known.update(found)
+    return sorted({known[keys[token]] for token in tokens} - {""})
 
 
 def lexeme_frequencies(lexemes: Iterable[str], user=None) -> dict[str, int]:

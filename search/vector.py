@@ -12,12 +12,13 @@ import functools
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import numpy as np
 from django.core.cache import cache
-from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from search.access_sql import filter_sql
 from search.params import FusionParams
+from search.planner import fetch_with_settings
 from search.query import SearchFilters
 
 logger = logging.getLogger(__name__)
@@ -29,44 +30,62 @@ MODEL_CHECK_CACHE_SECONDS = 3600
 
 
 def vector_literal(vector) -> str:
-    """A vector as pgvector's text input (``[x,y,…]``): raw SQL passes vectors as parameters."""
-    return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
+    """A vector as pgvector's text input (``[x,y,…]``): raw SQL passes vectors as parameters.
+
+    Remembered for the last few vectors: a hybrid search passes its query vector three times,
+    and formatting 384 numbers costs more than a statement's round trip.
+    """
+    array = np.asarray(vector)
+    return _literal(array.dtype.str, array.tobytes())
 
 
-def vector_sql(vector, model_id: str, user, filters: SearchFilters,
-               limit: int) -> tuple[str, list]:
-    """The HNSW candidate query: nearest passages of the current model under all filters."""
+@functools.lru_cache(maxsize=64)
+def _literal(dtype: str, raw: bytes) -> str:
+    return "[" + ",".join(f"{float(x):.7g}" for x in np.frombuffer(raw, dtype=dtype)) + "]"
+
+
+def hnsw_candidates_sql(vector, model_id: str, user, filters: SearchFilters,
+                        limit: int) -> tuple[str, list]:
+    """The HNSW scan as a sub-query: (id, page_id, distance) of the nearest passages.
+
+    Only passages of the current model, under all filters. Public because hybrid search
+    wraps it in a statement that also scores the candidates' full text
+    (:mod:`search.retrieval`); it must run with :func:`hnsw_settings`.
+    """
     where, where_params = filter_sql(user, filters)
     literal = vector_literal(vector)
     sql = f"""
-        WITH c AS MATERIALIZED (
-            SELECT p.id, p.page_id, p.embedding <=> %s::vector AS distance
-            FROM search_passage p
-            JOIN wagtailcore_page wp ON wp.id = p.page_id
-            WHERE p.model_id = %s AND p.embedding IS NOT NULL AND {where}
-            ORDER BY p.embedding <=> %s::vector
-            LIMIT %s
-        )
-        SELECT id, page_id, 1 - distance FROM c ORDER BY distance, id
+        SELECT p.id, p.page_id, p.embedding <=> %s::vector AS distance
+        FROM search_passage p
+        JOIN wagtailcore_page wp ON wp.id = p.page_id
+        WHERE p.model_id = %s AND p.embedding IS NOT NULL AND {where}
+        ORDER BY p.embedding <=> %s::vector
+        LIMIT %s
     """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
     return sql, [literal, model_id, *where_params, literal, limit]
 
 
-def vector_candidates(vector, model_id: str, user, filters: SearchFilters,
-                      params: FusionParams, limit: int) -> list[tuple[int, int, float]]:
-    """(passage id, page id, cosine similarity) of the nearest passages, via the HNSW index.
+def hnsw_settings(params: FusionParams, limit: int) -> dict[str, str]:
+    """pgvector's scan settings for ``limit`` candidates.
 
     ``hnsw.iterative_scan = relaxed_order`` lets pgvector keep scanning the graph until the
     filters (permissions, type, municipality, ...) let ``limit`` rows through; the relaxed
     order is repaired by sorting the materialised candidates by exact distance.
     """
-    sql, sql_params = vector_sql(vector, model_id, user, filters, limit)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true), "
-                       "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
-                       [str(max(params.ef_search, limit))])
-        cursor.execute(sql, sql_params)
-        return [(row[0], row[1], float(row[2])) for row in cursor.fetchall()]
+    return {"hnsw.ef_search": str(max(params.ef_search, limit)),
+            "hnsw.iterative_scan": "relaxed_order"}
+
+
+def vector_candidates(vector, model_id: str, user, filters: SearchFilters,
+                      params: FusionParams, limit: int) -> list[tuple[int, int, float]]:
+    """(passage id, page id, cosine similarity) of the nearest passages, via the HNSW index."""
+    inner, inner_params = hnsw_candidates_sql(vector, model_id, user, filters, limit)
+    sql = f"""
+        WITH c AS MATERIALIZED ({inner})
+        SELECT id, page_id, 1 - distance FROM c ORDER BY distance, id
+    """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
+    rows = fetch_with_settings(sql, inner_params, hnsw_settings(params, limit))
+    return [(row[0], row[1], float(row[2])) for row in rows]
 
 
 def query_vector(embedder, query: str, *, background: bool) -> Future:

@@ -23,12 +23,13 @@ MAX_LINES = 400
 RETRIEVAL = {
     "search.query": {"search.compounds"},
     "search.params": set(),
+    "search.planner": set(),
     "search.access_sql": {"search.query"},
     "search.statistics": {"search.access_sql", "search.params", "search.query", "search.models"},
-    "search.fulltext": {"search.access_sql", "search.params", "search.query",
+    "search.fulltext": {"search.access_sql", "search.params", "search.planner", "search.query",
                         "search.statistics"},
-    "search.vector": {"search.access_sql", "search.params", "search.query", "search.embedding",
-                      "search.models"},
+    "search.vector": {"search.access_sql", "search.params", "search.planner", "search.query",
+                      "search.embedding", "search.models"},
     "search.fusion": {"search.params"},
     "search.results": {"search.params", "search.query"},
     "search.typos": {"search.access_sql", "search.models"},
@@ -37,7 +38,7 @@ RETRIEVAL = {
     "search.term_feedback": {"search.fulltext", "search.fusion", "search.params",
                              "search.statistics"},
     "search.retrieval": {"search.feedback", "search.fulltext", "search.fusion", "search.params",
-                         "search.query", "search.results", "search.statistics",
+                         "search.planner", "search.query", "search.results", "search.statistics",
                          "search.term_feedback", "search.topic_feedback", "search.typos",
                          "search.vector", "search.embedding", "search.models"},
 }
@@ -48,8 +49,8 @@ MATCHING = {
                         "search.retrieval", "search.vector", "search.embedding",
                         "search.models"},
     "search.related": {"search.access_sql", "search.match_items", "search.params",
-                       "search.query", "search.results", "search.vector", "search.embedding",
-                       "search.models"},
+                       "search.planner", "search.query", "search.results", "search.vector",
+                       "search.embedding", "search.models"},
 }
 # The write side: pages -> passages -> index; it knows nothing of retrieval.
 INDEXING = {

@@ -132,7 +132,7 @@ def test_time_by_statement_counts_each_kind_of_statement():
     assert benchmark.statement_kind("SELECT ts_headline('german', x)") == "snippets (ts_headline)"
     assert benchmark.statement_kind(
         "SELECT p.id FROM search_passage p ORDER BY p.embedding <=> %s::vector LIMIT 5"
-    ) == "vector candidates (HNSW)"
+    ) == "vector candidates (HNSW) with their full-text scores"
 
 
 def test_paired_ratio_compares_text_by_text():

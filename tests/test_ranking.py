@@ -15,13 +15,13 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection, transaction
 from wagtail.models import PageViewRestriction
 
-from search import compounds, fulltext, fusion, statistics
+from search import compounds, fulltext, fusion, retrieval, statistics
 from search.fulltext import bm25_term_factor, length_normalisation, title_terms
 from search.fusion import aggregate_pages, fuse
 from search.params import FusionParams
 from search.query import SearchError, SearchFilters, clean_query, resolve_filters, tsquery_text
 from search.retrieval import search
-from search.vector import vector_sql
+from search.vector import hnsw_candidates_sql
 from tests.conftest import record
 from tests.retrieval_fixtures import import_indexed, index_pages, shared_records, write_passages
 
@@ -565,7 +565,13 @@ def test_vector_query_uses_hnsw_index(corpus, user_in):
     vector = embedder.embed_query("Abfallkalender")
     for user, filters in [(None, SearchFilters()), (user_in(), resolve_filters(
             types="best_practice", exclude_municipality="Detmold", date_from="2020-01-01"))]:
-        sql, params = vector_sql(vector, embedder.model_id, user, filters, 10)
+        sql, params = hnsw_candidates_sql(vector, embedder.model_id, user, filters, 10)
+        plan = _explain(sql, params, no_sort=True)
+        assert "passage_embedding_hnsw" in plan, plan
+        sql, params = retrieval.vector_side_sql(
+            vector, embedder.model_id, user, filters, FusionParams.from_settings(),
+            statistics.term_weights("Abfallkalender", FusionParams.from_settings(), user),
+            [1, 2, 3])
         plan = _explain(sql, params, no_sort=True)
         assert "passage_embedding_hnsw" in plan, plan
 

@@ -86,3 +86,61 @@ def test_result_urls_equal_wagtails_with_several_sites(make_page):
         assert page_url(there.pk, there.url_path, request) == "http://andere.example/"
     finally:
         Site.clear_site_root_paths_cache()
+
+
+def test_query_terms_are_normalised_by_postgresql_once():
+    from search.statistics import normalised_terms
+
+    tokens = ["Abfallkalender:*", "der", "Müllabfuhr", "Abfallkalender:*"]
+    with CaptureQueriesContext(connection) as first:
+        terms = normalised_terms(tokens)
+    assert terms == ["'abfallkal':*", "'mullabfuhr'"]  # stemmed, stop word gone, distinct
+    assert len([q for q in first.captured_queries if "to_tsquery" in q["sql"]]) == 1
+    with CaptureQueriesContext(connection) as again:
+        assert normalised_terms(["Müllabfuhr", "der"]) == ["'mullabfuhr'"]
+    assert not again.captured_queries
+    with CaptureQueriesContext(connection) as mixed:  # only the new token is asked for
+        assert normalised_terms(["Müllabfuhr", "Wertstoffhof"]) == ["'mullabfuhr'",
+                                                                  "'wertstoffhof'"]
+    [statement] = mixed.captured_queries
+    assert "Wertstoffhof" in statement["sql"] and "Müllabfuhr" not in statement["sql"]
+
+
+def test_vector_literals_are_formatted_once_per_vector():
+    import numpy as np
+
+    from search.vector import vector_literal
+
+    vector = np.array([0.25, -1.5, 1e-8], dtype=np.float32)
+    assert vector_literal(vector) == "[0.25,-1.5,1e-08]"
+    assert vector_literal(vector) is vector_literal(vector.copy())  # remembered by value
+    assert vector_literal(np.array([0.25, -1.5, 1e-8])) == "[0.25,-1.5,1e-08]"  # float64
+    assert vector_literal([0.5, 2]) == "[0.5,2]"
+
+
+def test_planner_settings_travel_with_their_statement_and_end_with_it(monkeypatch):
+    """One round trip; in autocommit mode (production) the settings end with the statement.
+
+    On a connection of its own: the test's connection sits in the test transaction, where
+    ``SET LOCAL`` lasts until its end.
+    """
+    from django.db import connections
+
+    from search import planner
+
+    own = connections.create_connection("default")
+    monkeypatch.setattr(planner, "connection", own)
+    try:
+        with CaptureQueriesContext(own) as queries:
+            rows = planner.fetch_with_settings(
+                "SELECT current_setting('enable_seqscan'), current_setting('hnsw.ef_search'), "
+                "%s", ["x"], {"enable_seqscan": "off", "hnsw.ef_search": "77"})
+        assert rows == [("off", "77", "x")]
+        assert len(queries.captured_queries) == 1
+        assert own.get_autocommit() and not own.in_atomic_block
+        with own.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_seqscan')")
+            assert cursor.fetchone() == ("on",)
+    finally:
+        own.close()
+
