@@ -65,7 +65,9 @@ def measure(label: str, texts: Sequence[str], call: Callable[[str], object],
 # Statement kinds of one search, recognised by a fragment of their SQL (first match wins).
 STATEMENT_KINDS = (
     ("snippets (ts_headline)", "ts_headline"),
-    ("pages, facets, topics", "kp.page_ptr_id IS NOT NULL"),
+    ("facet counts", "'type', wp.content_type_id"),
+    ("result pages", "kp.external_id"),
+    ("topics of the ranked pages", "knowledge_knowledgepage_topics WHERE"),
     ("vector candidates (HNSW) with their full-text scores", "ORDER BY p.embedding <=>"),
     ("similarities to the feedback vector", "WHERE p.id = ANY"),
     ("full-text candidates", "ORDER BY rank DESC"),

@@ -1,9 +1,8 @@
 """What a search returns: hits with snippets, facets and page URLs, loaded in few queries.
 
-Result lists need only a few columns of each page: one statement reads them for every ranked
-page (:func:`page_facts`), which also gives the facets and topic feedback what they count;
-snippets come from another (PostgreSQL's ``ts_headline`` with the full-text query). Snippet
-HTML is escaped before ``<mark>`` is put back.
+Result lists need only a few columns of each page, so hits are plain values loaded with one
+statement, snippets with another (PostgreSQL's ``ts_headline`` with the full-text query), and
+the facets with a third. Snippet HTML is escaped before ``<mark>`` is put back.
 """
 
 from __future__ import annotations
@@ -141,59 +140,17 @@ def highlight_html(headline: str) -> str:
     return html.replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
 
 
-class PageFacts(NamedTuple):
-    """What result lists, facets and topic feedback read of a ranked page."""
-
-    content_type_id: int
-    title: str
-    url_path: str
-    knowledge: bool  # a knowledge page (only those are shown as hits)
-    external_id: str | None
-    date: dt.date | None
-    municipality: tuple[int, str, str] | None  # (id, slug, name)
-    topics: tuple[tuple[int, str, str], ...]  # (id, slug, name), sorted by name
-
-
-# The ranked pages' columns in one statement: the page, its knowledge page and municipality
-# (left joins: the type facet counts every page), one row per topic in the database's order of
-# topic names (a lateral aggregate per page cost twice as much).
-_FACTS_SQL = """
-    SELECT wp.id, wp.content_type_id, wp.title, wp.url_path, kp.page_ptr_id IS NOT NULL,
-           kp.external_id, kp.date, m.id, m.slug, m.name, t.id, t.slug, t.name
+# The shown pages' columns in one statement (knowledge page, municipality, topics by name).
+_HITS_SQL = """
+    SELECT wp.id, wp.title, wp.content_type_id, wp.url_path, kp.external_id, kp.date, m.name,
+           m.slug, ARRAY(SELECT t.name FROM knowledge_knowledgepage_topics kt
+                         JOIN knowledge_topic t ON t.id = kt.topic_id
+                         WHERE kt.knowledgepage_id = wp.id ORDER BY t.name)
     FROM wagtailcore_page wp
-    LEFT JOIN knowledge_knowledgepage kp ON kp.page_ptr_id = wp.id
-    LEFT JOIN knowledge_municipality m ON m.id = kp.municipality_id
-    LEFT JOIN knowledge_knowledgepage_topics kt ON kt.knowledgepage_id = wp.id
-    LEFT JOIN knowledge_topic t ON t.id = kt.topic_id
+    JOIN knowledge_knowledgepage kp ON kp.page_ptr_id = wp.id
+    JOIN knowledge_municipality m ON m.id = kp.municipality_id
     WHERE wp.id = ANY(%s::int[])
-    ORDER BY t.name, t.id
 """
-
-
-def page_facts(page_ids: Sequence[int]) -> dict[int, PageFacts]:
-    """Page id -> :class:`PageFacts` of the ranked pages; deleted pages are missing.
-
-    One statement serves three readers that used to ask separately: topic feedback (the
-    topics of every ranked page), the facets (type, municipality and topics of every ranked
-    page) and the hits (title, URL path, date … of the shown ones). The columns are small,
-    and each statement cost a round trip and its planning (the facet statement alone about
-    1.5 ms at 100,000 passages).
-    """
-    if not page_ids:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(_FACTS_SQL, [int_array(dict.fromkeys(page_ids))])
-        rows = cursor.fetchall()
-    pages: dict[int, tuple] = {}
-    topics: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-    for (page_id, content_type_id, title, url_path, knowledge, external_id, date,
-         municipality_id, slug, name, topic_id, topic_slug, topic_name) in rows:
-        pages[page_id] = (content_type_id, title, url_path, knowledge, external_id, date,
-                          None if municipality_id is None else (municipality_id, slug, name))
-        if topic_id is not None:
-            topics[page_id].append((topic_id, topic_slug, topic_name))
-    return {page_id: PageFacts(*columns, tuple(topics[page_id]))
-            for page_id, columns in pages.items()}
 
 
 def page_url(page_id: int, url_path: str, request) -> str:
@@ -236,53 +193,78 @@ def _url_page(page_id: int, url_path: str):
     return Page.from_db("default", ["id", "url_path"], [page_id, url_path])
 
 
-def load_hits(window, facts: dict[int, PageFacts], query, params, request
-              ) -> list[SearchHit]:
-    """The shown results as plain values: the pages' :func:`page_facts`, one query for snippets.
+def load_hits(window, query, params, request) -> list[SearchHit]:
+    """The shown results as plain values: one query for the pages, one for the snippets.
 
     ``window`` holds (page id, score, best passage id) as :func:`search.retrieval.rank_pages`
     ranks them; pages deleted since the ranking are skipped.
     """
     if not window:
         return []
+    with connection.cursor() as cursor:
+        cursor.execute(_HITS_SQL, [int_array(page_id for page_id, _s, _p in window)])
+        rows = {row[0]: row for row in cursor.fetchall()}
     snippets = headlines([passage_id for _page, _s, passage_id in window], query, params)
     hits = []
     for page_id, score, passage_id in window:
-        page = facts.get(page_id)
-        if page is None or not page.knowledge or page.municipality is None:
-            continue  # deleted between ranking and loading
-        knowledge_type = knowledge_type_of(page.content_type_id)
+        if page_id not in rows:  # deleted between ranking and loading
+            continue
+        (_pk, title, content_type_id, url_path, external_id, date, municipality,
+         municipality_slug, topics) = rows[page_id]
+        knowledge_type = knowledge_type_of(content_type_id)
         heading, snippet, attachment = snippets.get(passage_id, ("", "", None))
         hits.append(SearchHit(
             page_id=page_id,
-            title=page.title,
-            url=page_url(page_id, page.url_path, request),
+            title=title,
+            url=page_url(page_id, url_path, request),
             knowledge_type=knowledge_type,
             type_label=str(TYPE_LABELS.get(knowledge_type, "")),
-            municipality=page.municipality[2],
-            municipality_slug=page.municipality[1],
-            external_id=page.external_id,
+            municipality=municipality,
+            municipality_slug=municipality_slug,
+            external_id=external_id,
             score=score,
             snippet=snippet,
             heading=heading,
             attachment=attachment,
-            date=page.date,
-            topics=[name for _id, _slug, name in page.topics],
+            date=date,
+            topics=list(topics),
         ))
     return hits
 
 
-def facet_counts(facts: dict[int, PageFacts]) -> dict[str, list[Facet]]:
-    """Counts per type, municipality and topic over the (already permitted) result pages."""
+def facet_counts(page_ids: list[int]) -> dict[str, list[Facet]]:
+    """Counts per type, municipality and topic over the (already permitted) result pages.
+
+    One query for all three: every search shows the facets, and each round trip counts.
+    """
+    if not page_ids:
+        return {"types": [], "municipalities": [], "topics": []}
+    # Index lookups by id (``= ANY``), not a join with a set of ids: for the few hundred pages
+    # of a result list the planner hashed the whole page and topic tables instead.
+    sql = """
+        SELECT 'type', wp.content_type_id, '', '', count(*)
+        FROM wagtailcore_page wp WHERE wp.id = ANY(%(ids)s::int[]) GROUP BY wp.content_type_id
+        UNION ALL
+        SELECT 'municipality', m.id, m.slug, m.name, count(*)
+        FROM knowledge_knowledgepage kp JOIN knowledge_municipality m ON m.id = kp.municipality_id
+        WHERE kp.page_ptr_id = ANY(%(ids)s::int[]) GROUP BY m.id
+        UNION ALL
+        SELECT 'topic', t.id, t.slug, t.name, count(*)
+        FROM knowledge_knowledgepage_topics kt JOIN knowledge_topic t ON t.id = kt.topic_id
+        WHERE kt.knowledgepage_id = ANY(%(ids)s::int[]) GROUP BY t.id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ids": int_array(dict.fromkeys(page_ids))})
+        rows = cursor.fetchall()
     type_counts: dict[str, int] = defaultdict(int)
-    municipalities: dict[tuple[str, str], int] = defaultdict(int)
-    topics: dict[tuple[str, str], int] = defaultdict(int)
-    for page in facts.values():
-        type_counts[knowledge_type_of(page.content_type_id)] += 1
-        if page.municipality is not None:
-            municipalities[page.municipality[1:]] += 1
-        for _id, slug, name in page.topics:
-            topics[slug, name] += 1
+    municipalities, topics = [], []
+    for kind, key, slug, name, count in rows:
+        if kind == "type":
+            type_counts[knowledge_type_of(key)] += count
+        elif kind == "municipality":
+            municipalities.append(Facet(slug, name, count))
+        else:
+            topics.append(Facet(slug, name, count))
 
     def ordered(items):
         return sorted(items, key=lambda f: (-f.count, f.label.lower()))
@@ -290,7 +272,6 @@ def facet_counts(facts: dict[int, PageFacts]) -> dict[str, list[Facet]]:
     return {
         "types": ordered(Facet(k, str(TYPE_LABELS[k]), n) for k, n in type_counts.items()
                          if k in TYPE_LABELS),
-        "municipalities": ordered(Facet(slug, name, n)
-                                  for (slug, name), n in municipalities.items()),
-        "topics": ordered(Facet(slug, name, n) for (slug, name), n in topics.items()),
+        "municipalities": ordered(municipalities),
+        "topics": ordered(topics),
     }

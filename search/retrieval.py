@@ -33,7 +33,7 @@ from search.models import IndexGeneration
 from search.params import FusionParams
 from search.planner import fetch_with_settings
 from search.query import SearchFilters, clean_mode, clean_query, int_array
-from search.results import PageFacts, SearchResults, facet_counts, load_hits, page_facts
+from search.results import SearchResults, facet_counts, load_hits
 from search.statistics import QueryTerms, term_weights
 from search.vector import (
     current_embedder,
@@ -105,8 +105,6 @@ class Ranking:
     notice: str  # German notice when degraded, else ""
     passage_scores: dict[int, float]  # candidate passage -> its (fused) score
     passage_pages: dict[int, int]  # candidate passage -> page
-    # The ranked pages' columns, when the ranking read them (topic feedback); else None.
-    facts: dict[int, PageFacts] | None = None
 
 
 def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
@@ -184,13 +182,9 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
         scores = fuse(ft, vec, params.vector_weight)
         if params.fusion_level == "page":
             ranked = fuse_pages(ft, vec, pages, params)
-            facts = None
             if topic_feedback.applies(len(terms.terms), params):  # eighth round
-                facts = page_facts([page for page, _score, _best in ranked])
-                ranked = topic_feedback.rerank(ranked, params, {
-                    page: [topic_id for topic_id, _slug, _name in fact.topics]
-                    for page, fact in facts.items()})
-            return Ranking(ranked, mode, notice, scores, pages, facts)
+                ranked = topic_feedback.rerank(ranked, params)
+            return Ranking(ranked, mode, notice, scores, pages)
         if params.fusion_level == "rrf":  # the naive baseline, kept for the evaluation
             return Ranking(reciprocal_rank_fusion(ft, vec, pages, params), mode, notice,
                            scores, pages)
@@ -244,19 +238,16 @@ def search(
     ranking = rank_pages(query, user=user, mode=requested, filters=filters, params=params)
     ranked, effective, notice = ranking.pages, ranking.mode, ranking.notice
     window = ranked[offset:offset + limit]
-    facts = ranking.facts
-    if facts is None:
-        facts = page_facts([page_id for page_id, _s, _p in ranked])
     return SearchResults(
         query=query,
         mode=effective,
         requested_mode=requested,
-        results=load_hits(window, facts, query, params, request),
+        results=load_hits(window, query, params, request),
         total=len(ranked),
         offset=offset,
         limit=limit,
         degraded=effective != requested,
         notice=notice,
-        facets=facet_counts(facts),
+        facets=facet_counts([page_id for page_id, _s, _p in ranked]),
         ranked_page_ids=[page_id for page_id, _s, _p in ranked],
     )

@@ -5,17 +5,20 @@ topics say it in one word. After fusion, each topic of the top ``topic_feedback_
 counts how many of them carry it; every candidate page gains ``topic_feedback_weight`` × (the
 largest such count among its own topics) / ``topic_feedback_pages`` on its fused score (which
 lies in [0, 1]). A page sharing a topic with all top pages gains the full weight, a page
-without a shared topic nothing. The candidates' topics come with the columns the result list
-reads anyway (no text, no vectors); topics are public snippets, and the candidates are pages
-the user may see. Measured in docs/search-ranking.md, eighth round.
+without a shared topic nothing. One lookup of the candidates' topics (the topic table of the
+pages, no text, no vectors); topics are public snippets, and the candidates are pages the user
+may see. Measured in docs/search-ranking.md, eighth round.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Sequence
+
+from django.db import connection
 
 from search.params import FusionParams
+from search.query import int_array
 
 Ranked = list[tuple[int, float, int]]  # (page id, score, best passage id), best first
 
@@ -26,15 +29,11 @@ def applies(term_count: int, params: FusionParams) -> bool:
             and term_count >= params.topic_feedback_min_terms)
 
 
-def rerank(ranked: Ranked, params: FusionParams, topics: Mapping[int, Collection[int]]
-           ) -> Ranked:
-    """``ranked`` with the topic bonus added and sorted again (ties by page id, as fusion).
-
-    ``topics`` holds the topic ids of the ranked pages (pages without topics may be missing);
-    the caller reads them with the rest of the pages' columns (:func:`search.results.page_facts`).
-    """
+def rerank(ranked: Ranked, params: FusionParams) -> Ranked:
+    """``ranked`` with the topic bonus added and sorted again (ties by page id, as fusion)."""
     if len(ranked) < 2:
         return ranked
+    topics = page_topics([page for page, _score, _best in ranked])
     top = params.topic_feedback_pages
     shared = Counter(topic for page, _score, _best in ranked[:top]
                      for topic in topics.get(page, ()))
@@ -46,3 +45,14 @@ def rerank(ranked: Ranked, params: FusionParams, topics: Mapping[int, Collection
                 for page, score, best in ranked]
     rescored.sort(key=lambda item: (-item[1], item[0]))
     return rescored
+
+
+def page_topics(page_ids: Sequence[int]) -> dict[int, set[int]]:
+    """Topic ids per page (pages without topics are missing)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT knowledgepage_id, topic_id FROM knowledge_knowledgepage_topics "
+                       "WHERE knowledgepage_id = ANY(%s::int[])", [int_array(page_ids)])
+        topics: dict[int, set[int]] = {}
+        for page, topic in cursor.fetchall():
+            topics.setdefault(page, set()).add(topic)
+    return topics

@@ -8,7 +8,6 @@ import pytest
 from search import topic_feedback
 from search.params import FusionParams
 from search.query import SearchFilters
-from search.results import page_facts
 from search.retrieval import rank_pages
 from tests.conftest import record
 from tests.retrieval_fixtures import import_indexed, shared_records
@@ -26,21 +25,15 @@ def corpus(import_lines):
         summary="Öffnungszeiten des Wertstoffhofs in einer App."))
 
 
-def topics_of(ranked):
-    """The ranked pages' topic ids, read as retrieval reads them."""
-    return {page: [topic_id for topic_id, _slug, _name in fact.topics]
-            for page, fact in page_facts([page for page, _s, _b in ranked]).items()}
-
-
 def test_pages_sharing_a_top_topic_gain(corpus):
     abfall, kita, wertstoff = (corpus[e].pk for e in ("bp-abfall", "pr-kita", "bp-wertstoff"))
     ranked = [(abfall, 0.9, 1), (kita, 0.8, 2), (wertstoff, 0.7, 3)]
     # Two top pages: each topic is carried by one of them, so every page gains 0.5 × 1/2.
-    two = topic_feedback.rerank(ranked, FusionParams.from_settings(**ON), topics_of(ranked))
+    two = topic_feedback.rerank(ranked, FusionParams.from_settings(**ON))
     assert [score for _p, score, _b in two] == pytest.approx([1.15, 1.05, 0.95])
     # One top page: only the page sharing its topic (Abfallwirtschaft) gains, and moves up.
     one = topic_feedback.rerank(ranked, FusionParams.from_settings(
-        **{**ON, "topic_feedback_pages": 1}), topics_of(ranked))
+        **{**ON, "topic_feedback_pages": 1}))
     scores = {page: score for page, score, _best in one}
     assert scores == pytest.approx({abfall: 1.4, kita: 0.8, wertstoff: 1.2})
     assert [page for page, _s, _b in one] == [abfall, wertstoff, kita]
@@ -50,11 +43,10 @@ def test_pages_sharing_a_top_topic_gain(corpus):
 
 def test_pages_without_topics_and_short_rankings_are_left_alone(corpus):
     params = FusionParams.from_settings(**ON)
-    single = [(corpus["pr-kita"].pk, 0.5, 7)]
-    assert topic_feedback.rerank(single, params, topics_of(single)) == single
-    unknown = [(10**9, 0.5, 1), (10**9 + 1, 0.4, 2)]
-    assert topics_of(unknown) == {}
-    assert topic_feedback.rerank(unknown, params, topics_of(unknown)) == unknown
+    assert topic_feedback.rerank([(corpus["pr-kita"].pk, 0.5, 7)], params) == [
+        (corpus["pr-kita"].pk, 0.5, 7)]
+    assert topic_feedback.rerank([(10**9, 0.5, 1), (10**9 + 1, 0.4, 2)], params) == [
+        (10**9, 0.5, 1), (10**9 + 1, 0.4, 2)]
 
 
 def test_switched_off_or_below_the_term_threshold_nothing_changes(corpus):
