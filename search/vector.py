@@ -32,8 +32,8 @@ MODEL_CHECK_CACHE_SECONDS = 3600
 def vector_literal(vector) -> str:
     """A vector as pgvector's text input (``[x,y,…]``): raw SQL passes vectors as parameters.
 
-    Remembered for the last few vectors: a hybrid search passes its query vector three times,
-    and formatting 384 numbers costs more than a statement's round trip.
+    Remembered for the last few vectors: a hybrid search passes its query vector to more than
+    one statement, and formatting 384 numbers costs twice a statement's round trip.
     """
     array = np.asarray(vector)
     return _literal(array.dtype.str, array.tobytes())
