@@ -144,3 +144,24 @@ def test_planner_settings_travel_with_their_statement_and_end_with_it(monkeypatc
     finally:
         own.close()
 
+
+
+def test_passage_rows_keep_vector_and_tsvector_inline(import_lines):
+    """Rows of about 2.6 kB stay whole (migration search.0008): without it PostgreSQL moves
+    the vector of such a row to the TOAST table, and every exact similarity reads it there."""
+    from tests.conftest import record
+    from tests.retrieval_fixtures import import_indexed
+
+    body = " ".join(f"Satz {n} über die Einführung der digitalen Bauakte im Bauamt."
+                    for n in range(40))
+    import_indexed(import_lines, record("best_practice", external_id="bp-lang",
+                                        title="Digitale Bauakte", summary=body))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(pg_column_size(p.*)), "
+                       "count(pg_column_toast_chunk_id(p.embedding)), "
+                       "count(pg_column_toast_chunk_id(p.search_vector)) "
+                       "FROM search_passage p JOIN knowledge_knowledgepage kp "
+                       "ON kp.page_ptr_id = p.page_id WHERE kp.external_id = 'bp-lang'")
+        largest, vectors_moved, tsvectors_moved = cursor.fetchone()
+    assert largest > 2100  # above the default TOAST threshold of about 2 kB
+    assert vectors_moved == 0 and tsvectors_moved == 0
