@@ -69,7 +69,7 @@ STATEMENT_KINDS = (
     ("result pages", "kp.external_id"),
     ("topics of the ranked pages", "knowledge_knowledgepage_topics WHERE"),
     ("vector candidates (HNSW) with their full-text scores", "ORDER BY p.embedding <=>"),
-    ("similarities to the feedback vector", "WHERE p.id = ANY"),
+    ("scores of given passages (feedback)", "WHERE p.id = ANY"),
     ("full-text candidates", "ORDER BY rank DESC"),
     ("permissions", "pageviewrestriction"),
     ("site for URLs", "wagtailcore_site"),
