@@ -23,6 +23,7 @@ from django.db import connection
 from search.fulltext import length_normalisation, term_score_sql
 from search.fusion import fuse_pages
 from search.params import FusionParams
+from search.query import int_array
 from search.statistics import (
     QueryTerms,
     bm25_idf,
@@ -71,9 +72,10 @@ def expansion_terms(feedback_pages: Sequence[int], terms: QueryTerms, params: Fu
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT u.lexeme, count(DISTINCT p.page_id) FROM search_passage p, "
-            "unnest(p.search_vector) u WHERE p.page_id = ANY(%s) AND u.lexeme ~ '^[[:alpha:]]+$' "
+            "unnest(p.search_vector) u WHERE p.page_id = ANY(%s::int[]) "
+            "AND u.lexeme ~ '^[[:alpha:]]+$' "
             "GROUP BY u.lexeme HAVING count(DISTINCT p.page_id) >= %s",
-            [list(feedback_pages), MIN_FEEDBACK_PAGES])
+            [int_array(feedback_pages), MIN_FEEDBACK_PAGES])
         counts = {lexeme: count for lexeme, count in cursor.fetchall()
                   if not _in_query(lexeme, terms)}
     if not counts:
@@ -107,10 +109,10 @@ def expansion_scores(passage_ids: Sequence[int], expansion: Sequence[tuple[str, 
     any_of = " | ".join(quoted_lexeme(lexeme) for lexeme, _idf in expansion)
     sql = f"""
         SELECT p.id, {' + '.join(parts)} FROM search_passage p
-        WHERE p.id = ANY(%s) AND p.search_vector @@ %s::tsquery
+        WHERE p.id = ANY(%s::bigint[]) AND p.search_vector @@ %s::tsquery
     """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*sql_params, list(passage_ids), any_of])
+        cursor.execute(sql, [*sql_params, int_array(passage_ids), any_of])
         return {row[0]: float(row[1]) for row in cursor.fetchall()}
 
 

@@ -36,7 +36,7 @@ RETRIEVAL = {
     "search.feedback": {"search.query", "search.vector"},
     "search.topic_feedback": {"search.params", "search.query"},
     "search.term_feedback": {"search.fulltext", "search.fusion", "search.params",
-                             "search.statistics"},
+                             "search.query", "search.statistics"},
     "search.retrieval": {"search.feedback", "search.fulltext", "search.fusion", "search.params",
                          "search.planner", "search.query", "search.results", "search.statistics",
                          "search.term_feedback", "search.topic_feedback", "search.typos",
