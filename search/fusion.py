@@ -71,20 +71,23 @@ def aggregate_pages(passage_scores: dict[int, float], passage_pages: dict[int, i
 
 
 def fuse_pages(fulltext: dict[int, float], vector: dict[int, float],
-               passage_pages: dict[int, int], params: FusionParams
+               passage_pages: dict[int, int], params: FusionParams,
+               passage_scores: dict[int, float] | None = None
                ) -> list[tuple[int, float, int]]:
     """Fusion at page level: each retriever's evidence is first aggregated per page.
 
     A page whose title passage matches the words and whose body passage matches the meaning
     combines both, which passage-level fusion would miss (each passage would only carry one
-    strong score). The snippet is the passage with the best fused passage score.
+    strong score). The snippet is the passage with the best fused passage score;
+    ``passage_scores`` are those scores (:func:`fuse`) when the caller has them already.
     """
     ft_pages = aggregate_pages({k: v for k, v in fulltext.items() if v > 0}, passage_pages,
                                params.passage_bonus)
     vec_pages = aggregate_pages(minmax(vector), passage_pages, params.passage_bonus)
     ft_norm = minmax({page: score for page, score, _best in ft_pages})
     vec_norm = minmax({page: score for page, score, _best in vec_pages})
-    passage_scores = fuse(fulltext, vector, params.vector_weight)
+    if passage_scores is None:
+        passage_scores = fuse(fulltext, vector, params.vector_weight)
     best_passage: dict[int, tuple[float, int]] = {}
     for passage_id, score in passage_scores.items():
         page = passage_pages[passage_id]

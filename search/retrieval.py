@@ -181,7 +181,7 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
             term_feedback.expand(ft, vec, pages, terms, params, user)
         scores = fuse(ft, vec, params.vector_weight)
         if params.fusion_level == "page":
-            ranked = fuse_pages(ft, vec, pages, params)
+            ranked = fuse_pages(ft, vec, pages, params, scores)
             if topic_feedback.applies(len(terms.terms), params):  # eighth round
                 ranked = topic_feedback.rerank(ranked, params)
             return Ranking(ranked, mode, notice, scores, pages)

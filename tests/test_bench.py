@@ -8,6 +8,7 @@ the real importer, vectors from the real model, a corpus that survives an interr
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -224,3 +225,41 @@ def test_bulk_passages_reach_the_target_resume_and_are_searchable(pool, embedder
     assert not bench_bulk._index_exists("passage_embedding_hnsw")
     assert bench_bulk.extend_to(base + 40, pool, scale) == base + 40
     assert all(bench_bulk._index_exists(name) for name in bench_bulk._DEFERRED)
+
+
+@pytest.mark.django_db
+def test_cpu_per_call_counts_this_process_and_the_database_backend():
+    def call(_text):
+        sum(i * i for i in range(200_000))  # CPU in this process
+        with connection.cursor() as cursor:  # CPU in the backend
+            cursor.execute("SELECT count(*) FROM generate_series(1, 2000000)")
+
+    cpu = benchmark.cpu_per_call(["a", "b", "c"], call)
+    assert cpu["process"] > 5
+    assert cpu["database"] is not None and cpu["database"] > 20
+    assert cpu["wall"] >= 0.8 * (cpu["process"] + cpu["database"])  # one step after the other
+    idle = benchmark.cpu_per_call(["a"], lambda _text: time.sleep(0.05))
+    assert idle["wall"] >= 50 and idle["process"] < 15 and idle["database"] < 15
+
+
+def test_latency_report_compares_with_the_floor_and_says_where_cpu_goes():
+    rows = {"query embedding": {"p50": 7.0, "p95": 9.0},
+            "floor: embedding + raw HNSW": {"p50": 9.0, "p95": 10.0},
+            "search hybrid": {"p50": 25.0, "p95": 30.0},
+            "search hybrid (description)": {"p50": 50.0, "p95": 80.0},
+            "matching (description)": {"p50": 60.0, "p95": 90.0}}
+    latency = {"latency_ms": rows, "hybrid_breakdown_ms": {"facet counts": 1.5, "total": 26.0},
+               "hybrid_cpu_ms": {"wall": 26.0, "process": 40.0, "database": 12.5},
+               "matching_vs_search": {"median_ratio": 1.1, "share_not_slower": 0.25}}
+    report = benchmark.latency_report(latency)
+    assert "| search hybrid | 25.0 | 30.0 | 3.00 |" in report
+    assert "| facet counts | 1.50 |" in report
+    assert "hybrid p95 / floor p95 = 3.00 (target <= 2: MISSED)" in report
+    assert "this process 40.0 ms (model threads included), database backend 12.5 ms, " \
+           "wall 26.0 ms" in report
+    assert "matching no slower for 25% of them" in report
+    rows["search hybrid"]["p95"] = 20.0
+    latency["hybrid_cpu_ms"]["database"] = None
+    report = benchmark.latency_report(latency)
+    assert "= 2.00 (target <= 2: met)" in report
+    assert "database backend not measurable (remote database)" in report

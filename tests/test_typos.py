@@ -71,3 +71,36 @@ def test_restricted_titles_never_become_corrections(corpus, import_lines):
     index_pages([secret])
     assert typos.corrections("Wolkenkuckucksheym") == []
     assert typos.corrections("Verschlussache") == []
+
+
+def _index_lookups(queries) -> int:
+    return sum("NOT EXISTS" in query["sql"] for query in queries)
+
+
+def test_index_lookup_is_remembered_per_generation_and_visibility(corpus, import_lines,
+                                                                  user_in):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from knowledge.models import KnowledgePage
+    from search.models import IndexGeneration
+
+    # "Phising" itself occurs only on a page that needs a login.
+    import_lines(record("lesson_learned", external_id="ll-intern", title="Interne Notiz",
+                        summary="Der Phising-Test im Rathaus lief gut."))
+    internal = KnowledgePage.objects.get(external_id="ll-intern").specific
+    PageViewRestriction.objects.create(page=internal,
+                                       restriction_type=PageViewRestriction.LOGIN)
+    index_pages([internal])
+    with CaptureQueriesContext(connection) as first:
+        assert typos.corrections("Phising") == ["phishing"]
+    with CaptureQueriesContext(connection) as again:
+        assert typos.corrections("Phising") == ["phishing"]
+    assert _index_lookups(first.captured_queries) == 1
+    assert _index_lookups(again.captured_queries) == 0
+    # A member sees the word itself, so nothing is corrected: not the anonymous answer.
+    assert typos.corrections("Phising", user_in("Kommune")) == []
+    IndexGeneration.bump()
+    with CaptureQueriesContext(connection) as bumped:
+        assert typos.corrections("Phising") == ["phishing"]
+    assert _index_lookups(bumped.captured_queries) == 1
