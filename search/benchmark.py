@@ -142,8 +142,14 @@ def _process_cpu_ms() -> float:
 
 
 def _backend_cpu_ms(pid: int) -> float | None:
-    """User and system CPU of a local process (fields 14 and 15 of ``/proc/<pid>/stat``)."""
+    """User and system CPU of the backend (fields 14 and 15 of ``/proc/<pid>/stat``).
+
+    ``None`` unless a local PostgreSQL process has that pid: a remote server's pid may belong
+    to any process here.
+    """
     try:
+        if not Path(f"/proc/{pid}/comm").read_text().startswith("postgres"):
+            return None
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None

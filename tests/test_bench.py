@@ -8,6 +8,7 @@ the real importer, vectors from the real model, a corpus that survives an interr
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -240,6 +241,9 @@ def test_cpu_per_call_counts_this_process_and_the_database_backend():
     assert cpu["wall"] >= 0.8 * (cpu["process"] + cpu["database"])  # one step after the other
     idle = benchmark.cpu_per_call(["a"], lambda _text: time.sleep(0.05))
     assert idle["wall"] >= 50 and idle["process"] < 15 and idle["database"] < 15
+    # A pid that is not a local PostgreSQL process (as a remote server's would be) reads as
+    # unknown, never as another process's CPU.
+    assert benchmark._backend_cpu_ms(os.getpid()) is None
 
 
 def test_latency_report_compares_with_the_floor_and_says_where_cpu_goes():
