@@ -54,7 +54,7 @@ def term_weights(query: str, params: FusionParams, user=None) -> QueryTerms:
     tokens = prefixed_tokens(query, params.prefix_min_length)
     if not tokens:
         return QueryTerms([], [], [], 1.0)
-    key = _statistics_key(user)
+    key = scope_key(user)
     total, average_length = _corpus_statistics(key, user)
     frequencies = _document_frequencies(tokens, key, user)
     terms = sorted(frequencies)
@@ -64,7 +64,12 @@ def term_weights(query: str, params: FusionParams, user=None) -> QueryTerms:
     return QueryTerms(terms, weights, [frequencies[t] for t in terms], average_length)
 
 
-def _statistics_key(user) -> str:
+def scope_key(user) -> str:
+    """Cache-key prefix of what depends on the index and on what the user may see.
+
+    The index generation changes with every passage write and the visibility key with the
+    user's denied pages, so a value cached under it is never stale.
+    """
     from search.models import IndexGeneration
 
     return f"search:stats:{IndexGeneration.current()}:{visibility_key(user)}"
@@ -119,7 +124,7 @@ def lexeme_frequencies(lexemes: Iterable[str], user=None) -> dict[str, int]:
     pseudo-relevance feedback, :mod:`search.term_feedback`). Keys are the lexemes.
     """
     quoted = {lexeme: quoted_lexeme(lexeme) for lexeme in lexemes}
-    counted = _counted(list(quoted.values()), _statistics_key(user), user)
+    counted = _counted(list(quoted.values()), scope_key(user), user)
     return {lexeme: counted[term] for lexeme, term in quoted.items()}
 
 
@@ -130,7 +135,7 @@ def quoted_lexeme(lexeme: str) -> str:
 
 def corpus_size(user=None) -> int:
     """Number of passages the user may see (BM25's N), cached per index generation."""
-    return _corpus_statistics(_statistics_key(user), user)[0]
+    return _corpus_statistics(scope_key(user), user)[0]
 
 
 def bm25_idf(frequency: int, total: int) -> float:
@@ -140,12 +145,8 @@ def bm25_idf(frequency: int, total: int) -> float:
 
 def _counted(terms: list[str], key: str, user) -> dict[str, int]:
     """Visible passages per normalised tsquery text: cached counts, the rest via GIN."""
-    prefix = key + ":df:"
-    cached = cache.get_many([prefix + _cache_safe(t) for t in terms])
-    frequencies = {t: cached[prefix + _cache_safe(t)] for t in terms
-                   if prefix + _cache_safe(t) in cached}
-    missing = [t for t in terms if t not in frequencies]
-    if missing:
+
+    def count(missing: list[str]) -> dict[str, int]:
         where, where_params = filter_sql(user, SearchFilters())
         sql = f"""
             SELECT t.term, (SELECT count(*) FROM search_passage p
@@ -155,11 +156,28 @@ def _counted(terms: list[str], key: str, user) -> dict[str, int]:
         """  # noqa: S608 - only fixed SQL fragments are interpolated; values are parameters
         with connection.cursor() as cursor:
             cursor.execute(sql, [*where_params, missing])
-            counted = dict(cursor.fetchall())
-        frequencies.update(counted)
-        cache.set_many({prefix + _cache_safe(t): n for t, n in counted.items()},
+            return dict(cursor.fetchall())
+
+    return remembered_per_item(key + ":df:", terms, count)
+
+
+def remembered_per_item(prefix: str, items: Iterable[str], compute) -> dict:
+    """Each item's value, from the cache under ``prefix`` or from ``compute(missing items)``.
+
+    ``compute`` returns a dict with a value for every item it is given; the values are cached
+    for the rest of the index generation (``prefix`` starts with :func:`scope_key`). Shared by
+    the document frequencies and the typo check's lookups.
+    """
+    keys = {item: prefix + _cache_safe(item) for item in items}
+    cached = cache.get_many(list(keys.values()))
+    values = {item: cached[key] for item, key in keys.items() if key in cached}
+    missing = [item for item in keys if item not in values]
+    if missing:
+        computed = compute(missing)
+        cache.set_many({keys[item]: computed[item] for item in missing},
                        STATISTICS_CACHE_SECONDS)
-    return frequencies
+        values.update(computed)
+    return values
 
 
 def _cache_safe(term: str) -> str:

@@ -15,7 +15,6 @@ words even at 100k passages), cached per index generation. See docs/search-ranki
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from django.conf import settings
@@ -23,7 +22,7 @@ from django.core.cache import cache
 from django.db import connection
 from rapidfuzz import fuzz, process
 
-from knowledge.access import visibility_key
+from search.statistics import remembered_per_item, scope_key
 
 #: Shortest word that is corrected (shorter ones have too many near neighbours).
 MIN_LENGTH = 4
@@ -67,18 +66,12 @@ def _unmatched(words: list[str], user) -> list[str]:
     lookup builds the GIN bitmap of every passage containing a word only to find one visible
     passage, 6 ms for a common word, paid again by every repetition of the query.
     """
-    from search.models import IndexGeneration
-
-    prefix = f"search:typo-unmatched:{IndexGeneration.current()}:{visibility_key(user)}:"
-    keys = {word: prefix + hashlib.sha256(word.encode()).hexdigest()[:24] for word in words}
-    known = cache.get_many(list(keys.values()))
-    missing = [word for word in dict.fromkeys(words) if keys[word] not in known]
-    if missing:
+    def lookup(missing: list[str]) -> dict[str, bool]:
         unmatched = set(_unmatched_in_index(missing, user))
-        found = {keys[word]: word in unmatched for word in missing}
-        cache.set_many(found, VOCABULARY_CACHE_SECONDS)
-        known.update(found)
-    return [word for word in words if known[keys[word]]]
+        return {word: word in unmatched for word in missing}
+
+    found = remembered_per_item(scope_key(user) + ":typo-unmatched:", words, lookup)
+    return [word for word in words if found[word]]
 
 
 def _unmatched_in_index(words: list[str], user) -> list[str]:

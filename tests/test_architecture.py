@@ -32,7 +32,7 @@ RETRIEVAL = {
                       "search.embedding", "search.models"},
     "search.fusion": {"search.params"},
     "search.results": {"search.params", "search.query"},
-    "search.typos": {"search.access_sql", "search.models"},
+    "search.typos": {"search.access_sql", "search.models", "search.statistics"},
     "search.feedback": {"search.query", "search.vector"},
     "search.topic_feedback": {"search.params", "search.query"},
     "search.term_feedback": {"search.fulltext", "search.fusion", "search.params",

@@ -145,7 +145,6 @@ def test_planner_settings_travel_with_their_statement_and_end_with_it(monkeypatc
         own.close()
 
 
-
 def test_passage_rows_keep_vector_and_tsvector_inline(import_lines):
     """Rows of about 2.6 kB stay whole (migration search.0008): without it PostgreSQL moves
     the vector of such a row to the TOAST table, and every exact similarity reads it there."""
