@@ -25,6 +25,8 @@ _LEXEME_RE = re.compile(r"('(?:[^']|'')*')(?::(\*))?")
 # ts_rank(_cd) with the same weight for title (A) and body (B) lexemes: the title boost lives
 # in the BM25 part.
 _RANK_WEIGHTS = "{0.1,0.1,0.1,0.1}"
+# Planner settings of every full-text candidate statement (see run_fulltext).
+FULLTEXT_PLANNER_SETTINGS = {"enable_seqscan": "off", "max_parallel_workers_per_gather": "0"}
 # The tie-breaker adds less than this to a BM25 score (ts_rank scaled to [0, 1) times it).
 TIE_BREAKER_BOUND = 0.1
 
@@ -222,10 +224,14 @@ def essential_terms(bounds: Sequence[float], threshold: float) -> set[int]:
 
 
 def run_fulltext(built: tuple[str, list]) -> list[tuple[int, int, float]]:
-    """Run a candidate query with the sequential scan switched off.
+    """Run a candidate query with the sequential scan and parallel workers switched off.
 
     When common words make a tenth of the index match, the planner estimates a sequential scan
-    cheaper than the GIN bitmap scan; it is not (every tsvector is read and tested).
+    cheaper than the GIN bitmap scan; it is not (every tsvector is read and tested). At a
+    million passages the planner also chose a parallel bitmap scan for some queries; starting
+    its two workers cost more than they saved, and they take the cores that other searches and
+    the query embedding need: without them hybrid search was 7 % and full-text search 11 %
+    faster there (median of paired runs, README "Eleventh round").
     """
-    rows = fetch_with_settings(*built, {"enable_seqscan": "off"})
+    rows = fetch_with_settings(*built, FULLTEXT_PLANNER_SETTINGS)
     return [(row[0], row[1], float(row[2])) for row in rows]

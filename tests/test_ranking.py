@@ -587,6 +587,29 @@ def test_fulltext_query_uses_gin_index(corpus):
         assert "passage_search_vector_gin" in plan, plan
 
 
+def test_fulltext_candidates_run_without_parallel_workers(corpus):
+    """Parallel workers cost more than they saved at a million passages (README, eleventh
+    round); with parallelism made free, the plain statement goes parallel, the candidates'
+    settings keep it serial."""
+    from search.planner import fetch_with_settings
+
+    params = FusionParams.from_settings()
+    terms = statistics.term_weights("Abfallkalender Müllabfuhr", params)
+    sql, sql_params = fulltext.fulltext_sql(terms, None, SearchFilters(), params, 100)
+    plans = {}
+    for label, settings in (("plain", {"enable_seqscan": "off"}),
+                            ("candidates", fulltext.FULLTEXT_PLANNER_SETTINGS)):
+        with transaction.atomic(), connection.cursor() as cursor:
+            for name in ("parallel_setup_cost", "parallel_tuple_cost",
+                         "min_parallel_table_scan_size", "min_parallel_index_scan_size"):
+                cursor.execute(f"SET LOCAL {name} = 0")
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 2")
+            plans[label] = "\n".join(row[0] for row in fetch_with_settings(
+                "EXPLAIN " + sql, sql_params, settings))
+    assert "Gather" in plans["plain"], plans["plain"]
+    assert "Gather" not in plans["candidates"], plans["candidates"]
+
+
 def test_page_level_fusion_combines_evidence_of_different_passages():
     """Page 1's title matches the words, its body the meaning: it beats one-sided pages."""
     params = FusionParams.from_settings(vector_weight=0.5, passage_bonus=0.0)
