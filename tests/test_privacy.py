@@ -129,3 +129,23 @@ def test_restrictions_are_read_in_one_statement_per_viewer(make_page, user_in):
     with CaptureQueriesContext(connection) as queries:
         assert denied_path_prefixes(member) == [pages[2].path]
     assert len(queries) == 2  # the restrictions, then the member's groups once
+
+
+def test_two_group_restrictions_on_one_page_must_both_admit(make_page, user_in):
+    """Wagtail admits a viewer only if every restriction of the page does: the groups of two
+    restrictions on one page must not be merged into one list."""
+    from django.contrib.auth.models import Group
+
+    from knowledge.access import denied_path_prefixes
+
+    page = make_page("best_practice", title="Doppelt geschützt")
+    north, south = Group.objects.create(name="Nord"), Group.objects.create(name="Süd")
+    for group in (north, south):
+        restriction = PageViewRestriction.objects.create(
+            page=page, restriction_type=PageViewRestriction.GROUPS)
+        restriction.groups.add(group)
+    member = user_in("Kommune")
+    member.groups.add(north)
+    assert denied_path_prefixes(member) == [page.path]
+    member.groups.add(south)
+    assert denied_path_prefixes(member) == []
