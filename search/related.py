@@ -29,7 +29,7 @@ from search.params import setting
 from search.planner import fetch_with_settings
 from search.query import SearchFilters
 from search.results import page_url
-from search.vector import vector_literal
+from search.vector import hnsw_candidates_sql, hnsw_scan_settings, vector_literal
 
 
 @dataclass
@@ -128,31 +128,23 @@ def _nearest_pages(source, *, user, limit: int, exclude_municipality_id: int,
         return []
     centroid = np.mean(np.stack(vectors), axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
-    literal = vector_literal(centroid)
-
-    where, params = filter_sql(user, SearchFilters(
-        exclude_municipality_ids=(exclude_municipality_id,)))
-    where = " AND ".join([where, *exclusions])
-    params = [*params, *exclusion_params]
+    filters = SearchFilters(exclude_municipality_ids=(exclude_municipality_id,))
     depth = max(limit * 20, 100)
-
+    inner, inner_params = hnsw_candidates_sql(centroid, model_id, user, filters, depth,
+                                              exclusions, exclusion_params)
     hnsw_sql = f"""
-        WITH c AS MATERIALIZED (
-            SELECT p.id, p.page_id, p.embedding <=> %s::vector AS distance
-            FROM search_passage p JOIN wagtailcore_page wp ON wp.id = p.page_id
-            WHERE p.model_id = %s AND p.embedding IS NOT NULL AND {where}
-            ORDER BY p.embedding <=> %s::vector
-            LIMIT %s
-        )
+        WITH c AS MATERIALIZED ({inner})
         SELECT DISTINCT ON (page_id) page_id, 1 - distance, id
         FROM c ORDER BY page_id, distance, id
     """  # noqa: S608 - fixed SQL fragments only; values are parameters
-    rows = fetch_with_settings(hnsw_sql, [literal, model_id, *params, literal, depth],
-                               {"hnsw.ef_search": str(depth),
-                                "hnsw.iterative_scan": "relaxed_order"})
+    rows = fetch_with_settings(hnsw_sql, inner_params, hnsw_scan_settings(depth))
     if len(rows) < limit:
         # Few distinct pages among the nearest passages (long pages crowd the candidates):
         # rank every permitted page exactly so the list is always filled when material exists.
+        where, params = filter_sql(user, filters)
+        where = " AND ".join([where, *exclusions])
+        params = [*params, *exclusion_params]
+        literal = vector_literal(centroid)
         exact_sql = f"""
             SELECT DISTINCT ON (p.page_id) p.page_id, 1 - (p.embedding <=> %s::vector), p.id
             FROM search_passage p JOIN wagtailcore_page wp ON wp.id = p.page_id

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -45,14 +46,20 @@ def _literal(dtype: str, raw: bytes) -> str:
 
 
 def hnsw_candidates_sql(vector, model_id: str, user, filters: SearchFilters,
-                        limit: int) -> tuple[str, list]:
+                        limit: int, exclusions: Sequence[str] = (),
+                        exclusion_params: Sequence = ()) -> tuple[str, list]:
     """The HNSW scan as a sub-query: (id, page_id, distance) of the nearest passages.
 
-    Only passages of the current model, under all filters. Public because hybrid search
-    wraps it in a statement that also scores the candidates' full text
-    (:mod:`search.retrieval`); it must run with :func:`hnsw_settings`.
+    Only passages of the current model, under all filters. ``exclusions`` are further SQL
+    conditions over ``p`` and ``wp`` with their ``exclusion_params`` (related material leaves
+    out the page itself and its own project). Public because hybrid search wraps it in a
+    statement that also scores the candidates' full text (:mod:`search.retrieval`), and
+    related material in one that keeps the best passage per page (:mod:`search.related`); it
+    must run with :func:`hnsw_settings` or :func:`hnsw_scan_settings`.
     """
     where, where_params = filter_sql(user, filters)
+    where = " AND ".join([where, *exclusions])
+    where_params = [*where_params, *exclusion_params]
     literal = vector_literal(vector)
     sql = f"""
         SELECT p.id, p.page_id, p.embedding <=> %s::vector AS distance
@@ -72,8 +79,12 @@ def hnsw_settings(params: FusionParams, limit: int) -> dict[str, str]:
     filters (permissions, type, municipality, ...) let ``limit`` rows through; the relaxed
     order is repaired by sorting the materialised candidates by exact distance.
     """
-    return {"hnsw.ef_search": str(max(params.ef_search, limit)),
-            "hnsw.iterative_scan": "relaxed_order"}
+    return hnsw_scan_settings(max(params.ef_search, limit))
+
+
+def hnsw_scan_settings(ef_search: int) -> dict[str, str]:
+    """pgvector's scan settings with an explicit ``ef_search`` (see :func:`hnsw_settings`)."""
+    return {"hnsw.ef_search": str(ef_search), "hnsw.iterative_scan": "relaxed_order"}
 
 
 def vector_candidates(vector, model_id: str, user, filters: SearchFilters,
