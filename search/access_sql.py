@@ -7,6 +7,8 @@ snippets, facet counts, statistics and the API cannot leak restricted text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from knowledge.access import denied_path_prefixes
 from search.query import SearchFilters
 
@@ -24,11 +26,14 @@ def visibility_sql(user, alias: str = "wp", placeholder: str = "%s") -> tuple[st
             [[prefix + "%" for prefix in denied]])
 
 
-def filter_sql(user, filters: SearchFilters) -> tuple[str, list]:
+def filter_sql(user, filters: SearchFilters, exclusions: Sequence[str] = (),
+               exclusion_params: Sequence = ()) -> tuple[str, list]:
     """WHERE conditions for permissions and filters (always joined to ``wagtailcore_page wp``).
 
     Public because every passage query (full text, vectors, statistics, related material)
-    must apply exactly the same rule.
+    must apply exactly the same rule. ``exclusions`` are further conditions over ``p`` and
+    ``wp`` with their ``exclusion_params``, AND-ed to the rest (related material leaves out
+    the page itself and its own project); they can only narrow what the user may see.
     """
     visible, params = visibility_sql(user)
     conditions = [visible]
@@ -53,4 +58,4 @@ def filter_sql(user, filters: SearchFilters) -> tuple[str, list]:
             "WHERE kt.knowledgepage_id = p.page_id AND kt.topic_id = ANY(%s))"
         )
         params.append(list(filters.topic_ids))
-    return " AND ".join(conditions), params
+    return " AND ".join([*conditions, *exclusions]), [*params, *exclusion_params]

@@ -141,9 +141,7 @@ def _nearest_pages(source, *, user, limit: int, exclude_municipality_id: int,
     if len(rows) < limit:
         # Few distinct pages among the nearest passages (long pages crowd the candidates):
         # rank every permitted page exactly so the list is always filled when material exists.
-        where, params = filter_sql(user, filters)
-        where = " AND ".join([where, *exclusions])
-        params = [*params, *exclusion_params]
+        where, params = filter_sql(user, filters, exclusions, exclusion_params)
         literal = vector_literal(centroid)
         exact_sql = f"""
             SELECT DISTINCT ON (p.page_id) p.page_id, 1 - (p.embedding <=> %s::vector), p.id

@@ -50,16 +50,13 @@ def hnsw_candidates_sql(vector, model_id: str, user, filters: SearchFilters,
                         exclusion_params: Sequence = ()) -> tuple[str, list]:
     """The HNSW scan as a sub-query: (id, page_id, distance) of the nearest passages.
 
-    Only passages of the current model, under all filters. ``exclusions`` are further SQL
-    conditions over ``p`` and ``wp`` with their ``exclusion_params`` (related material leaves
-    out the page itself and its own project). Public because hybrid search wraps it in a
+    Only passages of the current model, under all filters and ``exclusions``
+    (:func:`search.access_sql.filter_sql`). Public because hybrid search wraps it in a
     statement that also scores the candidates' full text (:mod:`search.retrieval`), and
     related material in one that keeps the best passage per page (:mod:`search.related`); it
     must run with :func:`hnsw_settings` or :func:`hnsw_scan_settings`.
     """
-    where, where_params = filter_sql(user, filters)
-    where = " AND ".join([where, *exclusions])
-    where_params = [*where_params, *exclusion_params]
+    where, where_params = filter_sql(user, filters, exclusions, exclusion_params)
     literal = vector_literal(vector)
     sql = f"""
         SELECT p.id, p.page_id, p.embedding <=> %s::vector AS distance
