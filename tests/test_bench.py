@@ -117,6 +117,19 @@ def test_latency_percentiles_and_warmup():
     assert fixed.p95 == pytest.approx(95.05)
 
 
+def test_interleaved_calls_take_turns_text_by_text_in_alternating_order():
+    calls = []
+    turns = benchmark.measure_interleaved(
+        ["a", "b"], {"floor": lambda t: calls.append(("floor", t)),
+                     "hybrid": lambda t: calls.append(("hybrid", t))}, rounds=2)
+    warmup = [("floor", "a"), ("hybrid", "a"), ("floor", "b"), ("hybrid", "b")]
+    timed = [("floor", "a"), ("hybrid", "a"), ("hybrid", "b"), ("floor", "b"),  # round 1
+             ("hybrid", "a"), ("floor", "a"), ("floor", "b"), ("hybrid", "b")]  # round 2
+    assert calls == warmup + timed
+    assert {label: len(r.samples_ms) for label, r in turns.items()} == {"floor": 4,
+                                                                        "hybrid": 4}
+
+
 @pytest.mark.django_db
 def test_time_by_statement_counts_each_kind_of_statement():
     def call(text):
@@ -254,7 +267,10 @@ def test_latency_report_compares_with_the_floor_and_says_where_cpu_goes():
             "matching (description)": {"p50": 60.0, "p95": 90.0}}
     latency = {"latency_ms": rows, "hybrid_breakdown_ms": {"facet counts": 1.5, "total": 26.0},
                "hybrid_cpu_ms": {"wall": 26.0, "process": 40.0, "database": 12.5},
-               "matching_vs_search": {"median_ratio": 1.1, "share_not_slower": 0.25}}
+               "matching_vs_search": {"median_ratio": 1.1, "share_not_slower": 0.25},
+               "interleaved": {"rounds": 3, "median_ratio": 2.41,
+                               "floor": {"p50": 12.0, "p95": 16.0},
+                               "hybrid": {"p50": 30.0, "p95": 40.0}}}
     report = benchmark.latency_report(latency)
     assert "| search hybrid | 25.0 | 30.0 | 3.00 |" in report
     assert "| facet counts | 1.50 |" in report
@@ -262,6 +278,8 @@ def test_latency_report_compares_with_the_floor_and_says_where_cpu_goes():
     assert "this process 40.0 ms (model threads included), database backend 12.5 ms, " \
            "wall 26.0 ms" in report
     assert "matching no slower for 25% of them" in report
+    assert ("3 rounds): floor 12.0/16.0 ms, hybrid 30.0/40.0 ms, hybrid p95 / floor p95 = "
+            "2.50 (target <= 2: MISSED), median ratio per query 2.41") in report
     rows["search hybrid"]["p95"] = 20.0
     latency["hybrid_cpu_ms"]["database"] = None
     report = benchmark.latency_report(latency)

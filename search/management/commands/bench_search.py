@@ -14,7 +14,8 @@ without rebuilding (``--build-only`` builds them ahead of a quiet measuring wind
    ``SentenceTransformer.encode`` of the same passage texts.
 3. Per corpus size: search latency p50/p95 per mode against the floor (query embedding + raw
    HNSW query), matching against a hybrid search with the same text, and the model's
-   query-embedding latency.
+   query-embedding latency; then floor and hybrid search once more in turn, query by query,
+   for a ratio that a change of the machine's pace between two rows cannot move.
 4. Peak memory of the process and the size of the database and the HNSW index.
 
 See :mod:`search.benchmark` for what exactly is timed.
@@ -45,6 +46,8 @@ DEFAULT_DATASET = Path(settings.BASE_DIR).parent / "shared" / "datasets" / "must
 DEMO_DIR = Path(settings.BASE_DIR) / "knowledge" / "demo_content"
 DEMO_QUERIES = Path(settings.BASE_DIR) / "search" / "judgements" / "demo_queries.jsonl"
 IMPORT_BATCH = 50
+# Rounds of the interleaved floor / hybrid measurement (benchmark.measure_interleaved).
+INTERLEAVED_ROUNDS = 3
 
 
 class Command(BaseCommand):
@@ -261,6 +264,8 @@ class Command(BaseCommand):
             return search(text, user=user, mode="hybrid", limit=10,
                           request=benchmark.web_request())
 
+        turns = benchmark.measure_interleaved(queries, {"floor": floor, "hybrid": hybrid},
+                                              rounds=INTERLEAVED_ROUNDS)
         breakdown = benchmark.time_by_statement(queries, hybrid)
         cpu = benchmark.cpu_per_call(queries, hybrid)
         return {"passages": passages,
@@ -268,6 +273,12 @@ class Command(BaseCommand):
                                          "n": len(r.samples_ms)} for r in rows},
                 "hybrid_breakdown_ms": {k: round(v, 2) for k, v in breakdown.items()},
                 "hybrid_cpu_ms": {k: None if v is None else round(v, 1) for k, v in cpu.items()},
+                "interleaved": {
+                    "rounds": INTERLEAVED_ROUNDS,
+                    "median_ratio": round(benchmark.paired_ratio(
+                        turns["hybrid"], turns["floor"])["median_ratio"], 2),
+                    **{label: {"p50": round(r.p50, 1), "p95": round(r.p95, 1)}
+                       for label, r in turns.items()}},
                 "matching_vs_search": benchmark.paired_ratio(rows[-1], rows[-2])}
 
     def _report_throughput(self, ix: dict):
