@@ -15,7 +15,7 @@ without rebuilding (``--build-only`` builds them ahead of a quiet measuring wind
 3. Per corpus size: search latency p50/p95 per mode against the floor (query embedding + raw
    HNSW query), matching against a hybrid search with the same text, and the model's
    query-embedding latency; then floor and hybrid search once more in turn, query by query,
-   for a ratio that a change of the machine's pace between two rows cannot move.
+   for a ratio that changes of the machine's pace between rows move less.
 4. Peak memory of the process and the size of the database and the HNSW index.
 
 See :mod:`search.benchmark` for what exactly is timed.
