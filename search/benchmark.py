@@ -68,12 +68,12 @@ def measure_interleaved(texts: Sequence[str], calls: dict[str, Callable[[str], o
                         rounds: int = 3) -> dict[str, Latency]:
     """Latencies of several calls over ``texts``, each text run by every call in turn.
 
-    Rows measured one block after another see different phases of a shared machine: four
-    runs of the same code on 2026-12-07 gave hybrid / floor p95 ratios from 2.04 to 3.36,
+    Rows measured one block after another see different phases of a shared machine: five
+    runs of the same code on 2026-12-07 gave hybrid / floor p95 ratios from 2.04 to 3.84,
     with the floor alone between 10.6 and 17.2 ms p50. Here the calls take turns text by
     text (the order alternating from text to text and round to round), so a change of pace
     falls on all of them; the median of the per-text ratios (:func:`paired_ratio`) came out
-    2.49 and 2.53 in two of those runs. One untimed pass first, as in :func:`measure`.
+    2.49–2.73 in three of those runs. One untimed pass first, as in :func:`measure`.
     """
     labels = list(calls)
     for text in texts:
@@ -85,6 +85,17 @@ def measure_interleaved(texts: Sequence[str], calls: dict[str, Callable[[str], o
             for label in labels if (index + round_) % 2 == 0 else labels[::-1]:
                 samples[label].append(timed(lambda c=calls[label], t=text: c(t)))
     return {label: Latency(label, samples[label]) for label in labels}
+
+
+def interleaved_figures(texts: Sequence[str], floor: Callable[[str], object],
+                        hybrid: Callable[[str], object], rounds: int = 3) -> dict:
+    """The floor and hybrid search in turn (:func:`measure_interleaved`), as the report
+    reads them: p50 / p95 of each and the median of the per-text ratios."""
+    turns = measure_interleaved(texts, {"floor": floor, "hybrid": hybrid}, rounds)
+    median = paired_ratio(turns["hybrid"], turns["floor"])["median_ratio"]
+    return {"rounds": rounds, "median_ratio": round(median, 2),
+            **{label: {"p50": round(r.p50, 1), "p95": round(r.p95, 1)}
+               for label, r in turns.items()}}
 
 
 # Statement kinds of one search, recognised by a fragment of their SQL (first match wins).

@@ -46,8 +46,6 @@ DEFAULT_DATASET = Path(settings.BASE_DIR).parent / "shared" / "datasets" / "must
 DEMO_DIR = Path(settings.BASE_DIR) / "knowledge" / "demo_content"
 DEMO_QUERIES = Path(settings.BASE_DIR) / "search" / "judgements" / "demo_queries.jsonl"
 IMPORT_BATCH = 50
-# Rounds of the interleaved floor / hybrid measurement (benchmark.measure_interleaved).
-INTERLEAVED_ROUNDS = 3
 
 
 class Command(BaseCommand):
@@ -264,8 +262,7 @@ class Command(BaseCommand):
             return search(text, user=user, mode="hybrid", limit=10,
                           request=benchmark.web_request())
 
-        turns = benchmark.measure_interleaved(queries, {"floor": floor, "hybrid": hybrid},
-                                              rounds=INTERLEAVED_ROUNDS)
+        turns = benchmark.interleaved_figures(queries, floor, hybrid)
         breakdown = benchmark.time_by_statement(queries, hybrid)
         cpu = benchmark.cpu_per_call(queries, hybrid)
         return {"passages": passages,
@@ -273,12 +270,7 @@ class Command(BaseCommand):
                                          "n": len(r.samples_ms)} for r in rows},
                 "hybrid_breakdown_ms": {k: round(v, 2) for k, v in breakdown.items()},
                 "hybrid_cpu_ms": {k: None if v is None else round(v, 1) for k, v in cpu.items()},
-                "interleaved": {
-                    "rounds": INTERLEAVED_ROUNDS,
-                    "median_ratio": round(benchmark.paired_ratio(
-                        turns["hybrid"], turns["floor"])["median_ratio"], 2),
-                    **{label: {"p50": round(r.p50, 1), "p95": round(r.p95, 1)}
-                       for label, r in turns.items()}},
+                "interleaved": turns,
                 "matching_vs_search": benchmark.paired_ratio(rows[-1], rows[-2])}
 
     def _report_throughput(self, ix: dict):
