@@ -128,6 +128,7 @@ def test_interleaved_calls_take_turns_text_by_text_in_alternating_order():
     assert calls == warmup + timed
     assert {label: len(r.samples_ms) for label, r in turns.items()} == {"floor": 4,
                                                                         "hybrid": 4}
+
     def pause(_text):  # a measurable duration, so that no per-text ratio divides by zero
         time.sleep(0.001)
 
