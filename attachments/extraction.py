@@ -46,8 +46,8 @@ def message_for(code: str, detail: str, filename: str) -> str:
     extension = extension_of(filename)
     messages = {
         "too_large": ("Die Datei ist größer als "
-                      f"{_megabytes(settings.KNOWLEDGE_ATTACHMENT_MAX_BYTES)} MB und wurde "
-                      "nicht in die Suche aufgenommen."),
+                      f"{_megabytes(settings.KNOWLEDGE_ATTACHMENT_MAX_BYTES)} MB und wird "
+                      "nicht ausgelesen."),
         "encrypted": ("Die PDF-Datei ist mit einem Passwort geschützt, ihr Text kann nicht "
                       "gelesen werden. Bitte eine Fassung ohne Kennwort hochladen."),
         "no_text": ("Die Datei enthält keinen lesbaren Text – vermutlich ein gescanntes "

@@ -13,14 +13,17 @@ members would still hand out its attachment to anyone with the URL. The
   it in the admin (Wagtail's "change" permission on it, which the uploader has too), so a
   draft can be checked before publishing;
 - anyone else gets 404 for a file no live page uses, a login redirect when logging in
-  could help, and 403 otherwise.
+  could help, the page itself when only its password stands in the way (Wagtail asks for it
+  there, and the session then opens the file too), and 403 otherwise.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponseForbidden
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from wagtail.models import PageViewRestriction
 
 
 def _pages_using(document):
@@ -51,8 +54,16 @@ def check_download(document, request):
         return None
     if allowed is None:
         raise Http404("Dokument nicht gefunden")
-    if not request.user.is_authenticated:
+    refusals = [(page, [r.restriction_type for r in page.get_view_restrictions()
+                        if not r.accept_request(request)])
+                for page in _pages_using(document)]
+    password = PageViewRestriction.PASSWORD
+    if not request.user.is_authenticated and any(password not in kinds
+                                                 for _page, kinds in refusals):
         return redirect_to_login(request.get_full_path())
+    for page, kinds in refusals:
+        if set(kinds) == {password}:
+            return redirect(page.url)
     return HttpResponseForbidden(render_to_string("attachments/forbidden.html", request=request))
 
 

@@ -28,6 +28,7 @@ from attachments.models import DocumentText
 from attachments.protocol_import import parse_protocol
 from attachments.readers import Section
 from attachments.serving import document_policy
+from knowledge.spreadsheet import FormulaSafeExportMixin
 
 
 def may_see_report(user) -> bool:
@@ -42,7 +43,7 @@ class AttachmentFilterSet(WagtailFilterSet):
         fields = ["status"]
 
 
-class AttachmentReportView(ReportView):
+class AttachmentReportView(FormulaSafeExportMixin, ReportView):
     """Every attached file with what the search could read from it, problems first."""
 
     page_title = _("Anhänge im Suchindex")

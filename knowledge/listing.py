@@ -64,7 +64,8 @@ def build_listing(request, types: tuple[str, ...]) -> Listing:
 
     year = clean_query_value(request.GET.get("jahr"))
     if year:
-        if year.isdigit() and 1900 <= int(year) <= 2100:
+        # isdecimal, not isdigit: "²" is a digit that int() rejects.
+        if year.isascii() and year.isdecimal() and 1900 <= int(year) <= 2100:
             queryset = queryset.filter(date__year=int(year))
             selected["jahr"] = year
         else:

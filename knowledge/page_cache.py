@@ -99,7 +99,12 @@ def cache_pages(view):
         if entry is not None:
             return _fresh_copy(request, *entry)
         nonce = personal.start_capture(request)
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except Exception:
+            # Http404 and friends: Django renders the error page after this returns.
+            personal.stop_capture(request)
+            raise
 
         def finish(rendered):
             body = rendered.content

@@ -45,6 +45,13 @@ def start_capture(request) -> str:
     return nonce
 
 
+def stop_capture(request) -> None:
+    """Render the personal parts in place again: for an error page that replaces the view's
+    response (a 404 raised in the view), which nothing would fill."""
+    if hasattr(request, _NONCE_ATTRIBUTE):
+        delattr(request, _NONCE_ATTRIBUTE)
+
+
 def render_in_place(context, name: str, args: dict) -> str:
     """The part for the template tag: a placeholder while capturing, else the part itself."""
     request = context.get("request")

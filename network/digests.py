@@ -97,8 +97,17 @@ def plan_digests(now: dt.datetime) -> int:
 def digest_content(user, digest: Digest) -> dict:
     """What the digest says, computed now with the member's current permissions."""
     items = matching_pages(user, digest.window_start, digest.window_end)
-    reviews = list(due_pages().filter(owner=user)) if user.is_active else []
-    return {"items": items, "reviews": reviews}
+    return {"items": items, "reviews": review_reminders(user)}
+
+
+def review_reminders(user) -> list:
+    """Due pages the member owns and may still edit: a reminder names the page and links its
+    editor, so an owner who lost the right since (left the group, page moved or restricted)
+    gets none; ownership alone is history, not permission."""
+    if not user.is_active:
+        return []
+    return [page for page in due_pages().filter(owner=user)
+            if page.permissions_for_user(user).can_edit()]
 
 
 def build_message(user, digest: Digest, content: dict, connection=None):

@@ -2,7 +2,9 @@
 
 Built on Django's syndication framework. Feeds are read by feed readers without a login, so
 they only ever contain pages an anonymous visitor may view (``viewable_pages`` with an
-anonymous user), whoever requests them.
+anonymous user), whoever requests them. XML 1.0 has no place for control characters, which
+the admin lets through in titles and summaries: every text goes through
+``strip_control_characters``, or one such character would break every feed with the page.
 """
 
 from django.contrib.auth.models import AnonymousUser
@@ -13,6 +15,7 @@ from django.utils.feedgenerator import Atom1Feed
 
 from knowledge.access import viewable_pages
 from knowledge.models import KnowledgePage, Municipality, Topic
+from knowledge.text import strip_control_characters
 from knowledge.types import TYPE_LABELS
 
 FEED_LENGTH = 30
@@ -38,11 +41,11 @@ class AllMaterialFeed(Feed):
         return pages
 
     def item_title(self, item):
-        return item.title
+        return strip_control_characters(item.title)
 
     def item_description(self, item):
-        return f"{TYPE_LABELS.get(item.knowledge_type, '')} · {item.municipality.name}: " \
-               f"{item.summary}"
+        label = TYPE_LABELS.get(item.knowledge_type, "")
+        return strip_control_characters(f"{label} · {item.municipality.name}: {item.summary}")
 
     def item_link(self, item):
         return item.url
@@ -54,10 +57,10 @@ class AllMaterialFeed(Feed):
         return item.last_published_at
 
     def item_author_name(self, item):
-        return item.municipality.name
+        return strip_control_characters(item.municipality.name)
 
     def item_categories(self, item):
-        return [topic.name for topic in item.topics.all()]
+        return [strip_control_characters(topic.name) for topic in item.topics.all()]
 
 
 class TopicFeed(AllMaterialFeed):
@@ -65,7 +68,8 @@ class TopicFeed(AllMaterialFeed):
         return get_object_or_404(Topic, slug=slug)
 
     def title(self, obj):
-        return f"Kommunales Wissensnetz: neue Inhalte zum Thema {obj.name}"
+        return strip_control_characters(
+            f"Kommunales Wissensnetz: neue Inhalte zum Thema {obj.name}")
 
     def link(self, obj):
         return obj.get_absolute_url()
@@ -79,7 +83,7 @@ class MunicipalityFeed(AllMaterialFeed):
         return get_object_or_404(Municipality, slug=slug)
 
     def title(self, obj):
-        return f"Kommunales Wissensnetz: neue Inhalte aus {obj.name}"
+        return strip_control_characters(f"Kommunales Wissensnetz: neue Inhalte aus {obj.name}")
 
     def link(self, obj):
         return obj.get_absolute_url()

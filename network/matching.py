@@ -44,14 +44,31 @@ def _saved_search_ids(subscription, user, candidates: list[int]) -> set[int]:
     return found & set(candidates)
 
 
+def with_shown_labels(subscriptions, user) -> list:
+    """The subscriptions, each with ``shown_name`` (what the member may see it called now)
+    and ``shown_label`` (the same with its kind, "Projekt: …").
+
+    A followed project can be restricted or unpublished later; its current title must then
+    not reach the member (settings page, digest reasons, messages).
+    """
+    subscriptions = list(subscriptions)
+    project_ids = [s.project_id for s in subscriptions if s.project_id]
+    viewable = set(viewable_pages(user).filter(pk__in=project_ids)
+                   .values_list("pk", flat=True)) if project_ids else set()
+    for subscription in subscriptions:
+        subscription.shown_name = subscription.label_for(viewable)
+        subscription.shown_label = f"{subscription.get_kind_display()}: {subscription.shown_name}"
+    return subscriptions
+
+
 def matching_pages(user, window_start, window_end) -> list[dict]:
     """The changed pages of the window that match the user's subscriptions and that the user
     may view now; each with its page, change kind and the subscriptions it matched."""
     from knowledge.models import KnowledgePage
 
     kinds = changed_page_ids(window_start, window_end)
-    subscriptions = list(Subscription.objects.filter(user=user)
-                         .select_related("topic", "municipality", "project"))
+    subscriptions = with_shown_labels(Subscription.objects.filter(user=user)
+                                      .select_related("topic", "municipality", "project"), user)
     if not kinds or not subscriptions:
         return []
     pages = {p.pk: p for p in viewable_pages(user, KnowledgePage)
@@ -64,7 +81,7 @@ def matching_pages(user, window_start, window_end) -> list[dict]:
         else:
             matched = {pk for pk, page in pages.items() if _matches(subscription, page)}
         for pk in matched:
-            reasons.setdefault(pk, []).append(str(subscription))
+            reasons.setdefault(pk, []).append(subscription.shown_label)
     ordered = sorted(reasons, key=lambda pk: (pages[pk].municipality.name, pages[pk].title))
     return [{"page": pages[pk], "kind": kinds[pk], "reasons": reasons[pk]} for pk in ordered]
 

@@ -166,8 +166,16 @@ class Subscription(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()}: {self.label}"
 
+    def label_for(self, viewable_project_ids) -> str:
+        """The label as a member may see it: a project they may no longer view (restricted or
+        unpublished since they followed it) is not named; they can still stop following it."""
+        if self.kind == self.Kind.PROJECT and self.project_id not in viewable_project_ids:
+            return str(_("ein Projekt, das Sie nicht mehr sehen können"))
+        return self.label
+
     @property
     def label(self) -> str:
+        """The label with nothing hidden: for the member only through :meth:`label_for`."""
         if self.kind == self.Kind.TOPIC:
             return self.topic.name
         if self.kind == self.Kind.MUNICIPALITY:

@@ -26,6 +26,7 @@ from wagtail.admin.widgets import AdminDateInput
 from wagtail.models import Page
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from knowledge.spreadsheet import FormulaSafeExportMixin
 from network.charts import weekly_search_figures
 from network.models import Feedback, QueryLog
 from network.review import due_pages, review_after_months
@@ -85,7 +86,7 @@ def aggregate_queries(queryset, view: str = ""):
     return rows
 
 
-class QueryReportView(RedaktionOnly, ReportView):
+class QueryReportView(FormulaSafeExportMixin, RedaktionOnly, ReportView):
     page_title = _("Suchanfragen")
     header_icon = "search"
     template_name = "network/reports/queries.html"
@@ -143,7 +144,7 @@ def feedback_visible_to(user):
     return feedback if is_redaktion(user) else feedback.filter(page__owner=user)
 
 
-class FeedbackReportView(ReportView):
+class FeedbackReportView(FormulaSafeExportMixin, ReportView):
     page_title = _("Rückmeldungen")
     header_icon = "comment"
     filterset_class = FeedbackFilterSet
@@ -184,7 +185,7 @@ def _label_feedback(feedback):
     return feedback
 
 
-class PageFeedbackReportView(ReportView):
+class PageFeedbackReportView(FormulaSafeExportMixin, ReportView):
     page_title = _("Seiten mit „nicht hilfreich“")
     header_icon = "warning"
     index_url_name = "network_reports:page_feedback"
@@ -237,7 +238,7 @@ class _MonthsMixin:
         return review_after_months()
 
 
-class ReviewReportView(RedaktionOnly, _MonthsMixin, ReportView):
+class ReviewReportView(FormulaSafeExportMixin, RedaktionOnly, _MonthsMixin, ReportView):
     page_title = _("Aktualität prüfen")
     header_icon = "time"
     index_url_name = "network_reports:review"
@@ -265,7 +266,7 @@ class ReviewReportView(RedaktionOnly, _MonthsMixin, ReportView):
         return self.get_queryset()
 
 
-class GapReportView(RedaktionOnly, _MonthsMixin, ReportView):
+class GapReportView(FormulaSafeExportMixin, RedaktionOnly, _MonthsMixin, ReportView):
     page_title = _("Themen und Kommunen ohne neues Material")
     header_icon = "folder-open-inverse"
     index_url_name = "network_reports:gaps"

@@ -28,9 +28,10 @@ from network.feedback import (
     within_rate_limit,
 )
 from network.forms import FrequencyForm, SubscriptionForm
+from network.matching import with_shown_labels
 from network.models import DigestSettings, QueryLog, Subscription
 from network.tokens import TokenError, read_token
-from search.query import SearchError, resolve_filters
+from search.query import SearchError, clean_filter_value, resolve_filters
 
 
 def _wants_json(request) -> bool:
@@ -115,8 +116,9 @@ def subscriptions(request):
         return _problem(request, _("Unbekannte Aktion."), 400)
     context = {
         "prefs": prefs, "frequency_form": frequency_form, "add_form": add_form,
-        "subscriptions": Subscription.objects.filter(user=request.user)
-        .select_related("topic", "municipality", "project"),
+        "subscriptions": with_shown_labels(Subscription.objects.filter(user=request.user)
+                                           .select_related("topic", "municipality", "project"),
+                                           request.user),
     }
     return render(request, "network/subscriptions.html", context, status=status)
 
@@ -131,7 +133,9 @@ def subscribe(request):
         return _problem(request, " ".join(errors), 400)
     filters = {}
     if form.cleaned_data.get("q"):
-        filters = {key: [v for v in request.POST.getlist(f"filter_{key}") if v.strip()]
+        # Cleaned before they are checked and stored: a NUL would fail the JSON column.
+        filters = {key: [v for v in (clean_filter_value(raw).strip()
+                                     for raw in request.POST.getlist(f"filter_{key}")) if v]
                    for key in SubscriptionForm.FILTER_KEYS}
         filters = {key: values[:5] for key, values in filters.items() if values}
         try:
@@ -160,7 +164,7 @@ def subscribe(request):
 @require_POST
 def unsubscribe_one(request, pk: int):
     subscription = get_object_or_404(Subscription, pk=pk, user=request.user)
-    label = str(subscription)
+    label = with_shown_labels([subscription], request.user)[0].shown_label
     subscription.delete()
     messages.success(request, _("Sie folgen nicht mehr: %(what)s") % {"what": label})
     # "Nicht mehr folgen" on a page returns to that page.

@@ -6,22 +6,26 @@ so it is a GET without CSRF token; endpoints that change state must use POST wit
 protection (django-ninja enforces it for session-authenticated calls).
 
 Every error is JSON with a German ``detail``: 400 for invalid search input (empty or overlong
-query, unknown mode or filter value, malformed date), 422 for parameters of the wrong type
-(e.g. ``limit=zehn``). No input can cause a 500.
+query, unknown mode or filter value, malformed date) and for a body that is not JSON or a query
+string with too many fields, 413 for a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, 422 for
+parameters of the wrong type (e.g. ``limit=zehn``), 405 for a wrong method
+(:class:`MethodNotAllowedAsJson`). No input can cause a 500.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import JsonResponse
 from ninja import NinjaAPI, Query, Schema
-from ninja.errors import Throttled
+from ninja.errors import HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
 from knowledge.models import Municipality, Topic
 from network.querylog import log_query
 from search.matching import MatchError, match_project
-from search.query import SearchError, SearchFilters, resolve_filters
+from search.query import SearchError, SearchFilters, clean_filter_value, resolve_filters
 from search.retrieval import search
 
 MAX_LIMIT = 50
@@ -113,6 +117,46 @@ def validation_error(request, exc: NinjaValidationError):
 def invalid_input(request, exc: SearchError | MatchError):
     """Invalid search or matching input: 400 with the German message the error carries."""
     return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    """django-ninja's own refusals in German; in practice a request body that is not JSON."""
+    detail = ("Der Inhalt der Anfrage ist kein gültiges JSON." if exc.status_code == 400
+              else f"Die Anfrage wurde abgelehnt (Status {exc.status_code}).")
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+@api.exception_handler(TooManyFieldsSent)
+def too_large(request, exc: RequestDataTooBig | TooManyFieldsSent):
+    """Django's request size limits, as JSON (Django itself would answer with its 400 page)."""
+    if isinstance(exc, RequestDataTooBig):
+        return api.create_response(
+            request, {"detail": "Die Anfrage ist zu groß. Bitte kürzen Sie die Beschreibung."},
+            status=413)
+    return api.create_response(
+        request, {"detail": "Die Anfrage hat zu viele Parameter."}, status=400)
+
+
+class MethodNotAllowedAsJson:
+    """Middleware: django-ninja answers a wrong method with an English ``text/html`` 405;
+    API clients get JSON with a German ``detail`` like for every other error (``Allow`` stays).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if response.status_code != 405 or match is None or match.namespace != "api":
+            return response
+        allowed = response.get("Allow", "")
+        german = JsonResponse({"detail": f"Die Methode {request.method} ist hier nicht "
+                                         f"erlaubt; erlaubt: {allowed}."}, status=405)
+        german["Allow"] = allowed
+        return german
 
 
 @api.exception_handler(Throttled)
@@ -227,6 +271,7 @@ class MatchOut(Schema):
 
 
 def _named(model, value: str, what: str):
+    value = clean_filter_value(value)  # NUL must not reach PostgreSQL (a 500 otherwise)
     found = model.objects.filter(name__iexact=value).first() or model.objects.filter(
         slug=value.strip().lower()).first()
     if found is None:

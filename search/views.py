@@ -86,7 +86,10 @@ def _page_size() -> int:
 
 def _page_number(request) -> int:
     raw = request.GET.get("seite", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+    # ASCII digits only: "²".isdigit() is true, but int("²") raises.
+    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 4):
+        return 1
+    return int(raw) if 0 < int(raw) < 10_000 else 1
 
 
 class _RankedList:

@@ -297,3 +297,27 @@ def test_publishing_warns_about_an_unreadable_file(rf, make_page):
     [warning] = [str(m) for m in get_messages(request)]
     assert warning.startswith("Anhang „Eingescanntes Protokoll“:")
     assert "gescanntes Dokument" in warning
+
+
+def test_file_of_a_password_page_leads_to_the_password_form(client, make_page):
+    """Logging in does not open a password page: the file sends the visitor to the page,
+    where Wagtail asks for the password; the session then opens the file as well."""
+    from django.urls import reverse
+    from wagtail.models import PageViewRestriction
+
+    from tests.attachment_files import make_document
+
+    page = make_page("lesson_learned", title="Nur mit Passwort")
+    document = make_document("anlage-passwort.md", b"# Anlage\n\nSteht nur hier.\n")
+    page.body = [("document", {"document": document, "description": ""})]
+    page.save_revision().publish()
+    restriction = PageViewRestriction.objects.create(
+        page=page, restriction_type=PageViewRestriction.PASSWORD, password="kiebitz")
+    response = client.get(document.url)
+    assert response.status_code == 302 and response["Location"] == page.url
+    client.post(reverse("wagtailcore_authenticate_with_password",
+                        args=[restriction.pk, page.pk]),
+                {"password": "kiebitz", "return_url": page.url})
+    response = client.get(document.url)
+    assert response.status_code == 200
+    assert b"Steht nur hier." in b"".join(response.streaming_content)

@@ -184,6 +184,28 @@ def test_publishing_a_project_updates_its_protocols_context(indexed_page, synced
     assert "Projekt: Neues Projekt" in _overview(protocol)
 
 
+def test_unpublishing_a_project_drops_its_title_from_pages_left_live(indexed_page, synced,
+                                                                     client):
+    project = indexed_page("project", title="Kooperation Wiedehopf")
+    protocol = indexed_page("session_protocol", project=project.external_id,
+                            title="Erste Sitzung", summary="Termine.")
+    assert "Projekt: Kooperation Wiedehopf" in _overview(protocol)
+    with synced():
+        KnowledgePage.objects.get(pk=project.pk).unpublish()  # the protocol stays live
+    assert KnowledgePage.objects.get(pk=protocol.pk).live
+    assert "Wiedehopf" not in _overview(protocol)
+    found = client.get("/api/v1/search", {"q": "Wiedehopf", "mode": "fulltext"}).json()
+    assert found["total"] == 0 and "Wiedehopf" not in str(found["results"])
+
+
+def test_best_practice_passages_do_not_name_the_linked_project(indexed_page):
+    project = indexed_page("project", title="Geheimprojekt Zaunkoenig")
+    practice = indexed_page("best_practice", title="Abfallkalender digital",
+                            project=project.external_id, summary="Termine als App.")
+    texts = Passage.objects.filter(page=practice).values_list("text", flat=True)
+    assert texts and not any("Zaunkoenig" in text for text in texts)
+
+
 def test_privacy_change_applies_at_once_without_reindexing(indexed_page, synced):
     page = indexed_page("lesson_learned", **LESSON)
     before = snapshot([page.pk])

@@ -120,7 +120,7 @@ def test_restricted_page_is_never_suggested(corpus, synced, user_in):
 
 
 def test_a_restricted_project_named_by_a_best_practice_stays_hidden(corpus, indexed_page,
-                                                                     synced, user_in):
+                                                                     synced, user_in, client):
     indexed_page("best_practice", title="Scanstraße im Kreishaus", municipality="Detmold",
                  project="p-scan", summary="Der Kreis scannt die Post für kleine Gemeinden.",
                  problem="Posteingang auf Papier.", solution="Gemeinsame Scanstelle.")
@@ -132,6 +132,12 @@ def test_a_restricted_project_named_by_a_best_practice_stays_hidden(corpus, inde
     assert practice.project_title == "" and practice.project_url == ""
     listed = [title for m in results.municipalities for title, _url in m.projects]
     assert "Digitaler Posteingang Oerlinghausen" not in listed
+    # Nor in its passages (retrieval shows them by the best practice's permissions).
+    named = match_project(DESCRIPTION + " Oerlinghausen", user=None, limit=10)
+    practice = next(i for i in named.results if i.title == "Scanstraße im Kreishaus")
+    assert all("Oerlinghausen" not in e.snippet for e in practice.explanations)
+    found = client.get("/api/v1/search", {"q": "Posteingang Oerlinghausen", "mode": "fulltext"})
+    assert "Oerlinghausen" not in str(found.json()["results"])  # the query itself is echoed
     member = match_project(DESCRIPTION, user=user_in("Kommune"), limit=10)
     practice = next(i for i in member.results if i.title == "Scanstraße im Kreishaus")
     assert practice.project_title == "Digitaler Posteingang Oerlinghausen"
@@ -331,6 +337,8 @@ def test_match_api_returns_groups_and_municipalities(client, corpus):
     ({"description": "x" * 6000}, 400),
     ({"description": "Post", "municipality": "Atlantis"}, 400),
     ({"description": "Post", "topics": ["Gibt es nicht"]}, 400),
+    ({"description": "Post", "topics": ["a\x00b"]}, 400),
+    ({"description": "Post", "municipality": "Lem\x00go\x00"}, 400),
     ({"description": "Post", "limit": 0}, 400),
     ({"description": "Post", "limit": "viele"}, 422),
     ({"beschreibung": "Post"}, 422),

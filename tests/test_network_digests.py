@@ -276,6 +276,33 @@ def test_review_reminder_goes_to_the_owner(make_page, member, smtp_server):
     assert f"/admin/pages/{page.pk}/edit/" in html
 
 
+def test_no_review_reminder_for_a_page_the_owner_may_no_longer_edit(make_page, member,
+                                                                   smtp_server):
+    owner = member(n=1)
+    page = make_page("lesson_learned", title="Alte Lektion")
+    page.owner = owner
+    page.review_by = timezone.localdate() - dt.timedelta(days=1)
+    page.save()
+    owner.groups.clear()  # left the network's groups: the page is no longer theirs to edit
+    page.title = "Vertrauliche Neubewertung"
+    page.save_revision().publish()
+    assert send_digests(timezone.now() + LATER).sent == 0
+    assert smtp_server.to(owner.email) == []
+    assert Digest.objects.get(user=owner).status == Digest.Status.EMPTY
+
+
+def test_reasons_do_not_name_a_followed_project_the_member_may_no_longer_see(make_page,
+                                                                             member):
+    user = member(n=1)
+    project = make_page("project", title="Geheimes Vorhaben Kranich")
+    follow(user, project=project)
+    make_page("session_protocol", project=project.external_id, title="Sitzung 1")
+    project.unpublish()  # only the project: its protocol stays live and visible
+    items = matching_pages(user, *window())
+    assert [item["page"].title for item in items] == ["Sitzung 1"]
+    assert items[0]["reasons"] == ["Projekt: ein Projekt, das Sie nicht mehr sehen können"]
+
+
 # --- Unsubscribe ---------------------------------------------------------------------------
 
 

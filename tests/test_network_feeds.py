@@ -86,6 +86,17 @@ def test_newest_first(client, make_page):
     assert _entries(client.get("/feeds/alle/"))[:2] == ["Neu", "Alt"]
 
 
+def test_control_characters_in_a_page_do_not_break_the_feeds(client, make_page):
+    # The admin lets them through; XML 1.0 has no place for them.
+    page = make_page("lesson_learned", title="Lektion", topics=["Breitband"])
+    page.title = "Lektion\x1f eins"
+    page.summary = "Zeile eins\x0bZeile zwei"
+    page.save_revision().publish()
+    for url in ("/feeds/alle/", "/feeds/thema/breitband/",
+                f"/feeds/kommune/{page.municipality.slug}/"):
+        assert _entries(client.get(url)) == ["Lektion eins"], url
+
+
 def test_unknown_topic_or_municipality_is_404(client, corpus):
     assert client.get("/feeds/thema/gibt-es-nicht/").status_code == 404
     assert client.get("/feeds/kommune/gibt-es-nicht/").status_code == 404

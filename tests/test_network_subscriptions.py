@@ -87,6 +87,32 @@ def test_restricted_project_cannot_be_followed(member_client, make_page):
     assert "Geheimprojekt" not in member_client.get(URL).content.decode()
 
 
+def test_a_project_restricted_after_following_is_not_named(member_client, make_page):
+    project = make_page("project", title="Glasfaser Lemgo")
+    followed = member_client.post(URL + "neu/", {"projekt": project.pk}, follow=True)
+    assert "Sie folgen jetzt: Projekt: Glasfaser Lemgo" in followed.content.decode()
+    restriction = PageViewRestriction.objects.create(
+        page=project, restriction_type=PageViewRestriction.GROUPS)
+    restriction.groups.add(Group.objects.get(name="Redaktion"))
+    project.title = "Fusion mit der Nachbarkommune"
+    project.save_revision().publish()
+    html = member_client.get(URL).content.decode()
+    assert "Fusion" not in html and "Glasfaser" not in html
+    assert "Projekt: <strong>ein Projekt, das Sie nicht mehr sehen können" in html
+    subscription = Subscription.objects.get()
+    response = member_client.post(f"{URL}{subscription.pk}/loeschen/", follow=True)
+    assert "Sie folgen nicht mehr" in response.content.decode()
+    assert "Fusion" not in response.content.decode()
+    assert not Subscription.objects.exists()
+
+
+def test_control_characters_in_saved_search_filters_are_removed(member_client, make_page):
+    make_page("lesson_learned")
+    response = member_client.post(URL + "neu/", {"q": "E-Akte", "filter_kommune": "lem\x00go"})
+    assert response.status_code == 302
+    assert Subscription.objects.get().filters == {"kommune": ["lemgo"]}
+
+
 def test_open_redirect_is_refused(member_client, make_page):
     make_page("lesson_learned", topics=["Breitband"])
     response = member_client.post(URL + "neu/", {"thema": "breitband",

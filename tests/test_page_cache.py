@@ -196,6 +196,16 @@ def test_switched_off(lesson):
         assert STATUS not in Client().get(lesson.url)
 
 
+@pytest.mark.parametrize("url", ["/gibt-es-nicht/", "/kommunen/gibt-es-nicht/"])
+def test_not_found_page_renders_its_personal_parts(lesson, url):
+    """A 404 raised inside a cached view: the error page replaces the response whose
+    placeholders would have been filled, so it must render the parts in place."""
+    response = Client().get(url)
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "\x00" not in body and "Anmelden" in body
+
+
 def test_search_is_not_cached(lesson):
     """Searches are logged for the knowledge-gap view: each one must reach the view."""
     for _ in range(2):

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +81,31 @@ def test_404_is_german(client):
     response = client.get("/gibt-es-nicht/")
     assert response.status_code == 404
     assert "Seite nicht gefunden" in response.content.decode()
+
+
+def test_too_large_requests_get_a_german_400(client, make_page):
+    make_page("lesson_learned")
+    too_many = client.get("/suche/?q=Akte&" + "&".join(f"typ=t{n}" for n in range(1200)))
+    too_big = client.post("/lernen/", {"description": "x" * (3 * 1024 * 1024)})
+    for response in (too_many, too_big):
+        assert response.status_code == 400
+        assert "Die Anfrage war ungültig" in response.content.decode()
+
+
+def test_form_without_csrf_token_gets_a_german_403():
+    page_id = 1  # the feedback view is never reached: the CSRF check answers first
+    response = Client(enforce_csrf_checks=True).post(
+        "/netz/rueckmeldung/", {"seite": page_id, "hilfreich": "ja", "herkunft": "seite"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "Das Formular ist abgelaufen" in body and "DEBUG" not in body
+
+
+def test_500_page_is_german_and_self_contained():
+    from django.template.loader import get_template
+
+    html = get_template("500.html").render()  # as Django renders it: no request, no context
+    assert "Es ist ein Fehler aufgetreten" in html and "Zur Startseite" in html
 
 
 def test_cached_page_content_follows_new_revisions_and_previews(client, make_page):

@@ -115,6 +115,21 @@ def test_page_pagination(client, import_lines):
     assert junk.status_code == 200
 
 
+@pytest.mark.parametrize("url", ["/inhalte/?jahr=%C2%B2", "/?jahr=%C2%B2%C2%B2%C2%B2%C2%B2",
+                                 "/inhalte/?jahr=%D9%A2%D9%A0%D9%A2%D9%A4"])
+def test_year_filter_of_non_ascii_digits_is_ignored_with_a_notice(client, corpus, url):
+    # "²" and Arabic-Indic digits pass str.isdigit(); int() rejects the first.
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Das Jahr ist ungültig" in response.content.decode()
+
+
+def test_search_page_number_of_non_ascii_digits_means_the_first_page(client, corpus):
+    response = client.get("/suche/", {"q": "Akte", "seite": "²"})
+    assert response.status_code == 200
+    assert response.context["results"].offset == 0
+
+
 BAD_PAGE_INPUT = [
     ({"q": ""}, "Suchbegriff"),
     ({"q": "   "}, "Suchbegriff"),
@@ -234,6 +249,27 @@ def test_api_bad_input(client, corpus, query, status, message):
     assert response.status_code == status, response.content
     detail = response.json()["detail"]
     assert isinstance(detail, str) and message in detail
+
+
+@pytest.mark.parametrize(("method", "url", "body", "status", "message"), [
+    ("post", "/api/v1/match", "{kein json", 400, "kein gültiges JSON"),
+    ("post", "/api/v1/match", '{"description": "' + "x" * (3 * 1024 * 1024) + '"}', 413,
+     "zu groß"),
+    ("get", "/api/v1/search?q=Akte&" + "&".join(f"type=t{n}" for n in range(1200)), None,
+     400, "zu viele Parameter"),
+    ("get", "/api/v1/match", None, 405, "GET ist hier nicht erlaubt"),
+    ("post", "/api/v1/search?q=Akte", "{}", 405, "POST ist hier nicht erlaubt"),
+])
+def test_api_protocol_errors_are_german_json(client, method, url, body, status, message):
+    if body is None:
+        response = getattr(client, method)(url)
+    else:
+        response = getattr(client, method)(url, body, content_type="application/json")
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    assert message in response.json()["detail"]
+    if status == 405:
+        assert response["Allow"]
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "fulltext", "vector"])

@@ -117,7 +117,9 @@ def on_page_unpublished(sender, instance, **kwargs):
     """An unpublished page loses its downloads at once and its passages with the task."""
     if _is_knowledge_page(sender, instance):
         _sync_document_links(instance, live=False)
-        schedule_page_sync(instance.pk)
+        # Pages left live below an unpublished project must no longer name it.
+        schedule_page_sync(instance.pk,
+                           include_descendants=_has_knowledge_children(sender, instance))
 
 
 def on_page_moved(sender, instance, **kwargs):

@@ -92,8 +92,17 @@ def _rich_paragraphs(html: str) -> list[str]:
 
 
 def _project_context(page) -> list[str]:
+    """The title of the project above the page, as context of its overview passage.
+
+    Only of a live project that is an ancestor: its view restrictions then cover the page as
+    well, so everyone who finds the passage may see the project. A title of any other page
+    would stay in passages that retrieval shows by this page's permissions (passages carry no
+    access scope of their own), which is why best practices do not name their linked project.
+    An unpublished project's pages are re-indexed without it (``indexing.handlers``).
+    """
     project = page.get_project()
-    if project is not None and project.pk != page.pk:
+    if (project is not None and project.pk != page.pk and project.live
+            and page.path.startswith(project.path)):
         return [f"Projekt: {project.title}"]
     return []
 
@@ -181,8 +190,7 @@ def _chunks_best_practice(page, budget) -> list[Chunk]:
     if details:
         sections.append(Section("Aufwand und Ansprechpartner", details))
     sections += stream_sections(page.body, _field_label(page, "body"))
-    extra = [f"Projekt: {page.related_project.title}"] if page.related_project_id else []
-    return _overview(page, extra, budget) + _section_chunks(page, sections, budget)
+    return _overview(page, [], budget) + _section_chunks(page, sections, budget)
 
 
 # --- Roadmap (Digitalisierungszeitstrahl) ---------------------------------------------------
