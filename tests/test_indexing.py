@@ -206,6 +206,31 @@ def test_best_practice_passages_do_not_name_the_linked_project(indexed_page):
     assert texts and not any("Zaunkoenig" in text for text in texts)
 
 
+def test_migration_takes_linked_project_titles_out_of_stored_passages(indexed_page, client):
+    """Passages written before the privacy fix named a best practice's linked project; the
+    migration removes that paragraph at once and leaves the page pending for re-embedding."""
+    from django.apps import apps
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
+    forget_titles = __import__("search.migrations.0009_forget_linked_project_titles",
+                               fromlist=["forget_titles"]).forget_titles
+    project = indexed_page("project", title="Geheimprojekt Zaunkoenig")
+    practice = indexed_page("best_practice", title="Abfallkalender digital",
+                            project=project.external_id, summary="Termine als App.")
+    before = _overview(practice)
+    Passage.objects.filter(page=practice, kind="overview").update(
+        text=Concat(F("text"), Value("\n\nProjekt: Geheimprojekt Zaunkoenig")))
+    url = "/api/v1/search?mode=fulltext&q=Zaunkoenig"
+    assert client.get(url).json()["total"] == 2  # the project and, by its title, the practice
+    forget_titles(apps, None)
+    assert _overview(practice) == before
+    assert client.get(url).json()["total"] == 1
+    assert PageIndexState.objects.get(page=practice).status == PageIndexState.Status.PENDING
+    call_command("rebuild_search_index", "--stale")
+    assert PageIndexState.objects.get(page=practice).status == PageIndexState.Status.INDEXED
+
+
 def test_privacy_change_applies_at_once_without_reindexing(indexed_page, synced):
     page = indexed_page("lesson_learned", **LESSON)
     before = snapshot([page.pk])
