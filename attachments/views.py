@@ -44,7 +44,10 @@ class AttachmentFilterSet(WagtailFilterSet):
 
 
 class AttachmentReportView(FormulaSafeExportMixin, ReportView):
-    """Every attached file with what the search could read from it, problems first."""
+    """Every attached file the user may edit with what the search could read from it,
+    problems first. Editors with the documents' "change" permission see all files; a member
+    who may only upload sees their own uploads (Wagtail's rule for editing documents), not the
+    titles and names of files on pages they may not view."""
 
     page_title = _("Anhänge im Suchindex")
     header_icon = "doc-full"
@@ -74,7 +77,10 @@ class AttachmentReportView(FormulaSafeExportMixin, ReportView):
 
     def get_queryset(self):
         order = {"failed": 0, "partial": 1, "skipped": 2, "ok": 3}
-        return DocumentText.objects.select_related("document").annotate(
+        editable = document_policy().instances_user_has_permission_for(self.request.user,
+                                                                        "change")
+        return DocumentText.objects.filter(document__in=editable).select_related(
+            "document").annotate(
             problem_first=Case(*[When(status=k, then=Value(v)) for k, v in order.items()],
                                output_field=IntegerField())
         ).order_by("problem_first", "-extracted_at")

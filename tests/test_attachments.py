@@ -279,6 +279,21 @@ def test_report_lists_unreadable_files_first_and_exports_csv(client, user_in):
 
 
 @pytest.mark.django_db
+def test_report_shows_members_who_may_only_upload_their_own_files(client, user_in):
+    member = user_in("Kommune")
+    own = make_document("eigener-bericht.pdf", REPORT_PDF.read_bytes())
+    own.uploaded_by_user = member
+    own.save()
+    extract_document(own)
+    extract_document(make_document("fremdes-protokoll.pdf", encrypted_pdf()))
+    client.force_login(member)
+    html = client.get("/admin/reports/anhaenge/").content.decode()
+    assert "eigener-bericht" in html and "fremdes-protokoll" not in html
+    export = client.get("/admin/reports/anhaenge/", {"export": "csv"})
+    assert "fremdes-protokoll" not in b"".join(export.streaming_content).decode()
+
+
+@pytest.mark.django_db
 def test_publishing_warns_about_an_unreadable_file(rf, make_page):
     from django.contrib.messages import get_messages
     from django.contrib.messages.storage.fallback import FallbackStorage
