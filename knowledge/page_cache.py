@@ -40,14 +40,21 @@ members' entries.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db import DatabaseError, transaction
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_migrate,
+    post_save,
+    pre_migrate,
+)
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from wagtail.models import GroupApprovalTask, PageViewRestriction
@@ -175,6 +182,29 @@ def connect():
     from search.indexing.events import passages_changed
 
     passages_changed.connect(_page_changed, dispatch_uid="page-cache-passages")
+    pre_migrate.connect(_migration_started, dispatch_uid="page-cache-pre-migrate")
+    post_migrate.connect(_migration_finished, dispatch_uid="page-cache-post-migrate")
+
+
+class _Migrating:
+    """Whether ``migrate`` is running: the data migrations that create pages and snippets
+    run before the token's table exists, so each renewal failed (a logged traceback per row
+    on a fresh database). The token is renewed once when the migrations are done instead."""
+
+    active = False
+
+
+def _migration_started(**kwargs):
+    _Migrating.active = True
+
+
+def _migration_finished(**kwargs):
+    # post_migrate is sent once per app after the whole plan: renew on the first only.
+    if _Migrating.active:
+        _Migrating.active = False
+        # Migrated backwards past the token's table: nothing is cached against it then.
+        with contextlib.suppress(DatabaseError), transaction.atomic():
+            renew_token()
 
 
 def renew_token():
@@ -199,7 +229,7 @@ def _page_changed(sender, **kwargs):
 def _renew_after_commit():
     # After the commit: readers must not see the new token before the new content (they
     # would cache the old content under it); robust, because the change itself is done.
-    if settings.KNOWLEDGE_PAGE_CACHE_SECONDS > 0:
+    if settings.KNOWLEDGE_PAGE_CACHE_SECONDS > 0 and not _Migrating.active:
         transaction.on_commit(renew_token, robust=True)
 
 

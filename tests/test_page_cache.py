@@ -206,6 +206,30 @@ def test_not_found_page_renders_its_personal_parts(lesson, url):
     assert "\x00" not in body and "Anmelden" in body
 
 
+def test_migrate_renews_the_token_once_at_the_end(lesson):
+    """While ``migrate`` runs (the token's table may not exist yet) content changes queue no
+    renewal; the end of the migrations renews the token once."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate, pre_migrate
+
+    from knowledge.models import Topic
+
+    signal_args = {"sender": apps.get_app_config("knowledge"), "verbosity": 0,
+                   "interactive": False, "using": "default", "plan": [], "apps": apps}
+    signal_args["app_config"] = signal_args["sender"]
+    page_cache.renew_token()
+    before = PageCacheGeneration.objects.get(pk=1).token
+    pre_migrate.send(**signal_args)
+    with TestCase.captureOnCommitCallbacks() as queued:
+        Topic.objects.create(name="Neues Thema", slug="neues-thema")
+    assert queued == []
+    post_migrate.send(**signal_args)
+    assert PageCacheGeneration.objects.get(pk=1).token != before
+    with TestCase.captureOnCommitCallbacks() as queued:
+        Topic.objects.create(name="Noch ein Thema", slug="noch-ein-thema")
+    assert queued  # back to normal after the migrations
+
+
 def test_search_is_not_cached(lesson):
     """Searches are logged for the knowledge-gap view: each one must reach the view."""
     for _ in range(2):
