@@ -2,7 +2,7 @@
 
 Wagtail serves documents by their collection's privacy only, so a protocol restricted to
 members would still hand out its attachment to anyone with the URL. The
-``before_serve_document`` hook (:mod:`attachments.wagtail_hooks`) asks :func:`may_download`:
+``before_serve_document`` hook (:mod:`attachments.wagtail_hooks`) asks :func:`check_download`:
 
 - a file used by a live page may be fetched by whoever may view one of those pages,
   decided by Wagtail's own view restrictions of the page and its ancestors
@@ -37,26 +37,26 @@ def may_manage(user, document) -> bool:
                 .user_has_permission_for_instance(user, "change", document))
 
 
-def may_download(request, document) -> bool | None:
-    """True (allowed), False (a live page uses it, but not one this request may view) or
-    None (no live page uses it)."""
-    pages = list(_pages_using(document))
-    if not pages:
-        return True if may_manage(request.user, document) else None
-    return any(all(r.accept_request(request) for r in page.get_view_restrictions())
-               for page in pages)
+def _refused(request, page) -> list[str]:
+    """The types of the page's view restrictions (its ancestors' included) that this request
+    does not pass, by Wagtail's own ``accept_request``; empty: the request may view it."""
+    return [r.restriction_type for r in page.get_view_restrictions()
+            if not r.accept_request(request)]
 
 
 def check_download(document, request):
     """The hook: None lets Wagtail serve the file, a response refuses it."""
-    allowed = may_download(request, document)
-    if allowed:
-        return None
-    if allowed is None:
+    pages = list(_pages_using(document))
+    if not pages:
+        if may_manage(request.user, document):
+            return None
         raise Http404("Dokument nicht gefunden")
-    refusals = [(page, [r.restriction_type for r in page.get_view_restrictions()
-                        if not r.accept_request(request)])
-                for page in _pages_using(document)]
+    refusals = []
+    for page in pages:  # the first page the request may view opens the file
+        kinds = _refused(request, page)
+        if not kinds:
+            return None
+        refusals.append((page, kinds))
     password = PageViewRestriction.PASSWORD
     if not request.user.is_authenticated and any(password not in kinds
                                                  for _page, kinds in refusals):
@@ -65,7 +65,6 @@ def check_download(document, request):
         if set(kinds) == {password}:
             return redirect(page.url)
     return HttpResponseForbidden(render_to_string("attachments/forbidden.html", request=request))
-
 
 
 def document_policy():

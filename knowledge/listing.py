@@ -18,7 +18,7 @@ from wagtail.models import Page
 
 from knowledge.access import viewable_pages
 from knowledge.models import KNOWLEDGE_PAGE_MODELS, KnowledgePage, Municipality, Topic
-from knowledge.text import clean_query_value
+from knowledge.text import clean_query_value, int_in_range
 from knowledge.types import TYPE_LABELS
 
 
@@ -64,9 +64,9 @@ def build_listing(request, types: tuple[str, ...]) -> Listing:
 
     year = clean_query_value(request.GET.get("jahr"))
     if year:
-        # isdecimal, not isdigit: "²" is a digit that int() rejects.
-        if year.isascii() and year.isdecimal() and 1900 <= int(year) <= 2100:
-            queryset = queryset.filter(date__year=int(year))
+        number = int_in_range(year, 1900, 2100)
+        if number is not None:
+            queryset = queryset.filter(date__year=number)
             selected["jahr"] = year
         else:
             notices.append(_("Das Jahr ist ungültig; der Filter wurde ignoriert."))

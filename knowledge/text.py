@@ -26,3 +26,19 @@ def clean_query_value(value: str | None, max_length: int = 200) -> str:
     if not value:
         return ""
     return strip_control_characters(value).strip()[:max_length]
+
+
+def int_in_range(value: str, lowest: int, highest: int) -> int | None:
+    """``value`` as a number if it is written in ASCII digits within the bounds, else None.
+
+    Not ``str.isdigit``: "²" and other Unicode digits pass it and ``int()`` then raises (a
+    500 from a query string). More digits than ``highest`` plus any leading zeros cannot be in
+    range; ``int()`` of thousands of digits raises as well.
+    """
+    if not (value.isascii() and value.isdecimal()):
+        return None
+    digits = value.lstrip("0") or "0"
+    if len(digits) > len(str(highest)):
+        return None
+    number = int(digits)
+    return number if lowest <= number <= highest else None

@@ -18,6 +18,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from knowledge.text import int_in_range
 from knowledge.types import TYPE_LABELS
 from network.search_hooks import search_page_extras
 from search.query import (
@@ -85,11 +86,7 @@ def _page_size() -> int:
 
 
 def _page_number(request) -> int:
-    raw = request.GET.get("seite", "1")
-    # ASCII digits only: "²".isdigit() is true, but int("²") raises.
-    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 4):
-        return 1
-    return int(raw) if 0 < int(raw) < 10_000 else 1
+    return int_in_range(request.GET.get("seite", "1"), 1, 9_999) or 1
 
 
 class _RankedList:
