@@ -32,7 +32,8 @@ from attachments.models import DocumentText
 
 logger = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = 1
+# 2: Word content controls, grouped PowerPoint shapes, slide titles not repeated (2026-12-07).
+EXTRACTOR_VERSION = 2
 
 _FORMATS = ", ".join(sorted({label.split(" (")[0] for label in SUPPORTED.values()}))
 
@@ -93,8 +94,10 @@ def file_sha256(document) -> str | None:
         return None
 
 
-def is_current(text: DocumentText | None, sha256: str | None) -> bool:
+def is_current(text: DocumentText | None, sha256: str | None, filename: str) -> bool:
+    """Whether ``text`` was read from this content under this extension by today's readers."""
     return (text is not None and sha256 is not None and text.sha256 == sha256
+            and text.extension == extension_of(filename)
             and text.extractor_version == EXTRACTOR_VERSION)
 
 
@@ -102,12 +105,13 @@ def extract_document(document, *, force: bool = False) -> DocumentText:
     """The document's text, read now unless a current result for this content exists."""
     existing = DocumentText.objects.filter(document=document).first()
     sha256 = file_sha256(document)
-    if not force and is_current(existing, sha256):
+    if not force and is_current(existing, sha256, document.filename):
         return existing
     started = time.perf_counter()
     answer = _read(document) if sha256 else {"ok": False, "code": "missing", "detail": ""}
     values = _result_values(answer, document.filename)
-    values.update(sha256=sha256 or "", extractor_version=EXTRACTOR_VERSION,
+    values.update(sha256=sha256 or "", extension=extension_of(document.filename),
+                  extractor_version=EXTRACTOR_VERSION,
                   seconds=time.perf_counter() - started)
     text, _created = DocumentText.objects.update_or_create(document=document, defaults=values)
     if not text.readable and text.status != DocumentText.Status.SKIPPED:
@@ -175,17 +179,22 @@ def _result_values(answer: dict, filename: str) -> dict:
 
 
 def _within_budget(sections: list[dict]) -> tuple[list[dict], int, bool]:
-    """Keep sections up to ``KNOWLEDGE_ATTACHMENT_MAX_CHARS`` characters of text."""
+    """Keep sections up to ``KNOWLEDGE_ATTACHMENT_MAX_CHARS`` characters of headings and text.
+
+    Headings count too: they are indexed like text (an over-long one becomes a paragraph of
+    its passage), and a file of nothing but headings must not escape the limit.
+    """
     limit = settings.KNOWLEDGE_ATTACHMENT_MAX_CHARS
     kept, total = [], 0
     for section in sections:
         room = limit - total
         if room <= 0:
             return kept, total, True
-        text = section["text"]
-        if len(text) > room:
-            kept.append({**section, "text": text[:room]})
+        heading, text = section["heading"], section["text"]
+        if len(heading) + len(text) > room:
+            heading = heading[:room]
+            kept.append({**section, "heading": heading, "text": text[:room - len(heading)]})
             return kept, limit, True
         kept.append(section)
-        total += len(text)
+        total += len(heading) + len(text)
     return kept, total, False

@@ -22,6 +22,8 @@ SUPPORTED = {
     "md": "Markdown",
 }
 
+# More than any MIME type is long (an ODF one is some 50 bytes).
+_MIMETYPE_READ_BYTES = 256
 _ODF_TEXT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
 
 
@@ -54,7 +56,7 @@ def sniff(path: str) -> str:
                     return "docx"
                 if "ppt/presentation.xml" in names:
                     return "pptx"
-                if "mimetype" in names and archive.read("mimetype").strip() == _ODF_TEXT_MIMETYPE:
+                if "mimetype" in names and _odf_mimetype(archive) == _ODF_TEXT_MIMETYPE:
                     return "odt"
         except zipfile.BadZipFile:
             return "broken_zip"
@@ -64,6 +66,15 @@ def sniff(path: str) -> str:
     if b"\x00" not in sample:
         return "text"
     return "unknown"
+
+
+def _odf_mimetype(archive: zipfile.ZipFile) -> bytes:
+    """The ``mimetype`` entry of an ODF container, read no further than a MIME type can be.
+
+    A crafted entry of that name can unpack to gigabytes; only its first bytes matter.
+    """
+    with archive.open("mimetype") as entry:
+        return entry.read(_MIMETYPE_READ_BYTES).strip()
 
 
 def check_format(path: str, filename: str) -> str:

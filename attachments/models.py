@@ -1,9 +1,9 @@
 """What was read from an attached file, and which live pages use which file.
 
-:class:`DocumentText` caches the extraction per file content (SHA-256): re-indexing a page
-does not parse its files again, and a file that cannot be read keeps its German message for
-the admin. :class:`PageDocument` is the list of files a live page uses; the download view
-asks it who may fetch a file (:mod:`attachments.serving`).
+:class:`DocumentText` caches the extraction per file content (SHA-256) and extension:
+re-indexing a page does not parse its files again, and a file that cannot be read keeps its
+German message for the admin. :class:`PageDocument` is the list of files a live page uses;
+the download view asks it who may fetch a file (:mod:`attachments.serving`).
 """
 
 from django.db import models
@@ -21,6 +21,9 @@ class DocumentText(models.Model):
     document = models.OneToOneField(get_document_model_string(), on_delete=models.CASCADE,
                                     related_name="extracted_text")
     sha256 = models.CharField(max_length=64)
+    # The result depends on the name too: the extension picks the reader (and a mismatch with
+    # the content is an error), so a renamed file with the same content is read again.
+    extension = models.CharField(max_length=16, blank=True)
     # Bumped in attachments.extraction when readers change, so old results are read again.
     extractor_version = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(_("Status"), max_length=10, choices=Status.choices)

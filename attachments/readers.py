@@ -212,7 +212,7 @@ def read_docx(path: str) -> list[Section]:
     except Exception as exc:  # python-docx raises KeyError, BadZipFile, lxml errors ...
         raise ReadError("corrupt", repr(exc)) from exc
     builder = _SectionBuilder()
-    for item in document.iter_inner_content():
+    for item in _docx_blocks(document.element.body, document._body, Paragraph, Table):
         if isinstance(item, Paragraph):
             level = _heading_level(item.style.name if item.style is not None else "")
             if level is not None:
@@ -223,6 +223,25 @@ def read_docx(path: str) -> list[Section]:
             for row in item.rows:
                 builder.add(_row_line(cell.text for cell in row.cells))
     return builder.result()
+
+
+def _docx_blocks(element, parent, paragraph_class, table_class):
+    """Paragraphs and tables in document order, including those inside content controls.
+
+    Municipal Word templates put whole sections into content controls (``w:sdt``), which
+    python-docx's ``iter_inner_content`` does not enter.
+    """
+    from docx.oxml.ns import qn
+
+    for child in element.iterchildren():
+        if child.tag == qn("w:p"):
+            yield paragraph_class(child, parent)
+        elif child.tag == qn("w:tbl"):
+            yield table_class(child, parent)
+        elif child.tag == qn("w:sdt"):
+            content = child.find(qn("w:sdtContent"))
+            if content is not None:
+                yield from _docx_blocks(content, parent, paragraph_class, table_class)
 
 
 def _list_prefix(paragraph) -> str:
@@ -292,9 +311,10 @@ def read_pptx(path: str) -> list[Section]:
     for number, slide in enumerate(presentation.slides, start=1):
         title_shape = slide.shapes.title
         title = _clean_line(title_shape.text_frame.text) if title_shape is not None else ""
+        title_id = title_shape.shape_id if title_shape is not None else None
         lines = []
-        for shape in slide.shapes:
-            if shape is title_shape:
+        for shape in _pptx_shapes(slide.shapes):
+            if shape.shape_id == title_id:
                 continue
             if shape.has_text_frame:
                 lines.extend(p.text if not p.level else f"- {p.text}"
@@ -309,6 +329,21 @@ def read_pptx(path: str) -> list[Section]:
         if text or title:
             sections.append(Section(title or f"Folie {number}", text or title, number))
     return sections
+
+
+def _pptx_shapes(shapes):
+    """The slide's shapes, with the members of grouped shapes in place of the group.
+
+    (``slide.shapes.title`` is a new proxy object on every access, so the title is recognised
+    by its shape id, not by identity.)
+    """
+    from pptx.shapes.group import GroupShape
+
+    for shape in shapes:
+        if isinstance(shape, GroupShape):  # (shape_type raises for some unusual shapes)
+            yield from _pptx_shapes(shape.shapes)
+        else:
+            yield shape
 
 
 # --- Plain text and Markdown -----------------------------------------------------------------

@@ -5,8 +5,10 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.documents import get_document_model
 
 from attachments import serving, views
+from attachments.formats import extension_of
 from attachments.links import document_ids_of
 from attachments.models import DocumentText
 
@@ -42,16 +44,24 @@ def attachment_report_menu_item():
 
 @hooks.register("after_publish_page")
 def warn_about_unreadable_attachments(request, page):
-    """Publishing succeeds either way; the editor learns which files search cannot read."""
+    """Publishing succeeds either way; the editor learns which files search cannot read.
+
+    With a background task queue (production) a new file is read after this request: the
+    editor is told where the verdict will appear instead of hearing nothing.
+    """
     ids = document_ids_of(page.specific)
     if not ids:
         return
-    texts = DocumentText.objects.filter(
-        document_id__in=ids,
-        status__in=[DocumentText.Status.FAILED, DocumentText.Status.PARTIAL],
-    ).select_related("document")
-    for text in texts:
-        messages.warning(request, f"Anhang „{text.document.title}“: {text.message}")
+    documents = get_document_model().objects.filter(pk__in=ids).select_related(
+        "extracted_text")
+    for document in sorted(documents, key=lambda d: ids.index(d.pk)):
+        text = getattr(document, "extracted_text", None)
+        if text is None or text.extension != extension_of(document.filename):
+            messages.info(request, f"Anhang „{document.title}“ wird im Hintergrund "
+                                   "ausgelesen; ob er durchsuchbar ist, zeigt der Bericht "
+                                   "„Anhänge im Suchindex“.")
+        elif text.status in (DocumentText.Status.FAILED, DocumentText.Status.PARTIAL):
+            messages.warning(request, f"Anhang „{document.title}“: {text.message}")
 
 
 @hooks.register("register_page_header_buttons")

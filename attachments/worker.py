@@ -28,11 +28,12 @@ def _limit(memory_bytes: int, cpu_seconds: int) -> None:
 
 def extract(request: dict) -> dict:
     path, filename = request["path"], request["filename"]
+    # The limits come first: even sniffing the format opens the (untrusted) ZIP container.
+    _limit(request.get("memory_bytes", 0), request.get("cpu_seconds", 0))
     try:
         kind = check_format(path, filename)
         if kind in ("docx", "odt", "pptx"):
             check_zip_size(path, request["max_unpacked_bytes"], request["max_zip_ratio"])
-        _limit(request.get("memory_bytes", 0), request.get("cpu_seconds", 0))
         sections = READERS[kind](path)
     except ReadError as exc:
         return {"ok": False, "code": exc.code, "detail": exc.detail}

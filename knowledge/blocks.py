@@ -11,6 +11,8 @@ from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 RICH_TEXT_FEATURES = ["h2", "h3", "h4", "bold", "italic", "ol", "ul", "link", "document-link"]
+# Introductions of the home and index pages: the same without links to files.
+INTRO_FEATURES = [feature for feature in RICH_TEXT_FEATURES if feature != "document-link"]
 
 
 class ParticipantBlock(blocks.StructBlock):

@@ -78,6 +78,48 @@ def zip_bomb_docx(unpacked_bytes: int = 300_000_000) -> bytes:
     return buffer.getvalue()
 
 
+def odf_mimetype_bomb(unpacked_bytes: int) -> bytes:
+    """An ODT-shaped archive whose ``mimetype`` entry unpacks to ``unpacked_bytes`` of zeros."""
+    buffer = io.BytesIO()
+    with (zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+          archive.open("mimetype", "w", force_zip64=True) as entry):
+        block = b"\0" * 1_000_000
+        for _ in range(unpacked_bytes // len(block)):
+            entry.write(block)
+    return buffer.getvalue()
+
+
+def docx_with_content_control(inside: str, outside: str) -> bytes:
+    """A Word file with one ordinary paragraph and one inside a content control (w:sdt)."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    document.add_paragraph(outside)
+    control = parse_xml(f"<w:sdt {nsdecls('w')}><w:sdtContent><w:p><w:r><w:t>{inside}"
+                        "</w:t></w:r></w:p></w:sdtContent></w:sdt>")
+    document.element.body.insert(len(document.element.body) - 1, control)  # before sectPr
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def pptx_with_group(title: str, grouped: str) -> bytes:
+    """One slide with a title and a text box inside a group shape."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    presentation = Presentation()
+    slide = presentation.slides.add_slide(presentation.slide_layouts[5])  # title only
+    slide.shapes.title.text = title
+    group = slide.shapes.add_group_shape()
+    group.shapes.add_textbox(Inches(1), Inches(2), Inches(4), Inches(1)).text_frame.text = grouped
+    buffer = io.BytesIO()
+    presentation.save(buffer)
+    return buffer.getvalue()
+
+
 def make_document(filename: str, content: bytes, title: str | None = None):
     """A Wagtail document with this file, as the admin's upload would store it."""
     document = get_document_model()(title=title or filename)

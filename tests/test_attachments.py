@@ -8,6 +8,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from attachments.extraction import extract_document
+from attachments.formats import sniff
 from attachments.models import DocumentText, PageDocument
 from attachments.readers import (
     join_line_hyphens,
@@ -25,9 +26,12 @@ from tests.attachment_files import (
     PROTOCOL_DOCX,
     REPORT_PDF,
     SURVEY_PPTX,
+    docx_with_content_control,
     encrypted_pdf,
     make_document,
+    odf_mimetype_bomb,
     pdf_with_lines,
+    pptx_with_group,
     scanned_pdf,
     zip_bomb_docx,
 )
@@ -102,6 +106,21 @@ def test_pptx_slides_are_numbered_and_titled():
     assert "Anwohnerparkausweis beantragen" in wishes.text
 
 
+def test_docx_text_inside_content_controls_is_read(tmp_path):
+    path = tmp_path / "vorlage.docx"
+    path.write_bytes(docx_with_content_control("Text im Steuerelement", "Normaler Absatz"))
+    [section] = read_docx(str(path))
+    assert section.text.splitlines() == ["Normaler Absatz", "Text im Steuerelement"]
+
+
+def test_pptx_grouped_shapes_are_read_and_the_title_not_repeated(tmp_path):
+    path = tmp_path / "folien.pptx"
+    path.write_bytes(pptx_with_group("Ergebnisse", "Text in der Gruppe"))
+    [section] = read_pptx(str(path))
+    assert section.heading == "Ergebnisse"
+    assert section.text == "Text in der Gruppe"
+
+
 def test_markdown_headings():
     sections = read_text(str(CHECKLIST_MD))
     title = "Checkliste Dienstvereinbarung mobiles Arbeiten"
@@ -145,6 +164,40 @@ def test_bad_file_is_marked_with_a_german_message(case):
     assert text.sections == []
 
 
+def test_sniffing_reads_no_more_of_a_mimetype_entry_than_a_mime_type(tmp_path):
+    """A crafted ``mimetype`` entry unpacking to megabytes is not unpacked to sniff it."""
+    import tracemalloc
+
+    path = tmp_path / "bombe.odt"
+    path.write_bytes(odf_mimetype_bomb(50_000_000))
+    tracemalloc.start()
+    try:
+        assert sniff(str(path)) == "zip"
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
+
+
+@pytest.mark.django_db
+def test_renamed_file_is_read_again():
+    """Advice followed: a PDF uploaded as .docx is refused, and read once renamed to .pdf."""
+    document = make_document("bericht.docx", REPORT_PDF.read_bytes())
+    assert extract_document(document).error_code == "wrong_type"
+    document.file.save("bericht.pdf", ContentFile(REPORT_PDF.read_bytes()))
+    text = extract_document(document)
+    assert text.status == DocumentText.Status.OK and text.extension == "pdf"
+
+
+@pytest.mark.django_db
+def test_headings_count_against_the_character_limit(settings):
+    settings.KNOWLEDGE_ATTACHMENT_MAX_CHARS = 500
+    headings = "".join(f"# Überschrift {n} {'x' * 80}\nText\n" for n in range(100))
+    text = extract_document(make_document("gliederung.md", headings.encode()))
+    assert text.status == DocumentText.Status.PARTIAL
+    assert sum(len(s["heading"]) + len(s["text"]) for s in text.sections) == 500
+
+
 @pytest.mark.django_db
 def test_too_large_file_is_not_read(settings):
     settings.KNOWLEDGE_ATTACHMENT_MAX_BYTES = 1000
@@ -172,7 +225,7 @@ def test_text_beyond_the_character_limit_is_marked_partial(settings):
     settings.KNOWLEDGE_ATTACHMENT_MAX_CHARS = 500
     text = extract_document(make_document("bericht.pdf", REPORT_PDF.read_bytes()))
     assert text.status == DocumentText.Status.PARTIAL
-    assert sum(len(s["text"]) for s in text.sections) == 500
+    assert sum(len(s["heading"]) + len(s["text"]) for s in text.sections) == 500
     assert "nur die ersten 500 Zeichen" in text.message
 
 
@@ -293,25 +346,47 @@ def test_report_shows_members_who_may_only_upload_their_own_files(client, user_i
     assert "fremdes-protokoll" not in b"".join(export.streaming_content).decode()
 
 
-@pytest.mark.django_db
-def test_publishing_warns_about_an_unreadable_file(rf, make_page):
+def _messages_after_publishing(rf, page, document) -> list[str]:
+    """The admin messages the publish hook gives for ``page`` with ``document`` attached."""
     from django.contrib.messages import get_messages
     from django.contrib.messages.storage.fallback import FallbackStorage
 
     from attachments.wagtail_hooks import warn_about_unreadable_attachments
 
-    page = make_page("lesson_learned", title="Scan ohne Text")
-    document = make_document("scan.pdf", scanned_pdf(), title="Eingescanntes Protokoll")
-    extract_document(document)
     page.body = [*[(b.block_type, b.value) for b in page.body],
                  ("document", {"document": document, "description": ""})]
     request = rf.post("/")
     request.session = {}
     request._messages = FallbackStorage(request)
     warn_about_unreadable_attachments(request, page)
-    [warning] = [str(m) for m in get_messages(request)]
+    return [str(m) for m in get_messages(request)]
+
+
+@pytest.mark.django_db
+def test_publishing_warns_about_an_unreadable_file(rf, make_page):
+    page = make_page("lesson_learned", title="Scan ohne Text")
+    document = make_document("scan.pdf", scanned_pdf(), title="Eingescanntes Protokoll")
+    extract_document(document)
+    [warning] = _messages_after_publishing(rf, page, document)
     assert warning.startswith("Anhang „Eingescanntes Protokoll“:")
     assert "gescanntes Dokument" in warning
+
+
+@pytest.mark.django_db
+def test_publishing_tells_where_a_file_not_read_yet_will_be_judged(rf, make_page):
+    """With a background queue the file is read after the publishing request."""
+    page = make_page("lesson_learned", title="Neue Datei")
+    document = make_document("neu.pdf", REPORT_PDF.read_bytes(), title="Neuer Bericht")
+    [note] = _messages_after_publishing(rf, page, document)
+    assert note.startswith("Anhang „Neuer Bericht“ wird im Hintergrund ausgelesen")
+
+
+def test_home_and_index_introductions_offer_no_links_to_files():
+    """Files are served by the knowledge pages that use them; an intro's link would 404."""
+    from knowledge.models import HomePage, ProjectIndexPage
+
+    for model in (HomePage, ProjectIndexPage):
+        assert "document-link" not in model._meta.get_field("intro").features
 
 
 def test_file_of_a_password_page_leads_to_the_password_form(client, make_page):

@@ -23,6 +23,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from knowledge.blocks import (
+    INTRO_FEATURES,
     RICH_TEXT_FEATURES,
     ActionItemBlock,
     AgendaItemBlock,
@@ -38,7 +39,9 @@ from knowledge.models.roadmap import RoadmapPage
 class SectionIndexPage(Page):
     """Abstract index page: an introduction and a filterable, paginated listing."""
 
-    intro = RichTextField(_("Einleitung"), blank=True, features=RICH_TEXT_FEATURES)
+    # No links to files here: a file is served to whoever may view a knowledge page that uses
+    # it (attachments.serving); a link from an index or the home page would lead nowhere.
+    intro = RichTextField(_("Einleitung"), blank=True, features=INTRO_FEATURES)
     content_panels = [*Page.content_panels, FieldPanel("intro")]
 
     listing_types: tuple[str, ...] = ()
