@@ -8,3 +8,8 @@ class AttachmentsConfig(AppConfig):
     name = "attachments"
     verbose_name = "Anhänge"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from attachments import permissions
+
+        permissions.register()

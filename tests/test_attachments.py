@@ -346,6 +346,42 @@ def test_report_shows_members_who_may_only_upload_their_own_files(client, user_i
     assert "fremdes-protokoll" not in b"".join(export.streaming_content).decode()
 
 
+def test_member_who_only_uploads_chooses_own_files_and_those_of_pages_they_see(
+        client, user_in, make_page):
+    """The document chooser listed every file's title to Kommune members, including files
+    used only on pages restricted to other groups."""
+    from django.contrib.auth.models import Group
+    from wagtail.models import PageViewRestriction
+
+    member = user_in("Kommune")
+    own = make_document("eigene-notiz.pdf", REPORT_PDF.read_bytes())
+    own.uploaded_by_user = member
+    own.save()
+    public_page = make_page("lesson_learned", title="Öffentliche Seite")
+    public = make_document("oeffentlicher-bericht.pdf", REPORT_PDF.read_bytes())
+    PageDocument.objects.create(page=public_page, document=public)
+    secret_page = make_page("lesson_learned", title="Nur Redaktion")
+    restriction = PageViewRestriction.objects.create(
+        page=secret_page, restriction_type=PageViewRestriction.GROUPS)
+    restriction.groups.add(Group.objects.get(name="Redaktion"))
+    secret = make_document("vertrauliche-anlage.pdf", REPORT_PDF.read_bytes())
+    PageDocument.objects.create(page=secret_page, document=secret)
+    make_document("unveroeffentlichter-entwurf.pdf", REPORT_PDF.read_bytes())
+
+    client.force_login(member)
+    listed = client.get("/admin/documents/chooser/results/").content.decode()
+    assert "eigene-notiz" in listed and "oeffentlicher-bericht" in listed
+    assert "vertrauliche-anlage" not in listed and "unveroeffentlichter-entwurf" not in listed
+    refused = client.get(f"/admin/documents/chooser/chosen/{secret.pk}/")
+    assert refused.status_code == 302 and "vertrauliche" not in refused.content.decode()
+    chosen = client.get(f"/admin/documents/chooser/chosen/{public.pk}/")
+    assert chosen.status_code == 200 and "oeffentlicher-bericht" in chosen.content.decode()
+
+    client.force_login(user_in("Beratung"))  # manages documents: Wagtail's rule, every file
+    listed = client.get("/admin/documents/chooser/results/").content.decode()
+    assert "vertrauliche-anlage" in listed and "unveroeffentlichter-entwurf" in listed
+
+
 def _messages_after_publishing(rf, page, document) -> list[str]:
     """The admin messages the publish hook gives for ``page`` with ``document`` attached."""
     from django.contrib.messages import get_messages
