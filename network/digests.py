@@ -32,10 +32,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from network.matching import matching_pages
-from network.models import Digest, DigestSettings, Subscription
+from network.matching import kinds_by_page, matching_pages
+from network.models import Digest, DigestSettings, PageChange, Subscription
 from network.review import due_pages
 from network.tokens import make_token
+from search.models import PageIndexState
 
 logger = logging.getLogger("network.digests")
 
@@ -95,9 +96,43 @@ def plan_digests(now: dt.datetime) -> int:
 
 
 def digest_content(user, digest: Digest) -> dict:
-    """What the digest says, computed now with the member's current permissions."""
-    items = matching_pages(user, digest.window_start, digest.window_end)
+    """What the digest says, computed now with the member's current permissions.
+
+    Sets ``digest.change_ids`` to the changes it considered (saved with the digest).
+    """
+    changes = announceable_changes(digest)
+    digest.change_ids = [pk for pk, _page, _kind in changes]
+    kinds = kinds_by_page((page_id, kind) for _pk, page_id, kind in changes)
+    items = matching_pages(user, digest.window_start, digest.window_end, kinds=kinds)
     return {"items": items, "reviews": review_reminders(user)}
+
+
+def announceable_changes(digest: Digest) -> list[tuple[int, int, str]]:
+    """(change id, page id, kind) this digest announces where they match.
+
+    A change is stamped when it is published, but other transactions see it only after its
+    commit: an import running while digests are sent commits changes stamped inside windows
+    already sent. So besides its window, a digest looks back ``KNOWLEDGE_DIGEST_LOOKBACK_HOURS``
+    for changes that no earlier digest of the member considered (each digest records the ids).
+    A change whose page is still waiting for the search index is left for the next digest:
+    saved searches find pages through the index.
+    """
+    lookback = dt.timedelta(hours=settings.KNOWLEDGE_DIGEST_LOOKBACK_HOURS)
+    earlier = list(Digest.objects.filter(user_id=digest.user_id,
+                                         window_end__gt=digest.window_start - lookback)
+                   .exclude(pk=digest.pk).exclude(status=Digest.Status.PENDING)
+                   .values_list("change_ids", flat=True))
+    since = digest.window_start
+    seen: set[int] = set()
+    if earlier and all(ids is not None for ids in earlier):
+        since -= lookback
+        seen = {pk for ids in earlier for pk in ids}
+    rows = list(PageChange.objects.filter(changed_at__gte=since, changed_at__lt=digest.window_end)
+                .exclude(pk__in=seen).values_list("pk", "page_id", "kind"))
+    waiting = set(PageIndexState.objects.filter(
+        page_id__in={page_id for _pk, page_id, _kind in rows},
+        status=PageIndexState.Status.PENDING).values_list("page_id", flat=True))
+    return [row for row in rows if row[1] not in waiting]
 
 
 def review_reminders(user) -> list:
@@ -181,7 +216,7 @@ def _send_one(digest: Digest, now, report: RunReport, connection) -> None:
         report.empty += 1
     digest.page_count = count
     digest.sent_at = now
-    digest.save(update_fields=["status", "page_count", "sent_at"])
+    digest.save(update_fields=["status", "page_count", "sent_at", "change_ids"])
     DigestSettings.objects.filter(user=user).update(covered_until=digest.window_end)
 
 

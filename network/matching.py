@@ -12,9 +12,14 @@ from network.models import PageChange, Subscription
 
 def changed_page_ids(window_start, window_end) -> dict[int, str]:
     """Page id -> "neu"/"aktualisiert" for changes in [start, end); "neu" wins."""
-    kinds: dict[int, str] = {}
     rows = PageChange.objects.filter(changed_at__gte=window_start, changed_at__lt=window_end)
-    for page_id, kind in rows.values_list("page_id", "kind"):
+    return kinds_by_page(rows.values_list("page_id", "kind"))
+
+
+def kinds_by_page(changes) -> dict[int, str]:
+    """Page id -> "neu"/"aktualisiert" from (page id, kind) pairs; "neu" wins."""
+    kinds: dict[int, str] = {}
+    for page_id, kind in changes:
         if kinds.get(page_id) != PageChange.Kind.NEW:
             kinds[page_id] = kind
     return kinds
@@ -24,11 +29,17 @@ def _saved_search_ids(subscription, user, candidates: list[int]) -> set[int]:
     """Changed pages the saved search finds (with its filters) for this user.
 
     Full text, not hybrid: the vector part ranks every page, so a hybrid "match" would be
-    every new page; a digest entry must contain the query's words (German stemming).
+    every new page; a digest entry must contain the query's words (German stemming). The
+    search runs over the candidates only: cut from the whole site's best passages, a new page
+    whose words are common in the network would never be announced.
     """
+    from dataclasses import replace
+
     from search.query import SearchError, resolve_filters
     from search.retrieval import search
 
+    if not candidates:
+        return set()
     filters = subscription.filters or {}
     try:
         resolved = resolve_filters(
@@ -36,8 +47,8 @@ def _saved_search_ids(subscription, user, candidates: list[int]) -> set[int]:
             exclude_municipality=filters.get("ohne_kommune") or [],
             topic=filters.get("thema") or [], date_from=filters.get("von", ""),
             date_to=filters.get("bis", ""))
-        results = search(subscription.query, user=user, mode="fulltext", filters=resolved,
-                         limit=100)
+        results = search(subscription.query, user=user, mode="fulltext",
+                         filters=replace(resolved, page_ids=tuple(candidates)), limit=100)
     except SearchError:  # a topic or municipality was deleted since: nothing matches
         return set()
     found = set(results.ranked_page_ids or [hit.page_id for hit in results.results])
@@ -61,12 +72,17 @@ def with_shown_labels(subscriptions, user) -> list:
     return subscriptions
 
 
-def matching_pages(user, window_start, window_end) -> list[dict]:
+def matching_pages(user, window_start, window_end, kinds: dict[int, str] | None = None
+                   ) -> list[dict]:
     """The changed pages of the window that match the user's subscriptions and that the user
-    may view now; each with its page, change kind and the subscriptions it matched."""
+    may view now; each with its page, change kind and the subscriptions it matched.
+
+    ``kinds`` (page id -> change kind) replaces the window's changes when the caller chose
+    them (a digest also takes late-committed changes, :mod:`network.digests`)."""
     from knowledge.models import KnowledgePage
 
-    kinds = changed_page_ids(window_start, window_end)
+    if kinds is None:
+        kinds = changed_page_ids(window_start, window_end)
     subscriptions = with_shown_labels(Subscription.objects.filter(user=user)
                                       .select_related("topic", "municipality", "project"), user)
     if not kinds or not subscriptions:

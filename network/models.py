@@ -201,6 +201,9 @@ class Digest(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     page_count = models.PositiveIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The PageChange ids this digest considered at sending time (None: sent before they were
+    # recorded). A later digest looks back for changes none of them considered.
+    change_ids = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -52,6 +52,9 @@ def filter_sql(user, filters: SearchFilters, exclusions: Sequence[str] = (),
     if filters.date_to:
         conditions.append("p.date <= %s")
         params.append(filters.date_to)
+    if filters.page_ids:
+        conditions.append("p.page_id = ANY(%s)")
+        params.append(list(filters.page_ids))
     if filters.topic_ids:
         conditions.append(
             "EXISTS (SELECT 1 FROM knowledge_knowledgepage_topics kt "

@@ -50,6 +50,9 @@ class SearchFilters:
     topic_ids: tuple[int, ...] = ()
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    # Only these pages (empty: all): a saved search is tested on the changed pages alone,
+    # not cut from the site's best candidates (network.matching).
+    page_ids: tuple[int, ...] = ()
 
 
 def max_query_length() -> int:

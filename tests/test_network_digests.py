@@ -151,13 +151,36 @@ def test_digest_is_sent_once_with_text_html_and_unsubscribe_headers(make_page, m
     assert (digest.status, digest.page_count) == ("gesendet", 1)
 
 
-def test_next_period_brings_only_new_material(make_page, member, smtp_server):
+def _first_daily_digest_sent(make_page, member):
+    """A daily member following "Breitband" got a digest with "Erste Lektion"; returns the
+    member and the time of that digest."""
     user = member()
     DigestSettings.objects.create(user=user, frequency="taeglich")
     make_page("lesson_learned", title="Erste Lektion", topics=["Breitband"])
     follow(user, topic="Breitband")
     first = timezone.now() + LATER
     assert send_digests(first).sent == 1
+    return user, first
+
+
+@pytest.mark.parametrize(("kinds", "reviews", "subject"), [
+    (["neu"], 0, "Wissensnetz: 1 neue Seite für Sie"),
+    (["aktualisiert"], 0, "Wissensnetz: 1 aktualisierte Seite für Sie"),
+    (["neu", "aktualisiert"], 1,
+     "Wissensnetz: 2 neue oder aktualisierte Seiten für Sie · 1 Seite zu prüfen"),
+    ([], 2, "Wissensnetz: 2 Seiten zu prüfen"),
+])
+def test_subject_says_what_the_digest_holds(kinds, reviews, subject):
+    from django.template.loader import render_to_string
+
+    rendered = render_to_string("network/email/digest_subject.txt", {
+        "site_name": "Wissensnetz", "items": [{"kind": kind} for kind in kinds],
+        "reviews": [object()] * reviews}).strip()
+    assert rendered == subject
+
+
+def test_next_period_brings_only_new_material(make_page, member, smtp_server):
+    user, first = _first_daily_digest_sent(make_page, member)
     page = make_page("lesson_learned", title="Zweite Lektion", topics=["Breitband"])
     PageChange.objects.filter(page=page).update(changed_at=first + dt.timedelta(hours=5))
     assert send_digests(first + dt.timedelta(hours=12)).sent == 0  # not a day yet
@@ -165,6 +188,53 @@ def test_next_period_brings_only_new_material(make_page, member, smtp_server):
     second = smtp_server.to(user.email)[1]
     plain, _ = _text_and_html(second)
     assert "Zweite Lektion" in plain and "Erste Lektion" not in plain
+
+
+def test_change_committed_after_its_window_was_sent_comes_next(make_page, member,
+                                                               smtp_server):
+    """An import publishing while digests go out commits changes stamped inside a window
+    already sent: the next digest looks back for changes no earlier digest considered."""
+    user, first = _first_daily_digest_sent(make_page, member)
+    late = make_page("lesson_learned", title="Spät bestätigt", topics=["Breitband"])
+    PageChange.objects.filter(page=late).update(changed_at=first - dt.timedelta(minutes=10))
+    assert send_digests(first + dt.timedelta(days=1)).sent == 1
+    plain, _ = _text_and_html(smtp_server.to(user.email)[1])
+    assert "Spät bestätigt" in plain and "Erste Lektion" not in plain  # nothing twice
+    assert send_digests(first + dt.timedelta(days=2)).sent == 0
+
+
+def test_page_waiting_for_the_index_is_announced_once_it_is_indexed(make_page, member,
+                                                                     smtp_server):
+    from search.models import PageIndexState
+
+    user = member()
+    DigestSettings.objects.create(user=user, frequency="taeglich")
+    page = make_page("lesson_learned", title="Noch nicht im Index", topics=["Breitband"])
+    state, _ = PageIndexState.objects.update_or_create(page_id=page.pk,
+                                                       defaults={"status": "pending"})
+    follow(user, topic="Breitband")
+    first = timezone.now() + LATER
+    assert send_digests(first).sent == 0
+    state.status = "indexed"
+    state.save()
+    assert send_digests(first + dt.timedelta(days=1)).sent == 1
+    assert "Noch nicht im Index" in _text_and_html(smtp_server.to(user.email)[0])[0]
+
+
+def test_saved_search_is_tested_on_the_changed_pages_not_the_sites_best(indexed_page, member,
+                                                                         settings):
+    """With the word common in the network, a new page outside the site's best candidates
+    was never announced to a saved search."""
+    user = member()
+    for n in range(3):
+        indexed_page("lesson_learned", title=f"Breitband Breitband Ausbau {n}",
+                     summary="Breitband im Kreis: Breitband, Breitband und noch mehr Breitband.")
+    PageChange.objects.update(changed_at=timezone.now() - dt.timedelta(days=30))
+    indexed_page("lesson_learned", title="Friedhofsverwaltung",
+                 summary="Grabstellen digital verwalten, nebenbei auch Breitband.")
+    settings.KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES = 2
+    follow(user, query="Breitband")
+    assert [i["page"].title for i in matching_pages(user, *window())] == ["Friedhofsverwaltung"]
 
 
 def test_nothing_new_sends_nothing(member, make_page, smtp_server):

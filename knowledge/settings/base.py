@@ -387,6 +387,9 @@ KNOWLEDGE_QUERY_LOG_RETENTION_DAYS = int(
 KNOWLEDGE_FEEDBACK_RATE_LIMIT = os.environ.get("KNOWLEDGE_FEEDBACK_RATE_LIMIT", "20/h,100/h")
 # Share of changed words from which a republished page is announced again in digests.
 KNOWLEDGE_SUBSTANTIAL_CHANGE = float(os.environ.get("KNOWLEDGE_SUBSTANTIAL_CHANGE", "0.2"))
+# How far a digest looks back before its window for changes committed late (a long import) or
+# deferred until the page was indexed (network.digests).
+KNOWLEDGE_DIGEST_LOOKBACK_HOURS = float(os.environ.get("KNOWLEDGE_DIGEST_LOOKBACK_HOURS", "48"))
 # "Aktualität prüfen": without a review-by date, a page is due this many months after it
 # was last published.
 KNOWLEDGE_REVIEW_AFTER_MONTHS = int(os.environ.get("KNOWLEDGE_REVIEW_AFTER_MONTHS", "12"))
