@@ -60,11 +60,15 @@ lint: bootstrap
 backup: bootstrap
 	$(PY) manage.py backup_data $(if $(FILE),--output $(FILE),)
 
-# make restore FILE=var/backups/wissensnetz-....tar.gz (replaces all content of this checkout)
+# make restore FILE=var/backups/wissensnetz-....tar.gz (replaces all content of this checkout).
+# Migrated again afterwards: a backup of an older version gets this version's schema and data
+# migrations, and the index catches up on the pages they marked pending.
 restore: model
 	@test -n "$(FILE)" || { echo "usage: make restore FILE=backup.tar.gz"; exit 2; }
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py restore_data --yes "$(FILE)"
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py rebuild_search_index --stale
 
 # 50 concurrent clients for 60 s against gunicorn (production settings) on loopback.
 loadtest: model

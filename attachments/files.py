@@ -32,6 +32,8 @@ def check_file(base_dir: Path | None, relative: str) -> str | None:
     if path.is_absolute() or ".." in path.parts:
         return f"attachment path {relative!r} must be relative and stay inside the directory"
     full = base_dir / path
+    if not full.resolve().is_relative_to(base_dir.resolve()):  # a symbolic link leading out
+        return f"attachment path {relative!r} must be relative and stay inside the directory"
     if not full.is_file():
         return f"attachment file {relative!r} not found"
     extension = full.suffix.lower().lstrip(".")

@@ -67,7 +67,10 @@ def create_backup(target: Path) -> Path:
             "embedding_model": settings.KNOWLEDGE_EMBEDDING_MODEL,
         }
         partial = target.with_name(target.name + ".partial")
-        with tarfile.open(partial, "w:gz") as archive:
+        # Readable by the owner only: the archive holds password hashes, sessions and
+        # restricted pages.
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
             archive.add(dump, arcname="database.dump")
             if media_root.exists():
                 archive.add(media_root, arcname="media")
@@ -108,20 +111,53 @@ def restore_backup(source: Path) -> dict:
         if manifest.get("format") != FORMAT_VERSION:
             raise BackupError(f"Unsupported backup format {manifest.get('format')!r}.")
 
-        connection = connections["default"]
-        connection.ensure_connection()
-        with connection.cursor() as cursor:
-            cursor.execute("DROP SCHEMA public CASCADE")
-            cursor.execute("CREATE SCHEMA public")
-        connection.close()
-        args, env = _connection_args()
-        _run([_pg_bin("pg_restore"), *args, "--no-owner", "--exit-on-error", str(dump)], env)
-
-        media_root = Path(settings.MEDIA_ROOT)
-        if media_root.exists():
-            shutil.rmtree(media_root)
-        if (root / "media").exists():
-            shutil.copytree(root / "media", media_root)
-        else:
-            media_root.mkdir(parents=True, exist_ok=True)
+        _restore_database(dump, root)
+        _replace_media(root / "media")
     return manifest
+
+
+def _restore_database(dump: Path, workdir: Path) -> None:
+    """Replace the database's content with the dump's, all or nothing.
+
+    The dump is first turned into SQL (which reads the whole archive, so a damaged one fails
+    here, before anything changed); then emptying the schema and running that SQL happen in one
+    transaction, so a failure (damaged data, a role that may not create the ``vector``
+    extension) leaves the old content as it was.
+    """
+    script = workdir / "restore.sql"
+    _run([_pg_bin("pg_restore"), "--no-owner", "--file", str(script), str(dump)], dict(os.environ))
+    wrapper = workdir / "restore-in-one-transaction.sql"
+    wrapper.write_text("DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n"
+                       f"\\i {_psql_quoted(script)}\n")
+    connection = connections["default"]
+    connection.ensure_connection()  # starts the embedded server if needed
+    connection.close()
+    args, env = _connection_args()
+    try:
+        _run([_pg_bin("psql"), *args, "--no-psqlrc", "--quiet", "--single-transaction",
+              "--set", "ON_ERROR_STOP=1", "--file", str(wrapper)], env)
+    except BackupError as exc:
+        raise BackupError(f"{exc}\nNothing was changed: the database keeps its previous "
+                          "content.") from None
+
+
+def _psql_quoted(path: Path) -> str:
+    return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _replace_media(restored: Path) -> None:
+    """Swap the media tree for the archive's: copied next to it first, then renamed."""
+    media_root = Path(settings.MEDIA_ROOT)
+    incoming = media_root.with_name(media_root.name + ".restoring")
+    outgoing = media_root.with_name(media_root.name + ".replaced")
+    for leftover in (incoming, outgoing):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    if restored.exists():
+        shutil.copytree(restored, incoming)
+    else:
+        incoming.mkdir(parents=True)
+    if media_root.exists():
+        media_root.rename(outgoing)
+    incoming.rename(media_root)
+    shutil.rmtree(outgoing, ignore_errors=True)

@@ -25,7 +25,7 @@ import markdown
 import nh3
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from markdownify import markdownify
 from pydantic import (
     AfterValidator,
@@ -151,7 +151,7 @@ class CommonFields(_Strict):
     type: str
     title: RequiredText = Field(max_length=255)
     municipality: RequiredText = Field(max_length=120)
-    topics: list[RequiredText] = Field(default_factory=list)
+    topics: list[Annotated[RequiredText, Field(max_length=120)]] = Field(default_factory=list)
     date: Date
     summary: RequiredText
     body: Text = ""
@@ -670,6 +670,9 @@ def import_records(items: list[ParsedLine], progress: Iterator | None = None) ->
                     f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items()
                 ) if hasattr(exc, "error_dict") else " ".join(exc.messages)
                 raise ImportFailed(LineError(item.line, f"cannot be saved: {messages}")) from exc
+            except DatabaseError as exc:  # a constraint the validation does not know of
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                raise ImportFailed(LineError(item.line, f"cannot be saved: {reason}")) from exc
             if progress is not None:
                 progress.update(1)
     return result

@@ -2,10 +2,12 @@
 results and media. Runs the real management commands in separate processes, each installation
 with its own embedded PostgreSQL."""
 
+import io
 import json
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -26,14 +28,29 @@ PAGES = [
 ]
 
 
-def manage(data_dir: Path, *args: str) -> str:
+def manage(data_dir: Path, *args: str, fails: bool = False) -> str:
+    """Run a management command of the installation in ``data_dir``; its output (stdout, or
+    stderr of a command expected to fail)."""
     env = {**os.environ, **model_environment(), "KNOWLEDGE_DATA_DIR": str(data_dir),
            "DJANGO_SETTINGS_MODULE": "knowledge.settings.dev"}
     env.pop("DATABASE_URL", None)
     result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=600, check=False)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+    assert (result.returncode != 0) == fails, result.stderr[-3000:]
+    return result.stderr if fails else result.stdout
+
+
+def _truncated_copy(archive: Path, target: Path) -> Path:
+    """The same backup with its database dump cut in half (an interrupted copy)."""
+    with tarfile.open(archive, "r:gz") as source, tarfile.open(target, "w:gz") as copy:
+        for member in source.getmembers():
+            data = source.extractfile(member) if member.isfile() else None
+            if member.name == "database.dump":
+                content = data.read()[:member.size // 2]
+                member.size = len(content)
+                data = io.BytesIO(content)
+            copy.addfile(member, data)
+    return target
 
 
 def test_backup_and_restore_into_a_fresh_installation(tmp_path):
@@ -58,6 +75,14 @@ def test_backup_and_restore_into_a_fresh_installation(tmp_path):
     assert json.loads(results_before), "the search should find the imported pages"
     assert (target / "media" / "documents" / "protokoll.txt").read_text() == \
         "Anlage zur Sitzung"
+    assert archive.stat().st_mode & 0o077 == 0  # password hashes, sessions: owner only
+
+    # A damaged backup changes nothing: the restore fails before or inside one transaction.
+    damaged = _truncated_copy(archive, tmp_path / "abgebrochen.tar.gz")
+    message = manage(target, "restore_data", "--yes", str(damaged), fails=True)
+    assert "pg_restore failed" in message
+    assert manage(target, "export_knowledge", "-") == export_before
+    assert (target / "media" / "documents" / "protokoll.txt").exists()
 
 
 def test_restore_rejects_a_file_that_is_no_backup(tmp_path):

