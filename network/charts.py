@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from network.models import QueryLog
+from network.querylog import NO_RESULTS
 
 CHART_WIDTH = 600
 CHART_HEIGHT = 200
@@ -31,7 +32,7 @@ def weekly_search_figures(now: dt.datetime, weeks: int = 12) -> dict:
         row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"]: row
         for row in QueryLog.objects.filter(created_at__gte=start)
         .annotate(week=TruncWeek("created_at")).values("week")
-        .annotate(searches=Count("pk"), zero=Count("pk", filter=Q(result_count=0)))
+        .annotate(searches=Count("pk"), zero=Count("pk", filter=NO_RESULTS))
     }
     rows = []
     for monday in mondays:

@@ -25,6 +25,11 @@ class QueryLog(models.Model):
     mode = models.CharField(_("Modus"), max_length=20, blank=True)
     filtered = models.BooleanField(_("Mit Filtern"), default=False)
     result_count = models.PositiveIntegerField(_("Treffer"))
+    # Pages containing a word of the query (None: not known, e.g. vector mode or matching).
+    # Hybrid search always shows the semantically nearest pages; a gap is a query whose words
+    # no page contains.
+    word_hits = models.PositiveIntegerField(_("Seiten mit den Suchwörtern"), null=True,
+                                            blank=True)
     clicks = models.PositiveIntegerField(_("Klicks"), default=0)
     created_at = models.DateTimeField(_("Zeitpunkt"), auto_now_add=True, db_index=True)
 

@@ -29,6 +29,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from knowledge.spreadsheet import FormulaSafeExportMixin
 from network.charts import weekly_search_figures
 from network.models import Feedback, QueryLog
+from network.querylog import NO_RESULTS
 from network.review import due_pages, review_after_months
 from network.roles import is_redaktion
 
@@ -69,7 +70,7 @@ def aggregate_queries(queryset, view: str = ""):
     negative = (Feedback.objects.filter(query=OuterRef("normalized"), helpful=False)
                 .values("query").annotate(n=Count("pk")).values("n"))
     rows = (queryset.values("normalized")
-            .annotate(searches=Count("pk"), zero_results=Count("pk", filter=Q(result_count=0)),
+            .annotate(searches=Count("pk"), zero_results=Count("pk", filter=NO_RESULTS),
                       clicks=Coalesce(Sum("clicks"), 0), last_searched=Max("created_at"),
                       negative_feedback=Coalesce(Subquery(negative, output_field=IntegerField()),
                                                  0))

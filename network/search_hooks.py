@@ -38,7 +38,8 @@ def search_page_extras(request, results, page_number: int, mode: str, filtered: 
     query = results.query
     log = None
     if page_number == 1:
-        log = log_query(QueryLog.Surface.SEARCH, query, results.total, mode, filtered)
+        log = log_query(QueryLog.Surface.SEARCH, query, results.total, mode, filtered,
+                        word_hits=results.word_pages)
     return {
         "search_log": log,
         "promotions": promoted_pages(request.user, query) if page_number == 1 else [],

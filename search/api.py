@@ -210,7 +210,8 @@ def search_endpoint(
     results = search(q, user=request.user, mode=mode, limit=limit, offset=offset,
                      filters=filters, request=request)
     if offset == 0:
-        log_query("api", results.query, results.total, results.mode, filters != SearchFilters())
+        log_query("api", results.query, results.total, results.mode, filters != SearchFilters(),
+                  word_hits=results.word_pages)
     return {
         "query": results.query,
         "mode": results.mode,

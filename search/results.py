@@ -97,6 +97,7 @@ class SearchResults:
     notice: str = ""
     facets: dict[str, list[Facet]] = field(default_factory=dict)
     ranked_page_ids: list[int] = field(default_factory=list)
+    word_pages: int | None = None  # pages containing a query word (None: vector mode)
 
 
 class Headline(NamedTuple):

@@ -105,6 +105,9 @@ class Ranking:
     notice: str  # German notice when degraded, else ""
     passage_scores: dict[int, float]  # candidate passage -> its (fused) score
     passage_pages: dict[int, int]  # candidate passage -> page
+    # How many pages contain a word of the query (None in vector mode): semantic search always
+    # finds something, so "no results" for the Redaktion's gap report means no such page.
+    word_pages: int | None = None
 
 
 def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
@@ -162,6 +165,7 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
         rows = fulltext_candidates(query, user, filters, params, params.fulltext_candidates)
         scores = {pid: rank for pid, _page, rank in rows}
         pages = {pid: page for pid, page, _rank in rows}
+        word_pages = len(set(pages.values()))
         top = max(scores.values(), default=0.0) or 1.0
         scores = {k: v / top for k, v in scores.items()}
     elif mode == "vector":
@@ -170,6 +174,7 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
         # (raw cosine similarities of one query are squeezed into a narrow band).
         scores = minmax({pid: sim for pid, _page, sim in rows})
         pages = {pid: page for pid, page, _sim in rows}
+        word_pages = None
     else:
         ft = {pid: rank for pid, _page, rank in ft_rows}
         vec, pages = {}, {pid: page for pid, page, _ in ft_rows}
@@ -180,16 +185,17 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
         if term_feedback.applies(terms, params):  # eighth round: full-text feedback
             term_feedback.expand(ft, vec, pages, terms, params, user)
         scores = fuse(ft, vec, params.vector_weight)
+        word_pages = len({pages[pid] for pid, score in ft.items() if score > 0})
         if params.fusion_level == "page":
             ranked = fuse_pages(ft, vec, pages, params, scores)
             if topic_feedback.applies(len(terms.terms), params):  # eighth round
                 ranked = topic_feedback.rerank(ranked, params)
-            return Ranking(ranked, mode, notice, scores, pages)
+            return Ranking(ranked, mode, notice, scores, pages, word_pages)
         if params.fusion_level == "rrf":  # the naive baseline, kept for the evaluation
             return Ranking(reciprocal_rank_fusion(ft, vec, pages, params), mode, notice,
-                           scores, pages)
+                           scores, pages, word_pages)
     return Ranking(aggregate_pages(scores, pages, params.passage_bonus), mode, notice, scores,
-                   pages)
+                   pages, word_pages)
 
 
 def _with_feedback(ft: dict[int, float], vec: dict[int, float], pages: dict[int, int],
@@ -250,4 +256,5 @@ def search(
         notice=notice,
         facets=facet_counts([page_id for page_id, _s, _p in ranked]),
         ranked_page_ids=[page_id for page_id, _s, _p in ranked],
+        word_pages=ranking.word_pages,
     )

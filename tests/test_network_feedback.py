@@ -157,6 +157,38 @@ def test_query_log_holds_no_personal_data(client, indexed_page, user_in):
         assert "maria" not in " ".join(str(v) for v in row.values())
 
 
+def test_hybrid_search_for_words_no_page_contains_counts_as_without_results(
+        client, indexed_page, user_in):
+    """Hybrid search always shows the semantically nearest pages; the gap report counted
+    only searches that showed nothing, so it stayed empty."""
+    indexed_page("lesson_learned", title="Elektronische Akte im Bauamt")
+    client.get("/suche/", {"q": "Zebraschnecke"})
+    client.get("/suche/", {"q": "Elektronische Akte"})
+    client.get("/api/v1/search", {"q": "Zebraschnecke"})
+    logs = {(log.surface, log.query): log for log in QueryLog.objects.all()}
+    unknown = logs[("suche", "Zebraschnecke")]
+    assert unknown.result_count > 0 and unknown.word_hits == 0
+    assert logs[("api", "Zebraschnecke")].word_hits == 0
+    assert logs[("suche", "Elektronische Akte")].word_hits == 1
+    client.force_login(user_in("Redaktion"))
+    report = client.get("/admin/netz/suchanfragen/", {"ansicht": "ohne_treffer"})
+    html = report.content.decode()
+    assert "zebraschnecke" in html and "elektronische akte" not in html
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("Beschwerde max.mustermann@rahden.de Bauamt", "Beschwerde [E-Mail] Bauamt"),
+    ("Rückruf 05771 / 123-456 Müllabfuhr", "Rückruf [Telefon] Müllabfuhr"),
+    ("Rückruf +49 5771 123456", "Rückruf [Telefon]"),
+    ("Haushaltsplan 2024 § 35a OZG 2.0", "Haushaltsplan 2024 § 35a OZG 2.0"),
+])
+def test_query_log_masks_e_mail_addresses_and_telephone_numbers(typed, stored):
+    from network.querylog import log_query
+
+    log = log_query("suche", typed, 1)
+    assert (log.query, log.normalized) == (stored, stored.lower())
+
+
 def test_matching_logs_a_shortened_description_and_shows_feedback(client, indexed_page):
     indexed_page("lesson_learned", title="Bürgerbeteiligung online", municipality="Rahden")
     description = "Wir möchten die Bürgerbeteiligung online organisieren. " * 20
