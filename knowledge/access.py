@@ -127,3 +127,21 @@ def viewable_pages(user, model=Page):
         denied |= Q(path__startswith=prefix)
     queryset = model.objects.live()
     return queryset.exclude(denied) if denied else queryset
+
+
+def viewable_page_for_request(request, page_id: int, model=Page):
+    """The live page if this request may view it, else None.
+
+    Like :func:`viewable_pages`, plus pages whose restrictions the request passes by
+    Wagtail's own rule (``accept_request``): a page password entered in this session opens
+    the page, and what is done from it (feedback) must work too.
+    """
+    page = viewable_pages(request.user, model).filter(pk=page_id).first()
+    if page is not None:
+        return page
+    page = model.objects.live().filter(pk=page_id).first()
+    if page is not None and all(restriction.accept_request(request)
+                                for restriction in page.get_view_restrictions()):
+        return page
+    return None
+

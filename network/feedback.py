@@ -11,14 +11,22 @@ import hashlib
 
 from django import forms
 from django.conf import settings
+from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
-from knowledge.access import viewable_pages
 from knowledge.text import strip_control_characters
 from network import ratelimit
 from network.models import Feedback, QueryLog
 
 MAX_COMMENT_LENGTH = 1000
+
+
+class CommentField(forms.CharField):
+    """Line breaks count as one character, as the browser's ``maxlength`` counts them: the
+    form posts them as CR LF, and a comment the browser accepted was refused as too long."""
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n")
 
 
 class FeedbackForm(forms.Form):
@@ -29,14 +37,13 @@ class FeedbackForm(forms.Form):
                                   error_messages={
                                       "required": _("Bitte wählen Sie „Ja“ oder „Nein“."),
                                       "invalid_choice": _("Bitte wählen Sie „Ja“ oder „Nein“.")})
-    kommentar = forms.CharField(required=False, max_length=MAX_COMMENT_LENGTH, error_messages={
+    kommentar = CommentField(required=False, max_length=MAX_COMMENT_LENGTH, error_messages={
         "max_length": _("Der Kommentar darf höchstens %(limit_value)d Zeichen lang sein.")})
     herkunft = forms.ChoiceField(choices=Feedback.Source.choices, initial="seite",
                                  error_messages={
                                      "required": _("Die Herkunft der Rückmeldung fehlt."),
                                      "invalid_choice": _("Unbekannte Herkunft der Rückmeldung.")})
-    suche = forms.IntegerField(required=False, min_value=1, error_messages={
-        "invalid": _("Die Suchanfrage der Rückmeldung ist ungültig.")})
+    suche = forms.CharField(required=False, max_length=200)
     rang = forms.IntegerField(required=False, min_value=1, max_value=10_000, error_messages={
         "invalid": _("Der Rang muss eine ganze Zahl sein."),
         "min_value": _("Der Rang muss mindestens 1 sein."),
@@ -44,6 +51,19 @@ class FeedbackForm(forms.Form):
 
     def clean_kommentar(self):
         return strip_control_characters(self.cleaned_data["kommentar"]).strip()
+
+    def clean_suche(self) -> int | None:
+        token = self.cleaned_data["suche"]
+        if not token:
+            return None
+        try:
+            return int(signing.loads(token, salt=_TOKEN_SALT, max_age=_TOKEN_MAX_AGE))
+        except signing.SignatureExpired:
+            raise forms.ValidationError(_("Die Suche ist zu lange her; bitte suchen Sie "
+                                          "erneut.")) from None
+        except (signing.BadSignature, TypeError, ValueError):
+            raise forms.ValidationError(_("Die Suchanfrage der Rückmeldung ist "
+                                          "ungültig.")) from None
 
 
 def session_hash(request) -> str:
@@ -68,8 +88,16 @@ def within_rate_limit(request, session: str) -> bool:
     return session_ok and address_ok
 
 
-def viewable_page(user, page_id: int):
-    return viewable_pages(user).filter(pk=page_id).first()
+def feedback_token(log_id: int) -> str:
+    """The signed reference to a query log entry that a result's feedback form carries: a
+    vote can only name a search this server logged, not any id (which would tie votes to
+    other people's queries in the reports)."""
+    return signing.dumps(log_id, salt=_TOKEN_SALT)
+
+
+_TOKEN_SALT = "network.feedback.query-log"  # noqa: S105 - a signing namespace, no secret
+# A result page left open over a weekend still takes votes.
+_TOKEN_MAX_AGE = 7 * 24 * 3600
 
 
 def store_feedback(data: dict, page, session: str) -> tuple[Feedback, bool]:

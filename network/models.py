@@ -41,6 +41,13 @@ class QueryLog(models.Model):
     def __str__(self):
         return self.query
 
+    @property
+    def feedback_token(self) -> str:
+        """What a result's feedback form sends to name this search (signed)."""
+        from network.feedback import feedback_token
+
+        return feedback_token(self.pk)
+
 
 class Feedback(models.Model):
     """"War das hilfreich?" on a page, a search result or a matching suggestion."""

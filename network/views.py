@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from knowledge.access import viewable_page_for_request
 from network import ratelimit
 from network.feedback import (
     FeedbackForm,
     client_address,
     session_hash,
     store_feedback,
-    viewable_page,
     within_rate_limit,
 )
 from network.forms import FrequencyForm, SubscriptionForm
@@ -64,7 +64,7 @@ def feedback(request):
     if not form.is_valid():
         errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
         return _problem(request, " ".join(errors), 400)
-    page = viewable_page(request.user, form.cleaned_data["seite"])
+    page = viewable_page_for_request(request, form.cleaned_data["seite"])
     if page is None:
         return _problem(request, _("Diese Seite gibt es nicht oder Sie dürfen sie nicht "
                                    "sehen."), 404)

@@ -123,15 +123,52 @@ def test_search_result_feedback_records_query_and_rank(client, indexed_page):
     assert (log.query, log.surface, log.result_count) == ("Elektronische Akte Bauamt",
                                                           "suche", 1)
     html = response.content.decode()
-    assert f'name="suche" value="{log.pk}"' in html
+    assert f'name="suche" value="{log.feedback_token}"' in html
     assert f'ping="/netz/klick/{log.pk}/"' in html
     vote = client.post("/netz/rueckmeldung/", {"seite": page.pk, "hilfreich": "nein",
-                                               "herkunft": "suche", "suche": log.pk,
+                                               "herkunft": "suche", "suche": log.feedback_token,
                                                "rang": 1})
     assert vote.status_code == 302
     feedback = Feedback.objects.get()
     assert (feedback.query, feedback.rank, feedback.query_log_id) == \
         ("elektronische akte bauamt", 1, log.pk)
+
+
+def test_feedback_cannot_name_a_search_it_did_not_come_from(client, indexed_page):
+    """A plain log id in the form let one visitor tie votes to anybody's queries."""
+    page = indexed_page("lesson_learned", title="Elektronische Akte im Bauamt")
+    other = QueryLog.objects.create(query="zebraschnecke", normalized="zebraschnecke",
+                                    surface="suche", result_count=1)
+    for forged in (str(other.pk), f"{other.pk}:kaputt"):
+        vote = client.post("/netz/rueckmeldung/", {"seite": page.pk, "hilfreich": "nein",
+                                                   "herkunft": "suche", "suche": forged})
+        assert vote.status_code == 400
+        assert "Suchanfrage der Rückmeldung ist ungültig" in vote.content.decode()
+    assert not Feedback.objects.exists()
+
+
+def test_comment_with_line_breaks_counts_them_as_the_browser_does(client, indexed_page):
+    page = indexed_page("lesson_learned", title="Bauamt")
+    comment = "\r\n".join(["x" * 99] * 10)  # 1000 characters in the browser, 1009 posted
+    vote = client.post("/netz/rueckmeldung/", {"seite": page.pk, "hilfreich": "nein",
+                                               "herkunft": "seite", "kommentar": comment})
+    assert vote.status_code == 302
+    assert Feedback.objects.get().comment == comment.replace("\r\n", "\n")
+
+
+def test_feedback_on_a_password_page_once_the_password_was_entered(client, indexed_page):
+    from wagtail.models import PageViewRestriction
+
+    page = indexed_page("lesson_learned", title="Mit Kennwort")
+    restriction = PageViewRestriction.objects.create(
+        page=page, restriction_type=PageViewRestriction.PASSWORD, password="geheim123")
+    data = {"seite": page.pk, "hilfreich": "ja", "herkunft": "seite"}
+    assert client.post("/netz/rueckmeldung/", data).status_code == 404
+    session = client.session
+    session[PageViewRestriction.passed_view_restrictions_session_key] = [restriction.pk]
+    session.save()
+    assert client.post("/netz/rueckmeldung/", data).status_code == 302
+    assert Feedback.objects.get().page_id == page.pk
 
 
 def test_second_result_page_is_not_logged_again(client, indexed_page, settings):
