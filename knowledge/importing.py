@@ -617,7 +617,8 @@ def _import_record(record: CommonFields, result: ImportResult,
         if _record_dict(incoming, record.project) == record_from_page(page):
             result.unchanged += 1
             return
-    if page is None:
+    created = page is None
+    if created:
         page = model(slug=unique_slug(parent, record.title), **fields)
         page.topics = topics
         parent.add_child(instance=page)
@@ -632,6 +633,20 @@ def _import_record(record: CommonFields, result: ImportResult,
         page.topics = topics
         result.updated += 1
     page.save_revision().publish()
+    if created:
+        _date_publication(page, record.date)
+
+
+def _date_publication(page, date: dt.date) -> None:
+    """An imported page counts as published on its own date (at the latest today), not on
+    the day of the import: moved from another system, a 2022 protocol is 2022 material for
+    the gap report, the review reminders and the feeds."""
+    from django.utils import timezone
+    from wagtail.models import Page
+
+    moment = min(timezone.make_aware(dt.datetime.combine(date, dt.time())), timezone.now())
+    Page.objects.filter(pk=page.pk).update(first_published_at=moment,
+                                           last_published_at=moment)
 
 
 def _import_municipality(record: MunicipalityRecord, result: ImportResult) -> None:

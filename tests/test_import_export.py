@@ -150,6 +150,23 @@ def test_names_that_differ_only_in_spelling_get_their_own_slug(tmp_path):
         "slug", flat=True)) == {"buerger-portal", "buerger-portal-2"}
 
 
+def test_imported_pages_count_as_published_on_their_own_date(tmp_path):
+    """Not on the import day: a 2022 protocol moved from another system is 2022 material
+    (gap report, review reminders, feeds); a future date counts as today."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    run_import(write_jsonl(tmp_path, [record("project", external_id="alt", date="2022-09-13"),
+                                      record("project", external_id="plan",
+                                             date="2099-01-01")]))
+    old = KnowledgePage.objects.get(external_id="alt")
+    assert timezone.localtime(old.first_published_at).date() == dt.date(2022, 9, 13)
+    assert old.last_published_at == old.first_published_at
+    planned = KnowledgePage.objects.get(external_id="plan")
+    assert timezone.now() - planned.first_published_at < dt.timedelta(minutes=5)
+
+
 def test_line_separators_inside_texts_survive_export_and_import(tmp_path):
     """Text pasted from Word or PDF carries U+2028; the export writes it raw inside a JSON
     string, and the import split lines at it."""

@@ -158,10 +158,11 @@ def test_feedback_reports_show_editors_only_their_own_pages(client, user_in, mak
 
 
 def test_review_report(redaktion_client, make_page):
-    overdue = make_page("lesson_learned", title="Überfällige Lektion")
+    today = timezone.localdate().isoformat()
+    overdue = make_page("lesson_learned", title="Überfällige Lektion", date=today)
     overdue.review_by = timezone.localdate() - dt.timedelta(days=3)
     overdue.save()
-    make_page("lesson_learned", title="Frische Lektion")
+    make_page("lesson_learned", title="Frische Lektion", date=today)
     old = make_page("lesson_learned", title="Lange nicht angefasst")
     type(old).objects.filter(pk=old.pk).update(
         last_published_at=timezone.now() - dt.timedelta(days=400))
@@ -173,12 +174,13 @@ def test_review_report(redaktion_client, make_page):
 
 
 def test_gap_report(redaktion_client, make_page):
-    make_page("lesson_learned", topics=["Friedhof"], municipality="Rahden")
-    make_page("lesson_learned", topics=["Breitband"], municipality="Lemgo")
-    from knowledge.models import KnowledgePage, Topic
+    today = timezone.localdate()
+    make_page("lesson_learned", topics=["Friedhof"], municipality="Rahden",
+              date=(today - dt.timedelta(days=500)).isoformat())  # imported: its own date
+    make_page("lesson_learned", topics=["Breitband"], municipality="Lemgo",
+              date=today.isoformat())
+    from knowledge.models import Topic
 
-    KnowledgePage.objects.filter(topics__name="Friedhof").update(
-        first_published_at=timezone.now() - dt.timedelta(days=500))
     Topic.objects.create(name="Leeres Thema")
     rows = gap_rows(timezone.now() - dt.timedelta(days=365))
     assert [(r["kind"], r["name"], r["pages"]) for r in rows] == [
