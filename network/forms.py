@@ -1,6 +1,7 @@
 """Forms of the member's "Benachrichtigungen" page."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from knowledge.access import viewable_pages
@@ -14,6 +15,14 @@ class FrequencyForm(forms.ModelForm):
         model = DigestSettings
         fields = ["frequency"]
         widgets = {"frequency": forms.RadioSelect}
+
+    def save(self, commit=True):
+        """Switching digests back on starts from now: the first digest after months of "nie"
+        would otherwise announce everything published meanwhile."""
+        if "frequency" in self.changed_data and self.initial.get("frequency") == \
+                DigestSettings.Frequency.NEVER:
+            self.instance.covered_until = timezone.now()
+        return super().save(commit)
 
 
 class SubscriptionForm(forms.Form):

@@ -6,6 +6,8 @@ a page the visitor may not view (feedback and subscriptions check ``viewable_pag
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
@@ -123,8 +125,20 @@ def subscriptions(request):
     return render(request, "network/subscriptions.html", context, status=status)
 
 
-@login_required
-@require_POST
+def _post_only_after_login(view):
+    """A POST-only action that leads a GET (the login's return after an expired session: the
+    form's data is gone) to the settings page with a German note, not to a blank 405."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method != "POST":
+            messages.info(request, _("Ihre Anmeldung war abgelaufen; bitte wählen Sie noch "
+                                     "einmal aus, was Sie ändern möchten."))
+            return redirect("network:subscriptions")
+        return view(request, *args, **kwargs)
+    return login_required(require_http_methods(["GET", "POST"])(wrapper))
+
+
+@_post_only_after_login
 def subscribe(request):
     """Add a subscription (from the settings page, a search or a knowledge page)."""
     form = SubscriptionForm(request.POST, user=request.user)
@@ -160,8 +174,7 @@ def subscribe(request):
     return redirect(_back(request, "/netz/benachrichtigungen/"))
 
 
-@login_required
-@require_POST
+@_post_only_after_login
 def unsubscribe_one(request, pk: int):
     subscription = get_object_or_404(Subscription, pk=pk, user=request.user)
     label = with_shown_labels([subscription], request.user)[0].shown_label

@@ -237,6 +237,23 @@ def test_saved_search_is_tested_on_the_changed_pages_not_the_sites_best(indexed_
     assert [i["page"].title for i in matching_pages(user, *window())] == ["Friedhofsverwaltung"]
 
 
+def test_switching_digests_back_on_starts_from_now(client, make_page, member, smtp_server):
+    """After months of "keine E-Mails" the first digest announced everything published
+    meanwhile."""
+    user = member()
+    DigestSettings.objects.create(user=user, frequency="nie",
+                                  covered_until=timezone.now() - dt.timedelta(days=180))
+    make_page("lesson_learned", title="Aus der Pause", topics=["Breitband"])
+    PageChange.objects.update(changed_at=timezone.now() - dt.timedelta(days=100))
+    follow(user, topic="Breitband")
+    client.force_login(user)
+    response = client.post("/netz/benachrichtigungen/",
+                           {"aktion": "rhythmus", "frequency": "taeglich"})
+    assert response.status_code == 302
+    assert send_digests(timezone.now() + dt.timedelta(days=1)).sent == 0
+    assert smtp_server.to(user.email) == []
+
+
 def test_nothing_new_sends_nothing(member, make_page, smtp_server):
     user = member()
     make_page("lesson_learned", topics=["Breitband"], date="2020-01-01")

@@ -139,3 +139,13 @@ def test_rhythm(member_client):
     assert response.status_code == 400
     assert "Bitte eine gültige Auswahl treffen" in response.content.decode()
     assert member_client.post(URL, {"aktion": "unsinn"}).status_code == 400
+
+
+def test_follow_after_the_session_expired_leads_back_to_the_settings(client, user_in):
+    """The login returns with a GET to the POST-only action: a blank 405 before."""
+    client.force_login(user_in("Kommune"))
+    for url in ("/netz/benachrichtigungen/neu/", "/netz/benachrichtigungen/1/loeschen/"):
+        response = client.get(url, follow=True)
+        assert response.redirect_chain[-1][0] == "/netz/benachrichtigungen/"
+        assert "Ihre Anmeldung war abgelaufen" in response.content.decode()
+
