@@ -75,6 +75,10 @@ def test_municipality_list_with_counts_and_filters(client, network):
                                                                           "Spenge"]
     assert names(soup_of(client.get("/kommunen/?groesse=unter-10000"))) == ["Leerstadt"]
     assert names(soup_of(client.get("/kommunen/?thema=onlinezugangsgesetz"))) == ["Spenge"]
+    # With a topic the card counts that topic's material and says so.
+    lemgo = soup_of(client.get("/kommunen/?thema=e-akte-und-dokumentenmanagement")).select(
+        ".municipality-card")[1]
+    assert "Lemgo" in lemgo.get_text() and "zum gewählten Thema" in lemgo.get_text()
     assert names(soup_of(client.get(
         "/kommunen/?kreis=Kreis Lippe&thema=e-akte-und-dokumentenmanagement"))) == [
         "Kalletal", "Lemgo"]
