@@ -22,7 +22,7 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.documents import get_document_model
 from wagtail.rich_text import RichText
 
-from attachments.extraction import message_for, run_worker
+from attachments.extraction import hexdigest_of, message_for, run_worker
 from attachments.formats import extension_of
 from attachments.models import DocumentText
 from attachments.protocol_import import parse_protocol
@@ -124,9 +124,13 @@ def protocol_from_file(request, project_id: int):
             if error:
                 form.add_error("file", error)
             else:
-                page = create_protocol_draft(project, sections, upload, request.user)
+                page, draft = create_protocol_draft(project, sections, upload, request.user)
                 messages.success(request, _("Der Protokollentwurf wurde aus der Datei angelegt. "
                                             "Bitte prüfen und ergänzen, dann veröffentlichen."))
+                if draft.date is None:
+                    messages.warning(request, _(
+                        "In der Datei wurde kein Sitzungsdatum gefunden; eingetragen ist das "
+                        "Datum des Projekts. Bitte korrigieren."))
                 return redirect("wagtailadmin_pages:edit", page.pk)
         status = 400
     return TemplateResponse(request, "attachments/protocol_from_file.html",
@@ -155,7 +159,9 @@ def create_protocol_draft(project, sections: list[Section], upload, user):
     draft = parse_protocol(sections, upload.name)
     number = draft.session_number or project.get_children().type(SessionProtocolPage).count() + 1
     upload.seek(0)
-    document = get_document_model()(title=draft.title, uploaded_by_user=user)
+    document = get_document_model()(title=draft.title, uploaded_by_user=user,
+                                    file_size=upload.size, file_hash=hexdigest_of(upload, "sha1"))
+    upload.seek(0)
     document.file.save(Path(upload.name).name, File(upload), save=False)
     document.save()
 
@@ -186,5 +192,5 @@ def create_protocol_draft(project, sections: list[Section], upload, user):
     page.topics = list(project.topics.all())
     project.add_child(instance=page)
     page.save_revision(user=user)
-    return page
+    return page, draft
 

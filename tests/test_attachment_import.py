@@ -222,3 +222,72 @@ def test_protocol_draft_from_odt(client, user_in, project, tmp_path):
     [task] = [b.value for b in page.action_items]
     assert task["task"] == "Antrag schreiben" and task["owner_role"] == "Kämmerer"
     assert task["due_date"].isoformat() == "2025-03-31"
+
+
+def _results_protocol_docx(path, *, date_line: str = "Datum: 12.03.24") -> None:
+    """Minutes as many municipalities write them: an "Ergebnisprotokoll" title, the date with
+    a two-digit year, agenda sub-headings without "TOP", an action table with a "Nr." column."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Ergebnisprotokoll der 4. Sitzung Lenkungsgruppe KI-Assistenz", 0)
+    if date_line:
+        document.add_paragraph(date_line)
+    document.add_paragraph("Ort: vor Ort im Rathaus")
+    document.add_heading("Teilnehmende", 1)
+    document.add_paragraph("Bürgermeister (Stadt Lage)", style="List Bullet")
+    document.add_heading("Tagesordnung", 1)
+    document.add_heading("Begrüßung und Rückblick", 2)
+    long_text = "Die Pilotphase lief gut. " * 20 + "Ende des Absatzes."
+    document.add_paragraph(long_text)
+    document.add_heading("Datenschutz", 2)
+    document.add_paragraph("Die Datenschutzbeauftragte erläutert die Folgenabschätzung.")
+    document.add_heading("Beschlüsse", 1)
+    document.add_paragraph("Die Pilotphase wird bis Juni verlängert.", style="List Bullet")
+    document.add_heading("Aufgaben", 1)
+    table = document.add_table(rows=2, cols=4)
+    for row, values in zip(table.rows, (("Nr.", "Aufgabe", "Verantwortlich", "Bis"),
+                                        ("1", "Anbieter anfragen", "Leitung IT", "30.04.2024")),
+                           strict=True):
+        for cell, value in zip(row.cells, values, strict=True):
+            cell.text = value
+    document.add_heading("Sonstiges", 1)
+    document.add_paragraph("Die nächste Sitzung ist im Mai.")
+    document.save(str(path))
+
+
+def test_protocol_draft_from_typical_results_minutes(client, user_in, project, tmp_path):
+    """The title "Ergebnisprotokoll …" made every section a decision, the date and format
+    were missed, agenda sub-headings without "TOP" were lost, the "Nr." column became the
+    task."""
+    _results_protocol_docx(tmp_path / "ergebnis.docx")
+    client.force_login(user_in("Beratung"))
+    upload = SimpleUploadedFile("ergebnis.docx", (tmp_path / "ergebnis.docx").read_bytes())
+    response = client.post(f"/admin/protokoll-aus-datei/{project.pk}/", {"file": upload},
+                           follow=True)
+    page = SessionProtocolPage.objects.child_of(project).get()
+    assert page.date.isoformat() == "2024-03-12" and page.format == "vor_ort"
+    assert page.session_number == 4
+    assert [b.value["title"] for b in page.agenda_items] == ["Begrüßung und Rückblick",
+                                                             "Datenschutz"]
+    assert "Ende des Absatzes." in page.agenda_items[0].value["discussion"].source
+    assert [b.value["text"] for b in page.decisions] == [
+        "Die Pilotphase wird bis Juni verlängert."]
+    [task] = [b.value for b in page.action_items]
+    assert (task["task"], task["owner_role"]) == ("Anbieter anfragen", "Leitung IT")
+    assert task["due_date"].isoformat() == "2024-04-30"
+    notes = " ".join(block.value.source for block in page.body)
+    assert "nächste Sitzung" in notes
+    assert "kein Sitzungsdatum" not in response.content.decode()
+    [(document, _)] = attachment_documents(page)
+    assert document.file_size and document.file_hash
+
+
+def test_protocol_draft_without_a_date_says_so(client, user_in, project, tmp_path):
+    _results_protocol_docx(tmp_path / "ohne-datum.docx", date_line="")
+    client.force_login(user_in("Beratung"))
+    upload = SimpleUploadedFile("ohne.docx", (tmp_path / "ohne-datum.docx").read_bytes())
+    response = client.post(f"/admin/protokoll-aus-datei/{project.pk}/", {"file": upload},
+                           follow=True)
+    assert "kein Sitzungsdatum gefunden" in response.content.decode()
+
