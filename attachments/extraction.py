@@ -71,6 +71,8 @@ def message_for(code: str, detail: str, filename: str) -> str:
                             "wurde abgebrochen."),
         "missing": "Die Datei fehlt im Dateispeicher.",
     }
+    if code == "no_text" and detail != "pdf":  # only a PDF can be a scan without text
+        return "Die Datei enthält keinen Text."
     return messages.get(code, "Die Datei konnte nicht gelesen werden.")
 
 

@@ -22,6 +22,8 @@ SUPPORTED = {
     "md": "Markdown",
 }
 
+# Byte order marks of UTF-16 text (what Windows editors save as "Unicode").
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # More than any MIME type is long (an ODF one is some 50 bytes).
 _MIMETYPE_READ_BYTES = 256
 _ODF_TEXT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
@@ -63,7 +65,7 @@ def sniff(path: str) -> str:
         return "zip"
     with open(path, "rb") as handle:
         sample = handle.read(4096)
-    if b"\x00" not in sample:
+    if b"\x00" not in sample or sample.startswith(UTF16_BOMS):  # Windows "Unicode" text
         return "text"
     return "unknown"
 

@@ -20,7 +20,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from attachments.formats import ReadError
+from attachments.formats import UTF16_BOMS, ReadError
 
 # PDFium's marker for a hyphen at the end of a line (the word continues on the next line).
 _PDFIUM_LINE_HYPHEN = "\ufffe"
@@ -354,7 +354,7 @@ _MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 def read_text(path: str) -> list[Section]:
     raw = Path(path).read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-16" if raw.startswith(UTF16_BOMS) else "utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")  # older Windows exports
     if "\x00" in text:

@@ -33,9 +33,12 @@ from network.querylog import NO_RESULTS
 from network.review import due_pages, review_after_months
 from network.roles import is_redaktion
 
-# "Wenig Klicks": searched at least twice, with results, and at most one click in ten searches.
+# "Wenig Klicks": searched at least twice on the search page with results, and at most one
+# click in ten such searches. Only the search page counts clicks (<a ping> on its results); the
+# API's and the matching page's searches cannot be clicked.
 LOW_CLICK_MIN_SEARCHES = 2
 LOW_CLICK_RATE = 0.1
+CLICKABLE = Q(surface=QueryLog.Surface.SEARCH)
 
 
 class RedaktionOnly:
@@ -71,6 +74,7 @@ def aggregate_queries(queryset, view: str = ""):
                 .values("query").annotate(n=Count("pk")).values("n"))
     rows = (queryset.values("normalized")
             .annotate(searches=Count("pk"), zero_results=Count("pk", filter=NO_RESULTS),
+                      clickable=Count("pk", filter=CLICKABLE & ~NO_RESULTS),
                       clicks=Coalesce(Sum("clicks"), 0), last_searched=Max("created_at"),
                       negative_feedback=Coalesce(Subquery(negative, output_field=IntegerField()),
                                                  0))
@@ -78,9 +82,8 @@ def aggregate_queries(queryset, view: str = ""):
     if view == "ohne_treffer":
         rows = rows.filter(zero_results__gt=0).order_by("-zero_results", "normalized")
     elif view == "wenig_klicks":
-        rows = rows.filter(searches__gte=LOW_CLICK_MIN_SEARCHES,
-                           zero_results__lt=F("searches"),
-                           clicks__lte=F("searches") * LOW_CLICK_RATE)
+        rows = rows.filter(clickable__gte=LOW_CLICK_MIN_SEARCHES,
+                           clicks__lte=F("clickable") * LOW_CLICK_RATE)
     elif view == "negativ":
         rows = rows.filter(negative_feedback__gt=0).order_by("-negative_feedback",
                                                               "normalized")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -196,6 +197,24 @@ def test_headings_count_against_the_character_limit(settings):
     text = extract_document(make_document("gliederung.md", headings.encode()))
     assert text.status == DocumentText.Status.PARTIAL
     assert sum(len(s["heading"]) + len(s["text"]) for s in text.sections) == 500
+
+
+@pytest.mark.django_db
+def test_windows_unicode_text_file_is_read():
+    """Windows editors save "Unicode" text as UTF-16 with a byte order mark."""
+    text = extract_document(make_document("notiz.txt", "Grüße aus Höxter".encode("utf-16")))
+    assert text.status == DocumentText.Status.OK
+    assert text.sections[0]["text"] == "Grüße aus Höxter"
+
+
+@pytest.mark.django_db
+def test_empty_word_file_is_not_called_a_scan():
+    import docx
+
+    buffer = io.BytesIO()
+    docx.Document().save(buffer)
+    text = extract_document(make_document("leer.docx", buffer.getvalue()))
+    assert text.error_code == "no_text" and text.message == "Die Datei enthält keinen Text."
 
 
 @pytest.mark.django_db

@@ -62,6 +62,9 @@ def test_query_figures_on_a_known_log(known_log):
         "parkraum": (1, 0, 2, 0), "uralt": (1, 1, 0, 0)}
     assert list(_rows("ohne_treffer")) == ["friedhof", "e-akte", "uralt"]
     assert list(_rows("wenig_klicks")) == ["glasfaser"]
+    for _ in range(3):  # only through the API, whose results cannot be clicked
+        _log("Zebraschnecke", 6, surface="api")
+    assert list(_rows("wenig_klicks")) == ["glasfaser"]
     assert list(_rows("negativ")) == ["e-akte"]
 
 
