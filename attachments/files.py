@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from django.conf import settings
@@ -53,6 +55,26 @@ def _sha1(path: Path) -> str:
         return hexdigest_of(handle, "sha1")
 
 
+# Files written by the running import: its transaction may still roll back, and the rows then
+# vanish but the files would stay in media (see :func:`files_removed_on_failure`).
+_written: ContextVar[list | None] = ContextVar("attachment_files_written", default=None)
+
+
+@contextmanager
+def files_removed_on_failure():
+    """Delete the files stored inside the block if it raises (the import rolled back)."""
+    written: list = []
+    token = _written.set(written)
+    try:
+        yield
+    except BaseException:
+        for storage, name in written:
+            storage.delete(name)
+        raise
+    finally:
+        _written.reset(token)
+
+
 def stored_document(base_dir: Path, relative: str, title: str):
     """The document holding this file under this title, created if there is none."""
     path = base_dir / relative
@@ -64,6 +86,8 @@ def stored_document(base_dir: Path, relative: str, title: str):
     with path.open("rb") as handle:
         document = model(title=title, file_size=path.stat().st_size, file_hash=file_hash)
         document.file.save(path.name, File(handle), save=False)
+    if (written := _written.get()) is not None:
+        written.append((document.file.storage, document.file.name))
     document.save()
     return document
 

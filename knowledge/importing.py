@@ -672,8 +672,10 @@ def import_records(items: list[ParsedLine], progress: Iterator | None = None) ->
     then projects)."""
     ordered = sorted(items, key=lambda item: (item.record.type != "municipality",
                                               item.record.type != "project", item.line))
+    from attachments.files import files_removed_on_failure
+
     result = ImportResult()
-    with transaction.atomic():
+    with files_removed_on_failure(), transaction.atomic():
         for item in ordered:
             try:
                 if isinstance(item.record, MunicipalityRecord):

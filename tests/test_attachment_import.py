@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -110,6 +111,33 @@ def test_bad_attachment_reference_reports_the_line_and_imports_nothing(tmp_path,
                      stderr=err, verbosity=0)
     assert "line 2: attachments.0:" in err.getvalue() and reason in err.getvalue()
     assert not KnowledgePage.objects.filter(external_id__in=["bp-gut", "bp-schlecht"]).exists()
+    assert not get_document_model().objects.exists()
+
+
+def test_rolled_back_import_leaves_no_files_behind(tmp_path, monkeypatch, settings):
+    """The rows vanish with the transaction; the files written for them stayed in media."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from knowledge import importing
+
+    (tmp_path / "zurueckgerollt-7f3a.md").write_text("# Notiz\n\nText.", encoding="utf-8")
+    rows = [record("project", external_id="p-datei", attachments=[
+                {"title": "Notiz", "file": "zurueckgerollt-7f3a.md"}]),
+            record("project", external_id="p-kaputt")]
+    real = importing._import_record
+
+    def failing_on_the_second(record_, result, base_dir=None):
+        if record_.external_id == "p-kaputt":
+            raise DjangoValidationError("kaputt")
+        return real(record_, result, base_dir)
+
+    monkeypatch.setattr(importing, "_import_record", failing_on_the_second)
+    path = tmp_path / "daten.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                    encoding="utf-8")
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_knowledge", str(path), stderr=StringIO(), verbosity=0)
+    assert not list(Path(settings.MEDIA_ROOT).rglob("zurueckgerollt-7f3a*"))
     assert not get_document_model().objects.exists()
 
 
