@@ -149,3 +149,15 @@ def test_follow_after_the_session_expired_leads_back_to_the_settings(client, use
         assert response.redirect_chain[-1][0] == "/netz/benachrichtigungen/"
         assert "Ihre Anmeldung war abgelaufen" in response.content.decode()
 
+
+def test_saved_search_whose_filter_topic_was_deleted_says_so(member_client):
+    from knowledge.models import Topic
+
+    topic = Topic.objects.create(name="Wird gelöscht")
+    Subscription.objects.create(user=member_client.user, kind="suche", query="Akte",
+                                filters={"thema": [topic.slug]})
+    assert "findet nichts mehr" not in member_client.get(URL).content.decode()
+    topic.delete()
+    html = member_client.get(URL).content.decode()
+    assert "Diese gespeicherte Suche findet nichts mehr" in html
+
