@@ -5,7 +5,8 @@ wrote (page and file titles). A cell beginning with ``=``, ``+``, ``-`` or ``@``
 formula when the CSV file is opened in Excel or LibreOffice ("CSV injection": a feedback
 comment ``=HYPERLINK(…)`` would become a live link in the Redaktion's spreadsheet). Wagtail
 turns formulas back into text only in its XLSX export; this mixin does the same for CSV the
-way OWASP recommends, with a leading apostrophe.
+way OWASP recommends, with a leading apostrophe. The CSV starts with a byte order mark and
+says its charset: Excel reads a UTF-8 file without one as Windows-1252 ("GrÃ¼ÃŸe").
 """
 
 from __future__ import annotations
@@ -24,7 +25,16 @@ def neutralise_formula(value):
 
 class FormulaSafeExportMixin:
     """For Wagtail's ``SpreadsheetExportMixin`` views (``ReportView``): CSV cells that would
-    start a formula are written as text."""
+    start a formula are written as text, and the file is marked as UTF-8 for Excel."""
+
+    def stream_csv(self, queryset):
+        yield "\ufeff"
+        yield from super().stream_csv(queryset)
+
+    def write_csv_response(self, queryset):
+        response = super().write_csv_response(queryset)
+        response["Content-Type"] = "text/csv; charset=utf-8"
+        return response
 
     def preprocess_field_value(self, field, value, export_format):
         value = super().preprocess_field_value(field, value, export_format)

@@ -93,7 +93,10 @@ def test_queries_report_page_with_filters_and_chart(redaktion_client, known_log)
 def test_queries_report_exports_csv_and_xlsx(redaktion_client, known_log):
     response = redaktion_client.get(QUERIES_URL, {"export": "csv"})
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    body = b"".join(response.streaming_content)
+    assert body.startswith("\ufeff".encode())  # Excel reads umlauts as UTF-8 only with it
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0][:5] == ["Suchanfrage", "Suchen", "ohne Treffer", "Klicks",
                            "Nicht hilfreich"]
     assert rows[1][:5] == ["glasfaser", "4", "0", "0", "0"]
@@ -112,7 +115,7 @@ def test_csv_exports_write_formulas_as_text(redaktion_client, make_page):
     Feedback.objects.create(page=page, helpful=False, comment="+1 " + formula, source="seite",
                             session_hash="s2")
     exports = {url: list(csv.reader(io.StringIO(b"".join(
-        redaktion_client.get(url, {"export": "csv"}).streaming_content).decode("utf-8"))))
+        redaktion_client.get(url, {"export": "csv"}).streaming_content).decode("utf-8-sig"))))
         for url in (QUERIES_URL, "/admin/netz/rueckmeldungen/", "/admin/netz/seiten-feedback/")}
     cells = [cell for rows in exports.values() for row in rows[1:] for cell in row]
     assert "'" + formula.lower() in cells and "'@SUMME(1;2)" in cells
@@ -153,7 +156,8 @@ def test_feedback_reports_show_editors_only_their_own_pages(client, user_in, mak
     assert "Eigene Seite" in html and "E-Akte Lemgo" not in html
     client.force_login(user_in("Redaktion"))
     response = client.get("/admin/netz/seiten-feedback/", {"export": "csv"})
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode(
+        "utf-8-sig"))))
     assert rows[1] == ["E-Akte Lemgo", "2", "1", "0"]
     assert rows[2] == ["Eigene Seite", "1", "0", "1"]
     html = client.get("/admin/netz/rueckmeldungen/", {"helpful": "false"}).content.decode()
