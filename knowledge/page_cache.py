@@ -43,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
+from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
@@ -130,6 +131,25 @@ def cache_pages(view):
         return response
 
     return cached_view
+
+
+def cached_bytes(request, name: str, produce: Callable[[], bytes]) -> bytes:
+    """``produce()``, reused for this request's viewer class until any content changes.
+
+    For generated files that are not pages (the PDF Abschlussbericht, seconds of WeasyPrint
+    per request): the same keys and invalidation as the page cache, so no viewer ever gets
+    what another class of viewers may see, and an edit is visible at once.
+    """
+    viewer = viewer_class(request)
+    if viewer is None:
+        return produce()
+    key = f"{_cache_key(request, viewer)}#{name}"
+    store = caches[CACHE_ALIAS]
+    content = store.get(key)
+    if content is None:
+        content = produce()
+        store.set(key, content, settings.KNOWLEDGE_PAGE_CACHE_SECONDS)
+    return content
 
 
 def viewer_class(request) -> str | None:

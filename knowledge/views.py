@@ -12,7 +12,7 @@ from knowledge.comparison import build_comparison
 from knowledge.listing import build_listing
 from knowledge.matrix import build_matrix
 from knowledge.models import KNOWLEDGE_PAGE_MODELS, Municipality, ProjectPage
-from knowledge.page_cache import cache_pages
+from knowledge.page_cache import cache_pages, cached_bytes
 from knowledge.profiles import build_municipality_list, build_profile
 from knowledge.report import ReportUnavailable, render_report_pdf
 from knowledge.text import german_slugify
@@ -61,7 +61,8 @@ def project_report(request, page_id):
     if project is None:
         raise Http404(_("Dieses Projekt gibt es nicht oder Sie dürfen es nicht sehen."))
     try:
-        pdf = render_report_pdf(project, request.user, request)
+        pdf = cached_bytes(request, "abschlussbericht",
+                           lambda: render_report_pdf(project, request.user, request))
     except ReportUnavailable:
         logger.exception("PDF export unavailable")
         return HttpResponse(_("Der PDF-Export ist auf diesem Server gerade nicht verfügbar. "

@@ -75,6 +75,38 @@ def test_report_holds_only_what_the_reader_may_see(client, project, user_in):
     assert "Interne Haushaltssitzung" in text
 
 
+def test_report_is_rendered_once_per_viewer_class_until_content_changes(
+        client, project, user_in, settings, monkeypatch, django_capture_on_commit_callbacks):
+    """Seconds of WeasyPrint on every request, for anonymous visitors too: now cached like
+    pages, per viewer class, and invalidated by any change."""
+    from django.test import Client
+
+    from knowledge import views
+
+    settings.KNOWLEDGE_PAGE_CACHE_SECONDS = 600
+    renders = []
+    real = views.render_report_pdf
+
+    def counting(*args, **kwargs):
+        renders.append(args[1].is_authenticated)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(views, "render_report_pdf", counting)
+    url = f"/abschlussbericht/{project.pk}/"
+    first = client.get(url)
+    assert Client().get(url).content == first.content
+    assert renders == [False]
+    member = Client()
+    member.force_login(user_in("Kommune"))
+    assert "Interne Haushaltssitzung" in pdf_text(member.get(url))[0]  # its own class
+    assert renders == [False, True]
+    project.title = "Digitalisierungsstrategie Spenge 2030"
+    with django_capture_on_commit_callbacks(execute=True):  # the cache token is renewed then
+        project.save_revision().publish()
+    assert "Spenge 2030" in pdf_text(Client().get(url))[0]
+    assert renders == [False, True, False]
+
+
 def test_report_of_a_restricted_or_unknown_project_is_404(client, project, user_in):
     PageViewRestriction.objects.create(page=project, restriction_type=PageViewRestriction.LOGIN)
     response = client.get(f"/abschlussbericht/{project.pk}/")
