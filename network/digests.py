@@ -36,7 +36,7 @@ from network.matching import kinds_by_page, matching_pages
 from network.models import Digest, DigestSettings, PageChange, Subscription
 from network.review import due_pages
 from network.tokens import make_token
-from search.models import PageIndexState
+from search.models import PageIndexState, Passage
 
 logger = logging.getLogger("network.digests")
 
@@ -114,8 +114,8 @@ def announceable_changes(digest: Digest) -> list[tuple[int, int, str]]:
     commit: an import running while digests are sent commits changes stamped inside windows
     already sent. So besides its window, a digest looks back ``KNOWLEDGE_DIGEST_LOOKBACK_HOURS``
     for changes that no earlier digest of the member considered (each digest records the ids).
-    A change whose page is still waiting for the search index is left for the next digest:
-    saved searches find pages through the index.
+    A change whose page is still waiting for the search index (no passage yet) is left for
+    the next digest: saved searches find pages through the index.
     """
     lookback = dt.timedelta(hours=settings.KNOWLEDGE_DIGEST_LOOKBACK_HOURS)
     earlier = list(Digest.objects.filter(user_id=digest.user_id,
@@ -129,9 +129,13 @@ def announceable_changes(digest: Digest) -> list[tuple[int, int, str]]:
         seen = {pk for ids in earlier for pk in ids}
     rows = list(PageChange.objects.filter(changed_at__gte=since, changed_at__lt=digest.window_end)
                 .exclude(pk__in=seen).values_list("pk", "page_id", "kind"))
+    page_ids = {page_id for _pk, page_id, _kind in rows}
+    # Waiting: indexing scheduled and not one passage yet. A page the model could not embed
+    # is pending too, but its full-text passages are written, which is all saved searches use.
     waiting = set(PageIndexState.objects.filter(
-        page_id__in={page_id for _pk, page_id, _kind in rows},
-        status=PageIndexState.Status.PENDING).values_list("page_id", flat=True))
+        page_id__in=page_ids, status=PageIndexState.Status.PENDING)
+        .values_list("page_id", flat=True)) - set(
+        Passage.objects.filter(page_id__in=page_ids).values_list("page_id", flat=True))
     return [row for row in rows if row[1] not in waiting]
 
 

@@ -221,6 +221,20 @@ def test_page_waiting_for_the_index_is_announced_once_it_is_indexed(make_page, m
     assert "Noch nicht im Index" in _text_and_html(smtp_server.to(user.email)[0])[0]
 
 
+def test_page_the_model_could_not_embed_is_announced_all_the_same(indexed_page, member,
+                                                                   model_unavailable,
+                                                                   smtp_server):
+    """Pending, but with its full-text passages written: nothing to wait for (a model down
+    for days must not hold the digests back until the look-back has passed)."""
+    from search.models import PageIndexState
+
+    user = member()
+    page = indexed_page("lesson_learned", title="Ohne Vektoren", topics=["Breitband"])
+    assert PageIndexState.objects.get(page_id=page.pk).status == "pending"
+    follow(user, topic="Breitband")
+    assert send_digests(timezone.now() + LATER).sent == 1
+
+
 def test_saved_search_is_tested_on_the_changed_pages_not_the_sites_best(indexed_page, member,
                                                                          settings):
     """With the word common in the network, a new page outside the site's best candidates
