@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import django_filters
 from django import forms
@@ -99,7 +100,9 @@ class QueryReportView(FormulaSafeExportMixin, RedaktionOnly, ReportView):
     index_results_url_name = "network_reports:queries_results"
     export_filename = "suchanfragen"
     columns = [
-        Column("normalized", label=_("Suchanfrage")),
+        # Linked to the search itself: what searchers got, and where a promotion would help.
+        TitleColumn("normalized", label=_("Suchanfrage"), get_url=lambda row: (
+            reverse("search:search") + "?" + urlencode({"q": row["normalized"]}))),
         Column("searches", label=_("Suchen")),
         Column("zero_results", label=_("ohne Treffer")),
         Column("clicks", label=_("Klicks")),

@@ -211,6 +211,7 @@ def test_hybrid_search_for_words_no_page_contains_counts_as_without_results(
     report = client.get("/admin/netz/suchanfragen/", {"ansicht": "ohne_treffer"})
     html = report.content.decode()
     assert "zebraschnecke" in html and "elektronische akte" not in html
+    assert 'href="/suche/?q=zebraschnecke"' in html  # run the search from the report
 
 
 @pytest.mark.parametrize(("typed", "stored"), [
