@@ -2,10 +2,11 @@
 
 How it stays idempotent and crash-safe:
 
-1. For every member due (daily or weekly, by the end of the last window), a :class:`Digest`
-   row for the period (``2026-12-03`` or ``2026-W49``) is created with its window
-   [end of the last window, now). The unique (user, period) key means a second run in the
-   same period finds the row instead of making another.
+1. For every member due (daily or weekly, on their own schedule: the previous due time plus
+   the period, so hourly runs do not drift), a :class:`Digest` row for the period
+   (``2026-12-03`` or ``2026-W49``) is created with its window [end of the last window,
+   now). The unique (user, period) key means a second run in the same period finds the row
+   instead of making another.
 2. Each pending digest is sent inside a transaction that holds its row lock
    (``select_for_update(skip_locked=True)``, so two runners never send the same digest); the
    content is computed right then, with the member's permissions at sending time. The row is
@@ -84,7 +85,8 @@ def plan_digests(now: dt.datetime) -> int:
         if length is None:
             continue
         start = prefs.covered_until or (now - length)
-        if now - start + TOLERANCE < length:
+        due = prefs.next_due or (start + length)
+        if now + TOLERANCE < due:
             continue
         if Digest.objects.filter(user=user, status=Digest.Status.PENDING).exists():
             continue  # an unsent digest of an earlier run goes first, with its window
@@ -92,7 +94,19 @@ def plan_digests(now: dt.datetime) -> int:
             user=user, period=period_key(prefs.frequency, now),
             defaults={"window_start": start, "window_end": now})
         created += was_created
+        if was_created:
+            DigestSettings.objects.filter(pk=prefs.pk).update(
+                next_due=next_due_after(due, length, now))
     return created
+
+
+def next_due_after(due: dt.datetime, length: dt.timedelta, now: dt.datetime) -> dt.datetime:
+    """The next due time on the member's schedule: ``due`` plus whole periods, after ``now``
+    (plus the tolerance), so missed periods (cron stopped for days) are not sent one by one."""
+    following = due + length
+    while following <= now + TOLERANCE:
+        following += length
+    return following
 
 
 def digest_content(user, digest: Digest) -> dict:

@@ -22,6 +22,7 @@ class FrequencyForm(forms.ModelForm):
         if "frequency" in self.changed_data and self.initial.get("frequency") == \
                 DigestSettings.Frequency.NEVER:
             self.instance.covered_until = timezone.now()
+            self.instance.next_due = None  # one period from now
         return super().save(commit)
 
 

@@ -131,6 +131,10 @@ class DigestSettings(models.Model):
     frequency = models.CharField(_("Zusammenfassung per E-Mail"), max_length=15,
                                  choices=Frequency.choices, default=Frequency.WEEKLY)
     covered_until = models.DateTimeField(null=True, blank=True)
+    # When the next digest is due: the previous due time plus the period, not the time the
+    # previous run happened to start (an hourly cron, up to two hours early each time, would
+    # move the digests towards midnight). None: one period after ``covered_until``.
+    next_due = models.DateTimeField(null=True, blank=True)
     token_version = models.PositiveIntegerField(default=1)
 
     class Meta:

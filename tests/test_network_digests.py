@@ -268,6 +268,20 @@ def test_switching_digests_back_on_starts_from_now(client, make_page, member, sm
     assert smtp_server.to(user.email) == []
 
 
+def test_hourly_runs_keep_the_daily_digest_at_its_hour(member):
+    """Due two hours early by the tolerance, each digest moved the next one two hours earlier,
+    until all went out at midnight."""
+    user = member()
+    DigestSettings.objects.create(user=user, frequency="taeglich")
+    follow(user, query="Breitband")
+    first = timezone.make_aware(dt.datetime(2026, 12, 7, 9, 0))  # a Monday, local time
+    for hour in range(24 * 6):
+        send_digests(first + dt.timedelta(hours=hour))
+    ends = [timezone.localtime(end) for end in Digest.objects.filter(user=user)
+            .order_by("window_end").values_list("window_end", flat=True)]
+    assert [end.hour for end in ends] == [9, 7, 7, 7, 7, 7, 7]  # one per day, Monday to Sunday
+
+
 def test_nothing_new_sends_nothing(member, make_page, smtp_server):
     user = member()
     make_page("lesson_learned", topics=["Breitband"], date="2020-01-01")
