@@ -144,4 +144,3 @@ def viewable_page_for_request(request, page_id: int, model=Page):
                                 for restriction in page.get_view_restrictions()):
         return page
     return None
-

@@ -318,4 +318,3 @@ def test_protocol_draft_without_a_date_says_so(client, user_in, project, tmp_pat
     response = client.post(f"/admin/protokoll-aus-datei/{project.pk}/", {"file": upload},
                            follow=True)
     assert "kein Sitzungsdatum gefunden" in response.content.decode()
-

@@ -160,4 +160,3 @@ def test_saved_search_whose_filter_topic_was_deleted_says_so(member_client):
     topic.delete()
     html = member_client.get(URL).content.decode()
     assert "Diese gespeicherte Suche findet nichts mehr" in html
-
