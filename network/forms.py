@@ -17,12 +17,14 @@ class FrequencyForm(forms.ModelForm):
         widgets = {"frequency": forms.RadioSelect}
 
     def save(self, commit=True):
-        """Switching digests back on starts from now: the first digest after months of "nie"
+        """A new rhythm starts its schedule anew: one new period after the last digest (a
+        member switching from weekly to daily hears from us within a day, not after the week).
+        Switching digests back on starts from now: the first digest after months of "nie"
         would otherwise announce everything published meanwhile."""
-        if "frequency" in self.changed_data and self.initial.get("frequency") == \
-                DigestSettings.Frequency.NEVER:
-            self.instance.covered_until = timezone.now()
-            self.instance.next_due = None  # one period from now
+        if "frequency" in self.changed_data:
+            self.instance.next_due = None
+            if self.initial.get("frequency") == DigestSettings.Frequency.NEVER:
+                self.instance.covered_until = timezone.now()
         return super().save(commit)
 
 

@@ -282,6 +282,21 @@ def test_hourly_runs_keep_the_daily_digest_at_its_hour(member):
     assert [end.hour for end in ends] == [9, 7, 7, 7, 7, 7, 7]  # one per day, Monday to Sunday
 
 
+def test_switching_from_weekly_to_daily_brings_the_next_digest_within_a_day(
+        client, make_page, member, smtp_server):
+    user = member()
+    DigestSettings.objects.create(user=user, frequency="woechentlich")
+    make_page("lesson_learned", title="Erste Lektion", topics=["Breitband"])
+    follow(user, topic="Breitband")
+    first = timezone.now() + LATER
+    assert send_digests(first).sent == 1  # the weekly schedule: next one in seven days
+    client.force_login(user)
+    client.post("/netz/benachrichtigungen/", {"aktion": "rhythmus", "frequency": "taeglich"})
+    page = make_page("lesson_learned", title="Zweite Lektion", topics=["Breitband"])
+    PageChange.objects.filter(page=page).update(changed_at=first + dt.timedelta(hours=5))
+    assert send_digests(first + dt.timedelta(days=1)).sent == 1
+
+
 def test_nothing_new_sends_nothing(member, make_page, smtp_server):
     user = member()
     make_page("lesson_learned", topics=["Breitband"], date="2020-01-01")
