@@ -25,6 +25,8 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from wagtail.models import PageViewRestriction
 
+from knowledge.access import refused_restrictions
+
 
 def _pages_using(document):
     from knowledge.models import KnowledgePage
@@ -37,13 +39,6 @@ def may_manage(user, document) -> bool:
                 .user_has_permission_for_instance(user, "change", document))
 
 
-def _refused(request, page) -> list[str]:
-    """The types of the page's view restrictions (its ancestors' included) that this request
-    does not pass, by Wagtail's own ``accept_request``; empty: the request may view it."""
-    return [r.restriction_type for r in page.get_view_restrictions()
-            if not r.accept_request(request)]
-
-
 def check_download(document, request):
     """The hook: None lets Wagtail serve the file, a response refuses it."""
     pages = list(_pages_using(document))
@@ -53,7 +48,7 @@ def check_download(document, request):
         raise Http404("Dokument nicht gefunden")
     refusals = []
     for page in pages:  # the first page the request may view opens the file
-        kinds = _refused(request, page)
+        kinds = refused_restrictions(request, page)
         if not kinds:
             return None
         refusals.append((page, kinds))

@@ -140,7 +140,13 @@ def viewable_page_for_request(request, page_id: int, model=Page):
     if page is not None:
         return page
     page = model.objects.live().filter(pk=page_id).first()
-    if page is not None and all(restriction.accept_request(request)
-                                for restriction in page.get_view_restrictions()):
+    if page is not None and not refused_restrictions(request, page):
         return page
     return None
+
+
+def refused_restrictions(request, page) -> list[str]:
+    """The types of the page's view restrictions (its ancestors' included) that this request
+    does not pass, by Wagtail's own ``accept_request``; empty: the request may view it."""
+    return [restriction.restriction_type for restriction in page.get_view_restrictions()
+            if not restriction.accept_request(request)]

@@ -39,7 +39,7 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 from wagtail.rich_text import expand_db_html
 
-from knowledge.text import german_slugify, strip_control_characters
+from knowledge.text import free_slug, german_slugify, strip_control_characters
 
 KNOWLEDGE_TYPES = ("project", "session_protocol", "lesson_learned", "best_practice", "roadmap")
 
@@ -555,16 +555,8 @@ def _roadmap_steps(steps: list[RoadmapStep]) -> list:
 
 
 def unique_slug(parent, title: str, exclude_pk=None) -> str:
-    """The title's slug, numbered if a sibling has it (only candidate slugs are fetched, so
-    importing thousands of pages into one section stays linear)."""
-    base = german_slugify(title)
-    taken = set(parent.get_children().filter(slug__startswith=base).exclude(pk=exclude_pk)
-                .values_list("slug", flat=True))
-    slug, counter = base, 2
-    while slug in taken:
-        slug = f"{base}-{counter}"
-        counter += 1
-    return slug
+    """The title's slug, numbered if a sibling has it."""
+    return free_slug(german_slugify(title), parent.get_children().exclude(pk=exclude_pk))
 
 
 def _parent_for(record: CommonFields, project_page):

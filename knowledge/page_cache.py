@@ -143,13 +143,8 @@ def cached_bytes(request, name: str, produce: Callable[[], bytes]) -> bytes:
     viewer = viewer_class(request)
     if viewer is None:
         return produce()
-    key = f"{_cache_key(request, viewer)}#{name}"
-    store = caches[CACHE_ALIAS]
-    content = store.get(key)
-    if content is None:
-        content = produce()
-        store.set(key, content, settings.KNOWLEDGE_PAGE_CACHE_SECONDS)
-    return content
+    return caches[CACHE_ALIAS].get_or_set(f"{_cache_key(request, viewer)}#{name}", produce,
+                                          settings.KNOWLEDGE_PAGE_CACHE_SECONDS)
 
 
 def viewer_class(request) -> str | None:

@@ -15,6 +15,17 @@ def german_slugify(value: str, max_length: int = 80) -> str:
     return slug or "seite"
 
 
+def free_slug(base: str, rows) -> str:
+    """``base``, or ``base-2``, ``base-3``, … whichever no row of ``rows`` (a queryset with a
+    ``slug`` field) has. Only the candidates starting with ``base`` are fetched, so importing
+    thousands of pages into one section stays linear."""
+    taken = set(rows.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
 def strip_control_characters(value: str) -> str:
     """Remove control characters except tab and newline (NUL would make psycopg fail)."""
     return "".join(ch for ch in value if ch in "\t\n" or unicodedata.category(ch) != "Cc")

@@ -38,35 +38,25 @@ def _saved_search_ids(subscription, user, candidates: list[int]) -> set[int]:
     from search.query import SearchError
     from search.retrieval import search
 
-    if not candidates:
+    # No filters: one names a topic or municipality deleted since (the settings page tells
+    # the member, see with_shown_labels).
+    if not candidates or subscription.search_filters is None:
         return set()
     try:
         results = search(subscription.query, user=user, mode="fulltext",
-                         filters=replace(saved_filters(subscription),
+                         filters=replace(subscription.search_filters,
                                          page_ids=tuple(candidates)), limit=100)
-    except SearchError:  # a topic or municipality was deleted since: nothing matches (the
-        return set()     # settings page tells the member, see with_shown_labels)
+    except SearchError:
+        return set()
     found = set(results.ranked_page_ids or [hit.page_id for hit in results.results])
     return found & set(candidates)
 
 
-def saved_filters(subscription):
-    """The saved search's filters resolved to ids; :class:`search.query.SearchError` (German)
-    if one of them names a topic or municipality that no longer exists."""
-    from search.query import resolve_filters
-
-    filters = subscription.filters or {}
-    return resolve_filters(
-        types=filters.get("typ") or [], municipality=filters.get("kommune") or [],
-        exclude_municipality=filters.get("ohne_kommune") or [],
-        topic=filters.get("thema") or [], date_from=filters.get("von", ""),
-        date_to=filters.get("bis", ""))
-
-
 def with_shown_labels(subscriptions, user) -> list:
     """The subscriptions, each with ``shown_name`` (what the member may see it called now),
-    ``shown_label`` (the same with its kind, "Projekt: …") and ``filter_problem`` (why a
-    saved search whose filter names a deleted topic or municipality finds nothing, or "").
+    ``shown_label`` (the same with its kind, "Projekt: …"), and for saved searches
+    ``search_filters`` (resolved once, for matching) and ``filter_problem`` (why a saved
+    search whose filter names a deleted topic or municipality finds nothing, or "").
 
     A followed project can be restricted or unpublished later; its current title must then
     not reach the member (settings page, digest reasons, messages).
@@ -78,21 +68,26 @@ def with_shown_labels(subscriptions, user) -> list:
     for subscription in subscriptions:
         subscription.shown_name = subscription.label_for(viewable)
         subscription.shown_label = f"{subscription.get_kind_display()}: {subscription.shown_name}"
-        subscription.filter_problem = _filter_problem(subscription)
+        subscription.search_filters, subscription.filter_problem = _saved_filters(subscription)
     return subscriptions
 
 
-def _filter_problem(subscription) -> str:
-    """Why a saved search cannot match any more (German), or ""."""
-    from search.query import SearchError
+def _saved_filters(subscription):
+    """A saved search's filters resolved to ids and "", or None and the German reason they
+    cannot be (a topic or municipality deleted since); (None, "") for other subscriptions."""
+    from search.query import SearchError, resolve_filters
 
     if subscription.kind != Subscription.Kind.SEARCH:
-        return ""
+        return None, ""
+    filters = subscription.filters or {}
     try:
-        saved_filters(subscription)
+        return resolve_filters(
+            types=filters.get("typ") or [], municipality=filters.get("kommune") or [],
+            exclude_municipality=filters.get("ohne_kommune") or [],
+            topic=filters.get("thema") or [], date_from=filters.get("von", ""),
+            date_to=filters.get("bis", "")), ""
     except SearchError as exc:
-        return str(exc)
-    return ""
+        return None, str(exc)
 
 
 def matching_pages(user, window_start, window_end, kinds: dict[int, str] | None = None

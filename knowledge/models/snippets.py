@@ -10,21 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.search import index
 
-from knowledge.text import german_slugify
+from knowledge.text import free_slug, german_slugify
 
 
 def unique_slug(instance) -> str:
     """A free slug for a new municipality or topic: names that differ only in spelling
     ("Preußisch Oldendorf" / "Preussisch Oldendorf", "Bürger-Portal" / "Bürger Portal") get
     "-2", "-3", … instead of a database error."""
-    field = type(instance)._meta.get_field("slug")
-    base = german_slugify(instance.name, max_length=field.max_length - 4)
-    taken = set(type(instance).objects.exclude(pk=instance.pk)
-                .filter(slug__startswith=base).values_list("slug", flat=True))
-    slug, number = base, 2
-    while slug in taken:
-        slug, number = f"{base}-{number}", number + 1
-    return slug
+    model = type(instance)
+    base = german_slugify(instance.name, max_length=model._meta.get_field("slug").max_length - 4)
+    return free_slug(base, model.objects.exclude(pk=instance.pk))
 
 
 class Municipality(index.Indexed, models.Model):

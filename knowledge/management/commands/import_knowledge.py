@@ -28,9 +28,7 @@ class Command(BaseCommand):
         try:
             # Only "\n" ends a line: str.splitlines() also breaks at U+2028/U+2029/U+0085,
             # which the export writes raw inside JSON strings (text pasted from Word or PDF).
-            lines = path.read_text(encoding="utf-8").split("\n")
-            if lines and lines[-1] == "":
-                lines.pop()
+            lines = path.read_text(encoding="utf-8").split("\n")  # (blank lines are skipped)
         except FileNotFoundError:
             raise CommandError(f"File not found: {path}") from None
         except UnicodeDecodeError as exc:
