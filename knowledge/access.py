@@ -5,8 +5,10 @@ Listings, search, related content and the API all start from :func:`viewable_pag
 surface while another hides it. Wagtail's page privacy is tree-based: a restriction on a page
 covers its whole subtree, so access is decided by path prefix.
 
-Password restrictions are treated as "not viewable" everywhere except the page itself, where
-Wagtail asks for the password: they protect single pages, not listings.
+Password restrictions are treated as "not viewable" everywhere except the protected subtree
+itself once its password was entered in the session (:func:`viewable_pages_for_request`: the
+project page lists its protocols, the report includes them): they protect single pages or
+projects, not listings, search or related material.
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ class _Memo:
 _remembered: ContextVar[_Memo | None] = ContextVar("knowledge_denied_prefixes", default=None)
 
 
-def _restrictions() -> list[tuple[str, str, set[int]]]:
-    """(page path, restriction type, group ids) of every view restriction, in one statement.
+def _restrictions() -> list[tuple[int, str, str, set[int]]]:
+    """(id, page path, restriction type, group ids) of every view restriction, in one statement.
 
     Every search and listing pays it, so it is plain SQL: the ORM's query building (an
     annotated, grouped queryset) cost more than the statement itself. One row per restriction,
@@ -64,21 +66,23 @@ def _restrictions() -> list[tuple[str, str, set[int]]]:
     """
     groups = PageViewRestriction.groups.through._meta.db_table
     sql = f"""
-        SELECT (SELECT p.path FROM {Page._meta.db_table} p WHERE p.id = r.page_id),
+        SELECT r.id, (SELECT p.path FROM {Page._meta.db_table} p WHERE p.id = r.page_id),
                r.restriction_type,
                ARRAY(SELECT g.group_id FROM {groups} g WHERE g.pageviewrestriction_id = r.id)
         FROM {PageViewRestriction._meta.db_table} r
     """  # noqa: S608 - only table names of the models are interpolated
     with connection.cursor() as cursor:
         cursor.execute(sql)
-        return [(path, kind, set(group_ids)) for path, kind, group_ids in cursor.fetchall()]
+        return [(pk, path, kind, set(group_ids))
+                for pk, path, kind, group_ids in cursor.fetchall()]
 
 
-def _compute_denied_path_prefixes(user) -> list[str]:
+def _compute_denied_path_prefixes(user, passwords_passed=frozenset()) -> list[str]:
     user_groups = functools.cache(lambda: set(user.groups.values_list("pk", flat=True)))
     return sorted({
-        path for path, kind, group_ids in _restrictions()
-        if not _restriction_accepts(kind, group_ids, user, user_groups)
+        path for pk, path, kind, group_ids in _restrictions()
+        if not (_restriction_accepts(kind, group_ids, user, user_groups)
+                or (kind == PageViewRestriction.PASSWORD and pk in passwords_passed))
     })
 
 
@@ -122,27 +126,40 @@ def visibility_key(user) -> str:
 
 def viewable_pages(user, model=Page):
     """Live pages of ``model`` (default: all pages) that the user may view."""
+    return _live_outside(model, denied_path_prefixes(user))
+
+
+def _live_outside(model, prefixes):
     denied = Q()
-    for prefix in denied_path_prefixes(user):
+    for prefix in prefixes:
         denied |= Q(path__startswith=prefix)
     queryset = model.objects.live()
     return queryset.exclude(denied) if denied else queryset
 
 
+def viewable_pages_for_request(request, model=Page):
+    """Like :func:`viewable_pages`, plus the subtrees whose page password this session entered.
+
+    For the views of a protected subtree itself (a password-protected project lists its
+    protocols, its report includes them). Listings, search and related material stay with
+    :func:`viewable_pages`: a password opens a project, not the site's overviews. Wagtail keeps
+    the passed restrictions in the session, which also keeps such requests out of the page cache.
+    """
+    session = getattr(request, "session", None)
+    passed = frozenset(session.get(PageViewRestriction.passed_view_restrictions_session_key, ())
+                       if session is not None else ())
+    if not passed:
+        return viewable_pages(request.user, model)
+    return _live_outside(model, _compute_denied_path_prefixes(request.user, passed))
+
+
 def viewable_page_for_request(request, page_id: int, model=Page):
     """The live page if this request may view it, else None.
 
-    Like :func:`viewable_pages`, plus pages whose restrictions the request passes by
-    Wagtail's own rule (``accept_request``): a page password entered in this session opens
-    the page, and what is done from it (feedback) must work too.
+    A page password entered in this session opens the page, and what is done from it
+    (feedback, its report) must work too.
     """
-    page = viewable_pages(request.user, model).filter(pk=page_id).first()
-    if page is not None:
-        return page
-    page = model.objects.live().filter(pk=page_id).first()
-    if page is not None and not refused_restrictions(request, page):
-        return page
-    return None
+    return viewable_pages_for_request(request, model).filter(pk=page_id).first()
 
 
 def refused_restrictions(request, page) -> list[str]:

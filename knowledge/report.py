@@ -3,8 +3,9 @@
 Project, session protocols, lessons learned, roadmap and best practices in one document with
 a table of contents, page numbers ("Seite 3 von 12") and German hyphenation. The report
 contains only what the requesting user may see: every part comes from
-:func:`knowledge.access.viewable_pages`, so a protocol restricted to members is missing from a
-visitor's report just as it is missing from the project page.
+:func:`knowledge.access.viewable_pages_for_request`, so a protocol restricted to members is
+missing from a visitor's report just as it is missing from the project page, and the report of
+a password-protected project holds its protocols once the password was entered.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from knowledge.access import viewable_pages
+from knowledge.access import viewable_pages_for_request
 from knowledge.models import (
     BestPracticePage,
     KnowledgePage,
@@ -23,9 +24,9 @@ from knowledge.models import (
 )
 
 
-def report_context(project: ProjectPage, user) -> dict:
-    """The parts of the report the user may see, in reading order."""
-    visible = viewable_pages(user, KnowledgePage)
+def report_context(project: ProjectPage, request) -> dict:
+    """The parts of the report the request may see, in reading order."""
+    visible = viewable_pages_for_request(request, KnowledgePage)
     children = visible.child_of(project)
     return {
         "project": project,
@@ -40,22 +41,21 @@ def report_context(project: ProjectPage, user) -> dict:
     }
 
 
-def render_report_html(project: ProjectPage, user, request=None) -> str:
+def render_report_html(project: ProjectPage, request) -> str:
     return render_to_string("knowledge/report/project_report.html",
-                            report_context(project, user), request=request)
+                            report_context(project, request), request=request)
 
 
 class ReportUnavailable(RuntimeError):
     """WeasyPrint's system libraries (Pango) are missing: see deploy/install_pdf_libs.sh."""
 
 
-def render_report_pdf(project: ProjectPage, user, request=None) -> bytes:
+def render_report_pdf(project: ProjectPage, request) -> bytes:
     """The PDF bytes; relative links and images resolve against the site's address."""
     try:
         from weasyprint import HTML
     except OSError as exc:  # WeasyPrint loads Pango with ctypes on import
         raise ReportUnavailable(str(exc)) from exc
 
-    base_url = request.build_absolute_uri("/") if request is not None else None
-    return HTML(string=render_report_html(project, user, request),
-                base_url=base_url).write_pdf()
+    return HTML(string=render_report_html(project, request),
+                base_url=request.build_absolute_uri("/")).write_pdf()

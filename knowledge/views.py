@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from knowledge.access import viewable_pages
+from knowledge.access import viewable_page_for_request
 from knowledge.comparison import build_comparison
 from knowledge.listing import build_listing
 from knowledge.matrix import build_matrix
@@ -57,12 +57,12 @@ def roadmap_comparison(request):
 
 def project_report(request, page_id):
     """The project's Abschlussbericht as PDF; 404 unless the user may view the project."""
-    project = viewable_pages(request.user, ProjectPage).filter(pk=page_id).first()
+    project = viewable_page_for_request(request, page_id, ProjectPage)
     if project is None:
         raise Http404(_("Dieses Projekt gibt es nicht oder Sie dürfen es nicht sehen."))
     try:
         pdf = cached_bytes(request, "abschlussbericht",
-                           lambda: render_report_pdf(project, request.user, request))
+                           lambda: render_report_pdf(project, request))
     except ReportUnavailable:
         logger.exception("PDF export unavailable")
         return HttpResponse(_("Der PDF-Export ist auf diesem Server gerade nicht verfügbar. "

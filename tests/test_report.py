@@ -88,7 +88,7 @@ def test_report_is_rendered_once_per_viewer_class_until_content_changes(
     real = views.render_report_pdf
 
     def counting(*args, **kwargs):
-        renders.append(args[1].is_authenticated)
+        renders.append(args[1].user.is_authenticated)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(views, "render_report_pdf", counting)
@@ -134,3 +134,30 @@ def test_missing_pdf_libraries_give_a_german_503(client, project, monkeypatch):
     response = client.get(f"/abschlussbericht/{project.pk}/")
     assert response.status_code == 503
     assert "PDF-Export ist auf diesem Server gerade nicht verfügbar" in response.content.decode()
+
+
+def test_password_protected_project_opens_with_its_protocols_and_report(client, project):
+    """Wagtail opens a password-protected project once its password is entered; the project
+    page listed no protocols then, its protocols named no project, and the report link on
+    the page led to a 404. The session's password now opens the whole protected subtree."""
+    from django.urls import reverse
+
+    restriction = PageViewRestriction.objects.create(
+        page=project, restriction_type=PageViewRestriction.PASSWORD, password="kiebitz")
+    report_url = f"/abschlussbericht/{project.pk}/"
+    assert client.get(report_url).status_code == 404
+    client.post(reverse("wagtailcore_authenticate_with_password",
+                        args=[restriction.pk, project.pk]),
+                {"password": "kiebitz", "return_url": project.url})
+    page = client.get(project.url).content.decode()
+    assert "Erste Projektgruppensitzung" in page
+    assert "Zeitstrahl Spenge" in page and "Bürgerbüro früh einbinden" in page
+    assert "Interne Haushaltssitzung" not in page  # a login restriction stays closed
+    from knowledge.models import SessionProtocolPage
+
+    protocol = SessionProtocolPage.objects.get(title="Erste Projektgruppensitzung")
+    assert "Digitalisierungsstrategie Spenge" in client.get(protocol.url).content.decode()
+    text = pdf_text(client.get(report_url))[0]
+    assert "Erste Projektgruppensitzung" in text and "Interne Haushaltssitzung" not in text
+    # The password opens this project, not the site's overviews.
+    assert "Erste Projektgruppensitzung" not in client.get("/inhalte/").content.decode()

@@ -82,11 +82,11 @@ class KnowledgePage(Page):
         return None
 
     def get_context(self, request, *args, **kwargs):
-        from knowledge.access import viewable_pages
+        from knowledge.access import viewable_pages_for_request
 
         context = super().get_context(request, *args, **kwargs)
         project = self.get_project()
-        visible = viewable_pages(request.user, KnowledgePage)
+        visible = viewable_pages_for_request(request, KnowledgePage)
         if project is not None and not visible.filter(pk=project.pk).exists():
             project = None
         context["project"] = project

@@ -144,10 +144,10 @@ class ProjectPage(KnowledgePage):
         return self
 
     def get_context(self, request, *args, **kwargs):
-        from knowledge.access import viewable_pages
+        from knowledge.access import viewable_pages_for_request
 
         context = super().get_context(request, *args, **kwargs)
-        visible = viewable_pages(request.user, KnowledgePage)
+        visible = viewable_pages_for_request(request, KnowledgePage)
         children = visible.child_of(self)
         context["protocols"] = (
             children.type(SessionProtocolPage)
