@@ -20,7 +20,7 @@ from django.http import JsonResponse
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.throttling import AnonRateThrottle, AuthRateThrottle
+from ninja.throttling import AnonRateThrottle, UserRateThrottle
 
 from knowledge.models import Municipality, Topic
 from network.querylog import log_query
@@ -30,6 +30,24 @@ from search.retrieval import search
 
 MAX_LIMIT = 50
 MAX_OFFSET = 1000
+
+class VisitorThrottle(AnonRateThrottle):
+    """Anonymous requests, counted per address (``REMOTE_ADDR``: ``NINJA_NUM_PROXIES`` is 0,
+    so a client cannot pick its own identity with an ``X-Forwarded-For`` header).
+
+    django-ninja's own classes tell members by ``request.auth``, which stays empty with
+    session login: members would share their office's anonymous limit."""
+
+    def get_cache_key(self, request):
+        return None if request.user.is_authenticated else super().get_cache_key(request)
+
+
+class MemberThrottle(UserRateThrottle):
+    """Logged-in requests, counted per account."""
+
+    def get_cache_key(self, request):
+        return super().get_cache_key(request) if request.user.is_authenticated else None
+
 
 def _throttles() -> list:
     """Per-client request limits (anonymous by IP, logged-in by user), from
@@ -42,7 +60,7 @@ def _throttles() -> list:
     if value in ("off", "0", ""):
         return []
     anon, _, user = value.partition(",")
-    return [AnonRateThrottle(anon.strip()), AuthRateThrottle((user or anon).strip())]
+    return [VisitorThrottle(anon.strip()), MemberThrottle((user or anon).strip())]
 
 
 api = NinjaAPI(

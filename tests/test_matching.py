@@ -371,3 +371,28 @@ def test_api_rate_limit_answers_429_in_german(rf, settings):
     assert allowed == [True, True, True, False, False]
     settings.KNOWLEDGE_API_RATE_LIMIT = "off"
     assert _throttles() == []
+
+
+def test_api_rate_limits_count_members_per_account_and_ignore_forwarded_for(
+        rf, settings, user_in):
+    """Members were counted in their office's anonymous limit (django-ninja's throttles
+    look at ``request.auth``, empty with session login), and a made-up X-Forwarded-For gave
+    an anonymous script a fresh limit on every request."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from search.api import _throttles
+
+    settings.KNOWLEDGE_API_RATE_LIMIT = "2/m,3/m"
+    throttles = _throttles()
+
+    def allowed(user, **headers):
+        request = rf.get("/api/v1/search", REMOTE_ADDR="203.0.113.7", **headers)
+        request.user = user
+        return all(throttle.allow_request(request) for throttle in throttles)
+
+    anonymous = AnonymousUser()
+    assert [allowed(anonymous, HTTP_X_FORWARDED_FOR=f"10.0.0.{i}") for i in range(3)] == [
+        True, True, False]
+    first, second = user_in("Kommune"), user_in("Kommune")
+    assert [allowed(first) for _ in range(4)] == [True, True, True, False]
+    assert allowed(second)  # same address, own account

@@ -302,6 +302,14 @@ def test_openapi_schema(client):
                       "exclude_municipality", "topic", "date_from", "date_to"}
 
 
+def test_api_docs_load_swagger_ui_from_this_server(client):
+    """The docs page loaded its scripts from a CDN: broken on an intranet, and every visit
+    told a third party the reader's address."""
+    page = client.get("/api/v1/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "cdn." not in page and "django-ninja.dev" not in page
+
+
 def test_api_get_needs_no_csrf_token(corpus):
     from django.test import Client
 

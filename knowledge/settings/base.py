@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "taggit",
     "django_tasks",
     "django_tasks_db",
+    # Only for its templates and static files: the API docs (/api/v1/docs) load Swagger UI
+    # from this server, not from a CDN (works on an intranet, sends no address to a third party).
+    "ninja",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -347,6 +350,8 @@ KNOWLEDGE_SEARCH_TITLE_BOOST = env_float("KNOWLEDGE_SEARCH_TITLE_BOOST", 2.0)
 
 # API request limits per client ("anonymous,logged-in"), or "off" (see search/api.py).
 KNOWLEDGE_API_RATE_LIMIT = os.environ.get("KNOWLEDGE_API_RATE_LIMIT", "60/m,600/m")
+# The API's limits count per REMOTE_ADDR, never per a client-supplied X-Forwarded-For.
+NINJA_NUM_PROXIES = 0
 
 # Attachments (attachments/extraction.py): files above MAX_BYTES are not read (and not
 # imported); each file is read in a worker process killed after TIMEOUT seconds and limited to
