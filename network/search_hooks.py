@@ -12,6 +12,7 @@ from wagtail.search.utils import normalise_query_string
 
 from knowledge.access import viewable_pages
 from knowledge.text import strip_control_characters
+from network.forms import SubscriptionForm
 from network.models import QueryLog
 from network.querylog import log_query
 
@@ -44,6 +45,7 @@ def search_page_extras(request, results, page_number: int, mode: str, filtered: 
         "search_log": log,
         "promotions": promoted_pages(request.user, query) if page_number == 1 else [],
         "feedback_source": "suche",
+        "saved_search_max": SubscriptionForm.base_fields["q"].max_length,
     }
 
 

@@ -107,14 +107,17 @@ class SearchOut(Schema):
     total: int
     degraded: bool
     notice: str
+    word_hits: int | None
+    corrections: list[str]
     results: list[HitOut]
 
 
-_FIELD_NAMES = {
-    "q": "q", "mode": "mode", "limit": "limit", "offset": "offset", "type": "type",
-    "municipality": "municipality", "exclude_municipality": "exclude_municipality",
-    "topic": "topic", "date_from": "date_from", "date_to": "date_to",
-}
+def _parameter_name(location: list[str]) -> str:
+    """``["topics", "0"]`` -> ``topics[0]``: the parameter, with the position in its list."""
+    text = ""
+    for part in location:
+        text += f"[{part}]" if part.isdigit() else (f".{part}" if text else part)
+    return text or "?"
 
 
 @api.exception_handler(NinjaValidationError)
@@ -122,8 +125,12 @@ def validation_error(request, exc: NinjaValidationError):
     """German message for parameters of the wrong type (django-ninja's default is English)."""
     names = []
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("query", "body")]
-        names.append(_FIELD_NAMES.get(location[-1], location[-1]) if location else "?")
+        location = [str(part) for part in error.get("loc", ())]
+        if location[:1] == ["body"]:  # ("body", "payload", "topics", 0): the schema's name
+            location = location[2:] or location[1:]
+        elif location[:1] == ["query"]:
+            location = location[1:]
+        names.append(_parameter_name(location))
     fields = ", ".join(dict.fromkeys(names)) or "?"
     return api.create_response(
         request, {"detail": f"Ungültiger Wert für Parameter: {fields}."}, status=422
@@ -215,7 +222,10 @@ def search_endpoint(
     ``exclude_municipality`` and ``topic`` may repeat or hold comma-separated values (names or
     URL slugs). ``date_from``/``date_to``: ``JJJJ-MM-TT``. ``degraded`` is true when the
     semantic part was unavailable and only full-text results are returned; ``mode`` is then
-    the mode actually used and ``notice`` says why.
+    the mode actually used and ``notice`` says why. ``word_hits``: how many of the ``total``
+    pages contain a word of the query (null in ``vector`` mode); 0 with results means they are
+    only similar in meaning. ``corrections``: words searched as well, in place of words of the
+    query that match nothing (typos).
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise SearchError(f"„limit“ muss zwischen 1 und {MAX_LIMIT} liegen.")
@@ -236,6 +246,8 @@ def search_endpoint(
         "total": results.total,
         "degraded": results.degraded,
         "notice": results.notice,
+        "word_hits": results.word_pages,
+        "corrections": results.corrections,
         "results": [hit.as_dict() for hit in results.results],
     }
 

@@ -98,6 +98,7 @@ class SearchResults:
     facets: dict[str, list[Facet]] = field(default_factory=dict)
     ranked_page_ids: list[int] = field(default_factory=list)
     word_pages: int | None = None  # pages containing a query word (None: vector mode)
+    corrections: list[str] = field(default_factory=list)  # searched for misspelt words
 
 
 class Headline(NamedTuple):

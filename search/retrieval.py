@@ -108,6 +108,8 @@ class Ranking:
     # How many pages contain a word of the query (None in vector mode): semantic search always
     # finds something, so "no results" for the Redaktion's gap report means no such page.
     word_pages: int | None = None
+    # Words searched in place of misspelt ones: snippets highlight them, the page names them.
+    corrections: tuple[str, ...] = ()
 
 
 def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
@@ -118,9 +120,10 @@ def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
     matching can explain its suggestions from the scores already computed.
     """
     with remembered_access(user), IndexGeneration.pinned():
-        query = typos.with_corrections(query, user)  # issue 17: misspelt short queries
-        return _rank_pages(query, user=user, mode=mode, filters=filters, params=params,
-                           embedder=embedder)
+        found = typos.corrections(query, user)  # issue 17: misspelt short queries
+        ranking = _rank_pages(typos.with_corrections(query, found), user=user, mode=mode,
+                              filters=filters, params=params, embedder=embedder)
+        return replace(ranking, corrections=tuple(found))
 
 
 def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
@@ -248,7 +251,8 @@ def search(
         query=query,
         mode=effective,
         requested_mode=requested,
-        results=load_hits(window, query, params, request),
+        results=load_hits(window, typos.with_corrections(query, list(ranking.corrections)),
+                          params, request),
         total=len(ranked),
         offset=offset,
         limit=limit,
@@ -257,4 +261,5 @@ def search(
         facets=facet_counts([page_id for page_id, _s, _p in ranked]),
         ranked_page_ids=[page_id for page_id, _s, _p in ranked],
         word_pages=ranking.word_pages,
+        corrections=list(ranking.corrections),
     )

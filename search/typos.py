@@ -111,7 +111,6 @@ def corrections(query: str, user=None) -> list[str]:
     return found
 
 
-def with_corrections(query: str, user=None) -> str:
+def with_corrections(query: str, found: list[str]) -> str:
     """The query, followed by the corrections of its misspelt words if there are any."""
-    found = corrections(query, user)
     return " ".join([query, *found]) if found else query

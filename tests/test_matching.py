@@ -396,3 +396,13 @@ def test_api_rate_limits_count_members_per_account_and_ignore_forwarded_for(
     first, second = user_in("Kommune"), user_in("Kommune")
     assert [allowed(first) for _ in range(4)] == [True, True, True, False]
     assert allowed(second)  # same address, own account
+
+
+@pytest.mark.parametrize(("payload", "named"), [
+    ({"description": "Post", "topics": [None]}, "topics[0]"),
+    ({"description": "Post", "limit": "viele"}, "limit"),
+])
+def test_match_api_422_names_the_parameter_not_its_list_position(client, payload, named):
+    """A wrong list item was reported as "Parameter: 0"."""
+    detail = client.post("/api/v1/match", payload, content_type="application/json").json()
+    assert detail["detail"] == f"Ungültiger Wert für Parameter: {named}."

@@ -62,6 +62,24 @@ def test_saved_search_from_the_search_page(member_client, indexed_page):
         ("suche", "E-Akte", {"kommune": ["lemgo"]})
 
 
+def test_a_search_without_results_can_be_subscribed(member_client, indexed_page):
+    """"Tell me when someone writes about it" matters most when nothing is there yet."""
+    indexed_page("lesson_learned", title="E-Akte Schulung")
+    html = member_client.get("/suche/", {"q": "Zzyzx", "modus": "fulltext"}).content.decode()
+    assert "Dazu haben wir leider nichts gefunden" in html
+    assert "Diese Suche abonnieren" in html
+
+
+def test_a_search_too_long_to_save_explains_instead_of_offering_the_button(
+        member_client, indexed_page):
+    """The button was offered for queries up to 1000 characters; saving refused over 300."""
+    indexed_page("lesson_learned", title="E-Akte Schulung")
+    query = "E-Akte Schulung " * 20  # 320 characters
+    html = member_client.get("/suche/", {"q": query, "modus": "fulltext"}).content.decode()
+    assert "Diese Suche abonnieren" not in html
+    assert "Suchen mit mehr als 300 Zeichen lassen sich nicht abonnieren" in html
+
+
 @pytest.mark.parametrize(("data", "message"), [
     ({}, "Bitte wählen Sie ein Thema, eine Kommune, ein Projekt"),
     ({"thema": "gibt-es-nicht"}, "Bitte eine gültige Auswahl treffen"),

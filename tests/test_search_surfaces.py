@@ -86,6 +86,22 @@ def test_page_empty_state(client, corpus):
     assert "kombinierten Suche" in html
 
 
+def test_hybrid_results_without_any_query_word_are_called_similar(client, corpus):
+    """Semantic search always finds something: "3 Treffer für „Zzyzx“" looked like matches,
+    and the empty-state help never appeared in the default mode."""
+    html = client.get("/suche/", {"q": "Zzyzx"}).content.decode()
+    assert "Kein Inhalt enthält die Wörter „Zzyzx“" in html
+    assert "Treffer für" not in html
+    html = client.get("/suche/", {"q": "Abfallkalender"}).content.decode()
+    assert "Treffer für" in html and "Kein Inhalt enthält" not in html
+
+
+def test_filter_error_opens_the_filter_panel(client, corpus):
+    html = client.get("/suche/", {"q": "Akte", "von": "2024-05-01",
+                                  "bis": "2020-01-01"}).content.decode()
+    assert '<details class="search-options" open>' in html
+
+
 def test_page_degraded_notice(client, corpus, monkeypatch):
     from search.embedding import EmbeddingUnavailable
 

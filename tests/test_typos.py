@@ -57,7 +57,8 @@ def test_exact_match_is_never_corrected_and_stays_first(corpus):
 def test_long_queries_and_words_without_neighbour_stay_as_they_are(corpus):
     assert typos.corrections("Phising Übungen für alle Beschäftigten") == []
     assert typos.corrections("Zauberwürfel") == []
-    assert typos.with_corrections("Zauberwürfel") == "Zauberwürfel"
+    assert typos.with_corrections("Zauberwürfel", []) == "Zauberwürfel"
+    assert typos.with_corrections("Phising", ["phishing"]) == "Phising phishing"
 
 
 def test_restricted_titles_never_become_corrections(corpus, import_lines):
@@ -104,3 +105,20 @@ def test_index_lookup_is_remembered_per_generation_and_visibility(corpus, import
     with CaptureQueriesContext(connection) as bumped:
         assert typos.corrections("Phising") == ["phishing"]
     assert _index_lookups(bumped.captured_queries) == 1
+
+
+def test_corrected_word_is_highlighted_and_named_on_page_and_in_api(corpus, client,
+                                                                   import_lines):
+    """The ranking used the correction, but snippets were built from the typed word (nothing
+    highlighted) and neither surface said what was searched instead."""
+    import_indexed(import_lines, record(
+        "lesson_learned", external_id="ll-mails", title="Übungsmails im Bürgerbüro",
+        summary="Nach der dritten Phishing Runde meldeten die Beschäftigten jede Mail."))
+    page = client.get("/suche/", {"q": "Phising", "modus": "fulltext"}).content.decode()
+    assert "Auch gesucht:" in page and "<strong>phishing</strong>" in page
+    assert "<mark>Phishing</mark>" in page
+    data = client.get("/api/v1/search", {"q": "Phising", "mode": "fulltext"}).json()
+    assert data["corrections"] == ["phishing"]
+    assert any("<mark>Phishing</mark>" in hit["snippet"] for hit in data["results"])
+    exact = client.get("/api/v1/search", {"q": "Phishing", "mode": "fulltext"}).json()
+    assert exact["corrections"] == [] and exact["word_hits"] == 2
