@@ -3,7 +3,8 @@
 Runs after every ``migrate`` (post_migrate signal, see apps.py) and via ``manage.py setup_roles``,
 so a fresh database, the test database and an upgraded installation all end in the same state.
 Existing custom changes by administrators (extra permissions, renamed pages) are kept: this
-code only adds what is missing.
+code only adds what is missing, and retires Wagtail's stock moderation set-up, which would
+otherwise lock pages nobody can release (:func:`retire_wagtail_defaults`).
 """
 
 from __future__ import annotations
@@ -137,6 +138,7 @@ def ensure_roles():
     _page_permissions(kommune, practices, ["add"])
 
     ensure_moderation_workflow(redaktion, [lessons, practices])
+    retire_wagtail_defaults()
 
 
 def ensure_moderation_workflow(redaktion, pages):
@@ -149,3 +151,27 @@ def ensure_moderation_workflow(redaktion, pages):
     WorkflowTask.objects.get_or_create(workflow=workflow, task=task, defaults={"sort_order": 0})
     for page in pages:
         WorkflowPage.objects.get_or_create(page=page, defaults={"workflow": workflow})
+
+
+# Created by Wagtail's own migrations: a workflow on the root page whose task goes to the group
+# "Moderators", and the groups "Moderators" and "Editors" with rights on the whole tree.
+WAGTAIL_DEFAULT_WORKFLOW = "Moderators approval"
+WAGTAIL_DEFAULT_GROUPS = ("Moderators", "Editors")
+
+
+def retire_wagtail_defaults():
+    """Switch off Wagtail's stock workflow on the root page and remove its unused groups.
+
+    Our roles are Redaktion, Beratung and Kommune. The stock workflow covered every page that
+    our own workflow does not (projects, protocols, roadmaps): Beratung saw "Zur Moderation
+    einreichen", and a page submitted there waited for the empty group "Moderators", locked for
+    everyone else, with no one able to approve it. Deactivating cancels such submissions. The
+    groups go only while nobody is in them: an operator who uses them keeps them.
+    """
+    stock = Workflow.objects.filter(name=WAGTAIL_DEFAULT_WORKFLOW, active=True,
+                                    workflow_pages__page__depth=1).distinct()
+    for workflow in stock:
+        for workflow_task in workflow.workflow_tasks.select_related("task"):
+            workflow_task.task.deactivate()
+        workflow.deactivate()
+    Group.objects.filter(name__in=WAGTAIL_DEFAULT_GROUPS, user__isnull=True).delete()

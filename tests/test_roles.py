@@ -29,6 +29,31 @@ def test_roles_are_idempotent():
     assert {"Redaktion", "Beratung", "Kommune"} <= set(after)
 
 
+def test_only_our_workflow_moderates_and_wagtails_stock_groups_are_gone(make_page):
+    """Wagtail's stock workflow on the root page covered projects, protocols and roadmaps:
+    a Beratung member's "Zur Moderation einreichen" locked the page for a group without
+    members, and nobody could approve it."""
+    project = make_page("project")
+    protocol = make_page("session_protocol", project=project.external_id)
+    roadmap = make_page("roadmap", project=project.external_id)
+    for page in (project, protocol, roadmap, Page.objects.get(depth=2)):
+        assert page.get_workflow() is None, page
+    for kind in ("lesson_learned", "best_practice"):
+        assert make_page(kind).get_workflow().name == "Redaktionelle Freigabe"
+    assert not Group.objects.filter(name__in=["Moderators", "Editors"]).exists()
+
+
+def test_retiring_keeps_stock_groups_someone_uses(user_in):
+    from knowledge.setup import retire_wagtail_defaults
+
+    moderators = Group.objects.create(name="Moderators")
+    user_in().groups.add(moderators)
+    Group.objects.create(name="Editors")
+    retire_wagtail_defaults()
+    assert list(Group.objects.filter(name__in=["Moderators", "Editors"])
+                .values_list("name", flat=True)) == ["Moderators"]
+
+
 def test_kommune_can_draft_but_not_publish_lessons(user_in):
     user = user_in("Kommune")
     lessons = LessonLearnedIndexPage.objects.get()
