@@ -1,4 +1,5 @@
-"""Audit log of security-relevant events: logins (and failures), logouts, publishing.
+"""Audit log of security-relevant events: logins (and failures), logouts, and who published,
+unpublished, deleted, moved, approved, rejected or changed the privacy of a page.
 
 Written to the logger ``knowledge.audit`` as one line per event with stable ``key=value``
 fields, so that operators can ship it to their SIEM. Wagtail's own admin log keeps the
@@ -7,10 +8,12 @@ everything in one stream. Passwords and session keys are never logged.
 """
 
 import logging
+from contextvars import ContextVar
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import post_delete
-from wagtail.signals import page_published, page_unpublished
+from django.db import transaction
+from django.db.models.signals import post_save
+from wagtail.models import PageLogEntry
 
 logger = logging.getLogger("knowledge.audit")
 
@@ -35,29 +38,56 @@ def _on_login_failed(sender, credentials, request=None, **kwargs):
                    str(credentials.get("username", "-"))[:150], _client_ip(request))
 
 
-def _on_published(sender, instance, revision=None, **kwargs):
-    user = getattr(revision, "user", None) if revision is not None else None
-    logger.info("event=page_published page=%s type=%s user=%s title=%r", instance.pk,
-                sender.__name__, user.get_username() if user else "-", instance.title[:120])
+# Wagtail's log actions that change who can read what, by whose hand: event names of this log.
+PAGE_EVENTS = {
+    "wagtail.publish": "page_published",
+    "wagtail.publish.scheduled": "page_published",
+    "wagtail.unpublish": "page_unpublished",
+    "wagtail.unpublish.scheduled": "page_unpublished",
+    "wagtail.delete": "page_deleted",
+    "wagtail.move": "page_moved",
+    "wagtail.view_restriction.create": "page_privacy_changed",
+    "wagtail.view_restriction.edit": "page_privacy_changed",
+    "wagtail.view_restriction.delete": "page_privacy_changed",
+    "wagtail.workflow.approve": "page_approved",
+    "wagtail.workflow.reject": "page_rejected",
+}
+
+# The address of the request being served, for page events (they carry no request).
+_request_address: ContextVar[str] = ContextVar("knowledge_audit_address", default="-")
 
 
-def _on_unpublished(sender, instance, **kwargs):
-    logger.info("event=page_unpublished page=%s type=%s title=%r", instance.pk, sender.__name__,
-                instance.title[:120])
+class RequestAddressMiddleware:
+    """Remembers the client address of the running request for the page events."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _request_address.set(_client_ip(request))
+        try:
+            return self.get_response(request)
+        finally:
+            _request_address.reset(token)
 
 
-def _on_deleted(sender, instance, **kwargs):
-    from knowledge.models import KnowledgePage
-
-    if isinstance(instance, KnowledgePage):
-        logger.info("event=page_deleted page=%s type=%s title=%r", instance.pk,
-                    type(instance).__name__, instance.title[:120])
+def _on_log_entry(sender, instance, created, **kwargs):
+    """One line per page event, from Wagtail's own log entry: it names the acting user (who
+    approved a submission, not who wrote it), and one deletion is one entry however many
+    tables the page spans. Written after the commit: a rolled-back change left no trace."""
+    event = PAGE_EVENTS.get(instance.action)
+    if not created or event is None:
+        return
+    user = instance.user.get_username() if instance.user_id and instance.user else "-"
+    page_type = instance.content_type.model_class() if instance.content_type_id else None
+    line = ("event=%s user=%s ip=%s page=%s type=%s action=%s title=%r",
+            event, user, _request_address.get(), instance.page_id,
+            page_type.__name__ if page_type else "-", instance.action, instance.label[:120])
+    transaction.on_commit(lambda: logger.info(*line))
 
 
 def connect():
     user_logged_in.connect(_on_login, dispatch_uid="audit-login")
     user_logged_out.connect(_on_logout, dispatch_uid="audit-logout")
     user_login_failed.connect(_on_login_failed, dispatch_uid="audit-login-failed")
-    page_published.connect(_on_published, dispatch_uid="audit-published")
-    page_unpublished.connect(_on_unpublished, dispatch_uid="audit-unpublished")
-    post_delete.connect(_on_deleted, dispatch_uid="audit-deleted")
+    post_save.connect(_on_log_entry, sender=PageLogEntry, dispatch_uid="audit-page-events")

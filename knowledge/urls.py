@@ -4,10 +4,13 @@ from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail import views as wagtail_views
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.admin.views.reports.audit_logging import LogEntriesView
+from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from knowledge import views
+from knowledge.admin_access import editors_only
 from knowledge.page_cache import cache_pages
 from network.urls import feed_urlpatterns
 from search import matching_views
@@ -26,7 +29,16 @@ app_urls = (
     "knowledge",
 )
 
+# Wagtail's reports that list other people's pages and edits: editors only (admin_access).
+editor_report_urls = [
+    path(f"admin/reports/{prefix}/{suffix}", editors_only(view.as_view(results_only=bool(suffix))))
+    for prefix, view in (("site-history", LogEntriesView),
+                         ("page-types-usage", PageTypesUsageReportView))
+    for suffix in ("", "results/")
+]
+
 urlpatterns = [
+    *editor_report_urls,
     path("admin/", include(wagtailadmin_urls)),
     path("dokumente/", include(wagtaildocs_urls)),
     path("anmelden/", auth_views.LoginView.as_view(template_name="knowledge/login.html"),

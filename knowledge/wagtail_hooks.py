@@ -1,10 +1,14 @@
-"""Admin registration: municipalities and topics as snippets, grouped under one menu item."""
+"""Admin registration: municipalities and topics as snippets, grouped under one menu item;
+what members who only draft their own pages see of the tree (:mod:`knowledge.admin_access`)."""
 
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from knowledge.admin_access import EDITOR_REPORTS, admin_visible_pages
 from knowledge.models import Municipality, Topic
+from knowledge.page_cache import edits_or_moderates
 
 
 class MunicipalityViewSet(SnippetViewSet):
@@ -30,3 +34,19 @@ class MasterDataGroup(SnippetViewSetGroup):
 
 
 register_snippet(MasterDataGroup)
+
+
+@hooks.register("construct_explorer_page_queryset")
+def explorer_pages(parent_page, pages, request):
+    return admin_visible_pages(pages, request.user)
+
+
+@hooks.register("construct_page_chooser_queryset")
+def chooser_pages(pages, request):
+    return admin_visible_pages(pages, request.user)
+
+
+@hooks.register("construct_reports_menu")
+def editor_reports(request, menu_items):
+    if not edits_or_moderates(request.user):
+        menu_items[:] = [item for item in menu_items if item.name not in EDITOR_REPORTS]
