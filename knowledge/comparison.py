@@ -4,7 +4,8 @@ Rows are half-years, columns are roadmaps (one per municipality, or several if a
 has more than one), so a member sees which measures others planned when and which are done.
 Only roadmaps the viewer may see are offered (:func:`knowledge.access.viewable_pages`).
 Filters: ``kommune`` (repeatable), ``thema`` (a measure topic); unknown values are ignored with
-a notice.
+a notice. ``mit`` (a municipality) preselects that municipality's roadmap first and others up
+to the limit: the "compare with others" links of a roadmap and a profile.
 """
 
 from __future__ import annotations
@@ -72,8 +73,15 @@ def build_comparison(request) -> Comparison:
         notices.append(_("Für mindestens eine gewählte Kommune gibt es keinen Zeitstrahl, den "
                          "Sie sehen dürfen; sie wurde ignoriert."))
     chosen_slugs = list(dict.fromkeys(slug for slug in wanted if slug in known))
+    anchor = clean_query_value(request.GET.get("mit"))
+    if not chosen_slugs and anchor in known:
+        first = [r for r in available if r.municipality.slug == anchor]
+        preselected = (first + [r for r in available if r.municipality.slug != anchor])[:limit]
+        chosen_slugs = list(dict.fromkeys(r.municipality.slug for r in preselected))
     roadmaps = ([r for r in available if r.municipality.slug in chosen_slugs] if chosen_slugs
                 else available)
+    if anchor in chosen_slugs:  # the anchor's column first
+        roadmaps.sort(key=lambda r: r.municipality.slug != anchor)
     if len(roadmaps) > limit:
         notices.append(_("Es werden höchstens %(limit)d Zeitstrahle nebeneinander gezeigt; "
                          "wählen Sie Kommunen aus, um andere zu vergleichen.") % {"limit": limit})

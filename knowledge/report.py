@@ -57,5 +57,7 @@ def render_report_pdf(project: ProjectPage, request) -> bytes:
     except OSError as exc:  # WeasyPrint loads Pango with ctypes on import
         raise ReportUnavailable(str(exc)) from exc
 
+    # PDF/UA: tagged (headings, lists, tables and reading order for screen readers), with
+    # the document title shown; BITV 2.0 asks for accessible PDF documents.
     return HTML(string=render_report_html(project, request),
-                base_url=request.build_absolute_uri("/")).write_pdf()
+                base_url=request.build_absolute_uri("/")).write_pdf(pdf_variant="pdf/ua-1")

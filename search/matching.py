@@ -37,7 +37,7 @@ from search.match_items import (
 )
 from search.models import IndexGeneration
 from search.params import FusionParams, setting
-from search.query import SearchFilters
+from search.query import SearchFilters, query_tokens
 from search.results import headlines
 from search.retrieval import Ranking, rank_pages
 from search.vector import current_embedder
@@ -49,7 +49,9 @@ GROUPS = (
     ("best_practices", _("Best Practices"), ("best_practice",)),
     ("projects", _("Projekte & Sitzungsprotokolle"), ("project", "session_protocol", "roadmap")),
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# Where a description may be split: after sentences and semicolons, and at line breaks (pasted
+# bullet lists often have no full stops).
+_PIECE_END = re.compile(r"(?<=[.!?;])\s+|\s*\n\s*")
 
 def max_description_length() -> int:
     """The longest accepted project description (``KNOWLEDGE_MATCH_MAX_DESCRIPTION``)."""
@@ -93,6 +95,8 @@ def clean_description(text) -> str:
     cleaned = clean_query_value(text, max_length=max_description_length() + 1)
     if not cleaned:
         raise MatchError(_("Bitte beschreiben Sie Ihr Vorhaben."))
+    if not query_tokens(cleaned):  # "?!" would still get a full page of suggestions
+        raise MatchError(_("Bitte beschreiben Sie Ihr Vorhaben in ein paar Worten."))
     if len(cleaned) > max_description_length():
         raise MatchError(_(
             "Die Beschreibung ist zu lang (höchstens %(max)d Zeichen). Bitte kürzen Sie sie auf "
@@ -107,16 +111,31 @@ def _windows(text: str, embedder) -> list[str]:
     if _surely_fits(text, embedder, budget) or embedder.count_tokens(text) <= budget:
         return [text]
     windows, current = [], ""
-    for sentence in _SENTENCE_END.split(text):
-        candidate = f"{current} {sentence}".strip()
+    pieces = [part for piece in _PIECE_END.split(text) if piece.strip()
+              for part in _fitting(piece.strip(), embedder, budget)]
+    for piece in pieces:
+        candidate = f"{current} {piece}".strip()
         if current and embedder.count_tokens(candidate) > budget:
             windows.append(current)
-            current = sentence
+            current = piece
         else:
             current = candidate
     if current:
         windows.append(current)
     return windows
+
+
+def _fitting(piece: str, embedder, budget: int) -> list[str]:
+    """The piece, halved at word boundaries until every part fits the model's window: a
+    piece longer than the window (no sentence end or line break in it) was cut off."""
+    if embedder.count_tokens(piece) <= budget:
+        return [piece]
+    words = piece.split()
+    if len(words) < 2:
+        return [piece]  # one overlong "word": the model reads its beginning
+    middle = len(words) // 2
+    return (_fitting(" ".join(words[:middle]), embedder, budget)
+            + _fitting(" ".join(words[middle:]), embedder, budget))
 
 
 def _surely_fits(text: str, embedder, budget: int) -> bool:
@@ -263,7 +282,8 @@ def _group(items: list[MatchItem], limit: int) -> list[MatchGroup]:
                     # project page itself may rank lower or not at all), named with its project.
                     by_project[project_key] = item
                     chosen.append(item)
-                elif len(entry.members) < 3:
+                elif len(entry.members) < 3 and item.page_id != entry.project_id:
+                    # The project page itself is already named on the card.
                     entry.members.append(item)
         else:
             used_per_project: dict[int, int] = defaultdict(int)

@@ -111,7 +111,7 @@ def test_profile_shows_master_data_contact_and_material(client, network):
     roadmaps = soup.select_one('section[aria-labelledby="roadmaps-heading"]')
     text = roadmaps.get_text(" ", strip=True)
     assert "Zeitstrahl Lemgo" in text and "1 erledigt, 1 laufend, 1 geplant" in text
-    assert roadmaps.select_one('a[href="/zeitstrahl/?kommune=lemgo"]')
+    assert roadmaps.select_one('a[href="/zeitstrahl/?mit=lemgo"]')
 
 
 def test_page_metadata_links_to_the_profile(client, network):

@@ -178,6 +178,30 @@ def test_a_long_description_is_embedded_in_windows_that_lose_nothing(embedder):
     assert _windows(sentence, embedder) == [sentence]
 
 
+@pytest.mark.parametrize("separator", ["; ", "\n- ", "\n"])
+def test_a_long_list_without_full_stops_is_not_cut_off(embedder, separator):
+    """Windows were split only after ".", "!" or "?": a pasted bullet list or a text joined by
+    semicolons became one window over the model's limit, and its end was never read."""
+    items = [f"Punkt {n} Scanstelle für den Posteingang einrichten und Personal schulen"
+             for n in range(60)]
+    text = separator.join(items)
+    budget = max(32, embedder.max_tokens - 8)
+    windows = _windows(text, embedder)
+    assert len(windows) > 1
+    assert all(embedder.count_tokens(w) <= budget for w in windows)
+    joined = " ".join(windows)
+    assert all(item in joined for item in items)  # the last point too
+    one_run_on = " ".join(["Scanstelle einrichten und Personal schulen"] * 200)
+    assert all(embedder.count_tokens(w) <= budget for w in _windows(one_run_on, embedder))
+
+
+def test_a_description_without_any_word_is_rejected():
+    """"?!" got a full page of suggestions unrelated to anything."""
+    with pytest.raises(MatchError) as info:
+        clean_description("?! …")
+    assert "in ein paar Worten" in str(info.value)
+
+
 def test_control_characters_are_removed():
     assert clean_description("Post\x00eingang scannen") == "Posteingang scannen"
 
@@ -252,6 +276,23 @@ def test_matching_page_shows_grouped_suggestions(client, corpus):
     assert "Bürgerbüro scannt die Post" in html and "Unser eigener Scan-Ansatz" not in html
     assert "Warum vorgeschlagen" in html and "<mark>" in html
     assert "Leitung Bürgerbüro" in html
+    # "wen Sie anrufen können": every municipality leads to its profile and contacts.
+    assert '<a href="/kommunen/oerlinghausen/">Oerlinghausen</a>' in html
+    assert "Weitere passende Protokolle" not in html
+
+
+def test_matching_page_ties_help_and_errors_to_their_fields(client):
+    """Django's select pointed its aria-describedby at an id the template did not use, and
+    an error was not announced with its field."""
+    import re
+
+    html = client.get("/lernen/").content.decode()
+    for described in re.findall(r'aria-describedby="([^"]+)"', html):
+        for target in described.split():
+            assert f'id="{target}"' in html, target
+    html = client.post("/lernen/", {"description": "?!"}).content.decode()
+    assert 'aria-describedby="id_description_helptext id_description_error"' in html
+    assert 'id="id_description_error"' in html and "<title>Fehler:" in html
 
 
 @pytest.mark.parametrize("data", [

@@ -161,3 +161,13 @@ def test_password_protected_project_opens_with_its_protocols_and_report(client, 
     assert "Erste Projektgruppensitzung" in text and "Interne Haushaltssitzung" not in text
     # The password opens this project, not the site's overviews.
     assert "Erste Projektgruppensitzung" not in client.get("/inhalte/").content.decode()
+
+
+def test_report_is_a_tagged_pdf_for_screen_readers(client, project):
+    """The PDF had no structure tree: screen readers got no headings, tables or order."""
+    response = client.get(f"/abschlussbericht/{project.pk}/")
+    reader = PdfReader(io.BytesIO(response.content))
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"]
+    assert root["/Lang"] == "de"

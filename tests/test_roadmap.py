@@ -159,3 +159,31 @@ def test_beratung_can_add_a_roadmap_to_a_project_in_the_admin(roadmap, client, u
     assert "Halbjahresschritte" in html and "Digitalisierungszeitstrahl" in html
     edit = client.get(f"/admin/pages/{roadmap.pk}/edit/")
     assert edit.status_code == 200
+
+
+def test_compare_link_preselects_this_roadmap_first_and_others(roadmap, make_page, client):
+    """"Mit anderen Kommunen vergleichen" opened a comparison of the roadmap with itself."""
+    project = make_page("project", title="Strategie Blomberg", municipality="Blomberg")
+    make_page("roadmap", project=project.external_id, title="Zeitstrahl Blomberg",
+              municipality="Blomberg", steps=STEPS)
+    page = client.get(roadmap.url).content.decode()
+    assert 'href="/zeitstrahl/?mit=lemgo"' in page
+    soup = BeautifulSoup(client.get("/zeitstrahl/?mit=lemgo").content, "html.parser")
+    columns = [th.get_text(" ", strip=True) for th in soup.select("table.comparison thead th")]
+    assert columns[1].startswith("Lemgo") and columns[2].startswith("Blomberg")
+    checked = [box["value"] for box in soup.select('input[name="kommune"][checked]')]
+    assert sorted(checked) == ["blomberg", "lemgo"]
+
+
+def test_roadmap_page_has_no_two_landmarks_with_one_name(roadmap, client):
+    soup = BeautifulSoup(client.get(roadmap.url).content, "html.parser")
+    assert len(soup.select('[aria-labelledby="roadmap-table-caption"]')) == 1
+
+
+def test_login_link_keeps_the_query_and_home_title_names_the_site_once(roadmap, client):
+    html = client.get("/suche/?q=E-Akte&typ=lesson_learned").content.decode()
+    assert 'href="/anmelden/?next=/suche/%3Fq%3DE-Akte%26typ%3Dlesson_learned"' in html
+    title = BeautifulSoup(client.get("/").content, "html.parser").title.get_text()
+    assert title.count("Kommunales Wissensnetz") == 1
+    assert BeautifulSoup(client.get(roadmap.url).content, "html.parser").title.get_text() == \
+        "Zeitstrahl Lemgo – Kommunales Wissensnetz"
