@@ -17,10 +17,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from knowledge.access import viewable_page_for_request
+from knowledge.text import int_in_range
 from network import ratelimit
 from network.feedback import (
     FeedbackForm,
@@ -31,7 +33,7 @@ from network.feedback import (
 )
 from network.forms import FrequencyForm, SubscriptionForm
 from network.matching import with_shown_labels
-from network.models import DigestSettings, QueryLog, Subscription
+from network.models import DigestSettings, Feedback, QueryLog, Subscription
 from network.tokens import TokenError, read_token
 from search.query import SearchError, clean_filter_value, resolve_filters
 
@@ -59,22 +61,49 @@ def _problem(request, message: str, status: int, **headers):
     return response
 
 
+def _feedback_problem(request, message: str, status: int, *, resubmit: bool, **headers):
+    """A refused vote: JSON for the page's script; without JavaScript a page with the message,
+    the comment as typed (in the form again if sending again can help) and a link back.
+
+    The expired or forged search reference is left out of the form again: sent again, the
+    vote counts without its search."""
+    if _wants_json(request):
+        return _problem(request, message, status, **headers)
+    post = request.POST
+    page_id = int_in_range(post.get("seite", ""), 1, 2**31 - 1)
+    source = post.get("herkunft", "")
+    context = {
+        "message": message,
+        "comment": post.get("kommentar", "").replace("\r\n", "\n"),
+        "back": _back(request, "/"),
+        "page_id": page_id,
+        "source": source if source in Feedback.Source.values else Feedback.Source.PAGE,
+        "rank": int_in_range(post.get("rang", ""), 1, 10_000),
+        "resubmit": resubmit and page_id is not None,
+    }
+    response = render(request, "network/feedback_problem.html", context, status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
 @require_POST
 def feedback(request):
     """Store "War das hilfreich?" (CSRF-protected form post; JSON answer for fetch)."""
     form = FeedbackForm(request.POST)
     if not form.is_valid():
         errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
-        return _problem(request, " ".join(errors), 400)
+        return _feedback_problem(request, " ".join(errors), 400, resubmit=True)
     page = viewable_page_for_request(request, form.cleaned_data["seite"])
     if page is None:
-        return _problem(request, _("Diese Seite gibt es nicht oder Sie dürfen sie nicht "
-                                   "sehen."), 404)
+        return _feedback_problem(request, _("Diese Seite gibt es nicht oder Sie dürfen sie "
+                                            "nicht sehen."), 404, resubmit=False)
     session = session_hash(request)
     if not within_rate_limit(request, session):
-        return _problem(request, _("Sie haben in kurzer Zeit sehr viele Rückmeldungen "
-                                   "gegeben. Bitte versuchen Sie es später noch einmal."),
-                        429, **{"Retry-After": "3600"})
+        return _feedback_problem(request, _("Sie haben in kurzer Zeit sehr viele Rückmeldungen "
+                                            "gegeben. Bitte versuchen Sie es später noch "
+                                            "einmal."), 429, resubmit=False,
+                                 **{"Retry-After": "3600"})
     created = store_feedback(form.cleaned_data, page, session)[1]
     message = _("Danke für Ihre Rückmeldung!") if created else \
         _("Danke! Ihre frühere Rückmeldung wurde aktualisiert.")
@@ -83,6 +112,17 @@ def feedback(request):
                             status=201 if created else 200)
     messages.success(request, message)
     return redirect(_back(request, page.url or "/"), permanent=False)
+
+
+def csrf_failure(request, reason=""):
+    """A vote sent with a stale form (logged in or out in another window) keeps its comment;
+    every other refused form gets Django's page (templates/403_csrf.html)."""
+    if request.path == reverse("network:feedback"):
+        return _feedback_problem(request, _("Ihre Anmeldung hat sich seit dem Laden der Seite "
+                                            "geändert. Bitte laden Sie die Seite neu oder "
+                                            "senden Sie Ihre Rückmeldung hier noch einmal."),
+                                 403, resubmit=True)
+    return django_csrf_failure(request, reason=reason)
 
 
 @csrf_exempt  # sent by the browser's <a ping>, which carries no token; it only counts

@@ -256,3 +256,58 @@ def test_retention_deletes_old_entries(settings):
     QueryLog.objects.create(query="neu", normalized="neu", surface="suche", result_count=1)
     assert purge_old_entries() == 1
     assert list(QueryLog.objects.values_list("query", flat=True)) == ["neu"]
+
+
+# --- Without JavaScript: a refused vote keeps its comment --------------------------------
+
+
+def test_refused_vote_without_javascript_keeps_the_comment_and_the_way_back(client, make_page):
+    """Every refusal showed "Das hat nicht geklappt" with a link to the start page only: the
+    typed comment was gone and the page the visitor came from was not linked."""
+    page = make_page("lesson_learned", title="Bürgerportal")
+    back = "/suche/?q=B%C3%BCrgerportal"
+    response = _vote(client, page, "nein", kommentar="Fehlt: Kosten & Zeitplan",
+                     suche="abc:manipuliert", rang="2", herkunft="suche", weiter=back)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Die Suchanfrage der Rückmeldung ist ungültig." in html
+    assert "Fehlt: Kosten &amp; Zeitplan</textarea>" in html
+    assert 'aria-describedby="fb-error"' in html and 'name="suche"' not in html
+    assert f'href="{back}"' in html.replace("&amp;", "&")
+    # Sent again from there, the vote counts without the forged search.
+    token = html.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    again = _vote(client, page, "nein", kommentar="Fehlt: Kosten & Zeitplan", rang="2",
+                  herkunft="suche", weiter=back, csrfmiddlewaretoken=token)
+    assert again.status_code == 302 and again["Location"] == back
+    assert Feedback.objects.get().comment == "Fehlt: Kosten & Zeitplan"
+
+
+def test_rate_limited_vote_shows_the_comment_to_copy(client, make_page, settings):
+    settings.KNOWLEDGE_FEEDBACK_RATE_LIMIT = "1/h,100/h"
+    first, second = make_page("lesson_learned"), make_page("lesson_learned")
+    _vote(client, first)
+    response = _vote(client, second, kommentar="Bitte Ansprechpartner nennen.",
+                     weiter=second.url)
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "readonly" in html and "Bitte Ansprechpartner nennen.</textarea>" in html
+    assert 'data-feedback' not in html.split("<main")[1].split("</main>")[0]
+
+
+def test_vote_with_a_stale_form_keeps_its_comment(make_page):
+    """Logging in or out in another window renews the CSRF token: the vote met Django's bare
+    403 page; the script said "try again", which could not work before reloading."""
+    page = make_page("lesson_learned")
+    client = Client(enforce_csrf_checks=True)
+    response = _vote(client, page, kommentar="Sehr hilfreich für uns.", weiter=page.url)
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Sehr hilfreich für uns.</textarea>" in html and "Seite neu" in html
+    token = html.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    assert _vote(client, page, kommentar="Sehr hilfreich für uns.",
+                 csrfmiddlewaretoken=token).status_code == 302
+    detail = _vote(Client(enforce_csrf_checks=True), page,
+                   HTTP_ACCEPT="application/json").json()["detail"]
+    assert "Seite neu" in detail
+    other = Client(enforce_csrf_checks=True).post("/anmelden/", {"username": "x"})
+    assert other.status_code == 403 and "Rückmeldung" not in other.content.decode()
