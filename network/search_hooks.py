@@ -54,3 +54,9 @@ def match_page_extras(description: str, results) -> dict:
     count = sum(len(group.items) for group in results.groups)
     return {"search_log": log_query(QueryLog.Surface.MATCH, description, count, "matching"),
             "feedback_source": "lernen"}
+
+
+def logged_match_extras(log_id: int | None) -> dict:
+    """The same context for a matching shown again (after a vote): its existing log entry."""
+    log = QueryLog.objects.filter(pk=log_id).first() if log_id else None
+    return {"search_log": log, "feedback_source": "lernen"}

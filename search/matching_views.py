@@ -2,11 +2,12 @@
 
 from django import forms
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from knowledge.models import Municipality, Topic
-from network.search_hooks import match_page_extras
+from network.search_hooks import logged_match_extras, match_page_extras
 from search.matching import MatchError, clean_description, match_project, max_description_length
 
 
@@ -48,15 +49,26 @@ class MatchForm(forms.Form):
             raise forms.ValidationError(str(exc)) from None
 
 
+# The last matching of this session: a vote sent without JavaScript returns to it.
+SESSION_KEY = "lernen"
+LAST_MATCH_PARAMETER = "zuletzt"
+
+
 @require_http_methods(["GET", "POST"])
 def match_page(request):
     """GET shows the form; POST (CSRF-protected: descriptions can be long and internal)
-    shows the suggestions below the filled-in form."""
+    shows the suggestions below the filled-in form.
+
+    The description stays out of URLs: the session keeps the last one, so that a vote on a
+    suggestion sent without JavaScript (a form post and a redirect) comes back to the same
+    suggestions (``?zuletzt=1``) instead of an empty form, without logging the query again.
+    """
     results = None
     extras = {}
     status = 200
-    if request.method == "POST":
-        form = MatchForm(request.POST)
+    last = request.session.get(SESSION_KEY) if LAST_MATCH_PARAMETER in request.GET else None
+    if request.method == "POST" or last:
+        form = MatchForm(request.POST if request.method == "POST" else last["form"])
         if form.is_valid():
             results = match_project(
                 form.cleaned_data["description"],
@@ -65,10 +77,28 @@ def match_page(request):
                 topics=form.cleaned_data["topics"],
                 request=request,
             )
-            extras = match_page_extras(form.cleaned_data["description"], results)
+            if request.method == "POST":
+                extras = match_page_extras(form.cleaned_data["description"], results)
+                _remember(request, form, extras["search_log"])
+            else:
+                extras = logged_match_extras(last.get("log"))
+            back = f"{reverse('match')}?{LAST_MATCH_PARAMETER}=1#vorschlag-"
+            for rank, item in enumerate(results.results, 1):
+                item.rank = rank  # one rank across the groups, as the API lists them
+                item.feedback_back = f"{back}{rank}"
         else:
             status = 400
     else:
         form = MatchForm()
     return render(request, "search/match.html", {"form": form, "results": results, **extras},
                   status=status)
+
+
+def _remember(request, form, log) -> None:
+    data = form.cleaned_data
+    request.session[SESSION_KEY] = {
+        "form": {"description": data["description"],
+                 "municipality": data["municipality"].slug if data["municipality"] else "",
+                 "topics": [topic.slug for topic in data["topics"]]},
+        "log": log.pk if log is not None else None,
+    }

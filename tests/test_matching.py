@@ -1,6 +1,9 @@
 """Matching a new project to what other municipalities learned, and related material."""
 
+import re
+
 import pytest
+from django.test import Client
 from wagtail.models import PageViewRestriction
 
 from knowledge.models import Municipality, Topic
@@ -284,8 +287,6 @@ def test_matching_page_shows_grouped_suggestions(client, corpus):
 def test_matching_page_ties_help_and_errors_to_their_fields(client):
     """Django's select pointed its aria-describedby at an id the template did not use, and
     an error was not announced with its field."""
-    import re
-
     html = client.get("/lernen/").content.decode()
     for described in re.findall(r'aria-describedby="([^"]+)"', html):
         for target in described.split():
@@ -447,3 +448,28 @@ def test_match_api_422_names_the_parameter_not_its_list_position(client, payload
     """A wrong list item was reported as "Parameter: 0"."""
     detail = client.post("/api/v1/match", payload, content_type="application/json").json()
     assert detail["detail"] == f"Ungültiger Wert für Parameter: {named}."
+
+
+def test_vote_without_javascript_returns_to_the_same_suggestions(client, corpus):
+    """The vote redirected to an empty /lernen/: the description and all suggestions were
+    gone, and ranks were counted per group (three suggestions logged as "Rang 1")."""
+    from network.models import Feedback, QueryLog
+
+    html = client.post("/lernen/", {"description": DESCRIPTION}).content.decode()
+    assert 'id="vorschlag-1"' in html
+    back = html.split('name="weiter" value="')[1].split('"')[0]
+    rank = html.split('name="rang" value="')[1].split('"')[0]
+    assert back == f"/lernen/?zuletzt=1#vorschlag-{rank}"
+    ranks = [int(r) for r in re.findall(r'name="rang" value="(\d+)"', html)]
+    assert sorted(ranks) == list(range(1, len(ranks) + 1))
+    token = html.split('name="suche" value="')[1].split('"')[0]
+    page_id = int(html.split('name="seite" value="')[1].split('"')[0])
+    response = client.post("/netz/rueckmeldung/", {
+        "seite": page_id, "hilfreich": "ja", "herkunft": "lernen", "suche": token,
+        "rang": rank, "weiter": back})
+    assert response.status_code == 302 and response["Location"] == back
+    again = client.get(back).content.decode()
+    assert "Bürgerbüro scannt die Post" in again and DESCRIPTION[:40] in again
+    assert QueryLog.objects.filter(surface="lernen").count() == 1  # not logged again
+    assert Feedback.objects.get().rank == int(rank)
+    assert "Bürgerbüro scannt die Post" not in Client().get(back).content.decode()
