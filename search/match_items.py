@@ -41,6 +41,12 @@ class MatchItem(PageHit):
     project_url: str = ""
     members: list[MatchItem] = field(default_factory=list)  # protocols folded into a project
 
+    @property
+    def listed_members(self) -> list[MatchItem]:
+        """The folded pages to list under the card: the project page is already linked in
+        the card's line "Projekt …" (it stays a member: it is shown, and counts as shown)."""
+        return [m for m in self.members if m.page_id != self.project_id]
+
     def as_dict(self) -> dict:
         """The API's match result object, with the folded protocols as ``related``."""
         return {

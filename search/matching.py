@@ -282,8 +282,7 @@ def _group(items: list[MatchItem], limit: int) -> list[MatchGroup]:
                     # project page itself may rank lower or not at all), named with its project.
                     by_project[project_key] = item
                     chosen.append(item)
-                elif len(entry.members) < 3 and item.page_id != entry.project_id:
-                    # The project page itself is already named on the card.
+                elif len(entry.members) < 3:
                     entry.members.append(item)
         else:
             used_per_project: dict[int, int] = defaultdict(int)

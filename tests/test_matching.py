@@ -473,3 +473,23 @@ def test_vote_without_javascript_returns_to_the_same_suggestions(client, corpus)
     assert QueryLog.objects.filter(surface="lernen").count() == 1  # not logged again
     assert Feedback.objects.get().rank == int(rank)
     assert "Bürgerbüro scannt die Post" not in Client().get(back).content.decode()
+
+
+def test_a_project_card_does_not_list_its_own_project_again():
+    """"Weitere passende Protokolle" listed the project page that the card's meta line
+    already links (and called it a protocol)."""
+    import datetime as dt
+
+    from search.match_items import MatchItem
+
+    def item(page_id, kind, project_id=None):
+        return MatchItem(page_id=page_id, title=f"Seite {page_id}", url=f"/p{page_id}/",
+                         knowledge_type=kind, type_label=kind, municipality="Lage",
+                         municipality_slug="lage", external_id=None, date=dt.date(2024, 1, 1),
+                         score=1.0, topics=[], shared_topics=[], explanations=[],
+                         project_id=project_id)
+
+    card = item(2, "session_protocol", project_id=1)
+    card.members = [item(1, "project"), item(3, "roadmap", project_id=1)]
+    assert [m.page_id for m in card.listed_members] == [3]
+    assert [m.page_id for m in card.members] == [1, 3]  # shown, so evaluated as shown
