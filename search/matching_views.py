@@ -1,12 +1,15 @@
 """The matching page /lernen/: describe a new project, see what other municipalities learned."""
 
 from django import forms
+from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from knowledge.models import Municipality, Topic
+from network import ratelimit
+from network.feedback import client_address
 from network.search_hooks import logged_match_extras, match_page_extras
 from search.matching import MatchError, clean_description, match_project, max_description_length
 
@@ -67,6 +70,15 @@ def match_page(request):
     extras = {}
     status = 200
     last = request.session.get(SESSION_KEY) if LAST_MATCH_PARAMETER in request.GET else None
+    if (request.method == "POST" or last) and not _within_rate_limit(request):
+        # Each matching embeds the whole description (seconds of CPU for a long one).
+        response = render(request, "search/match.html", {
+            "form": MatchForm(request.POST if request.method == "POST" else last["form"]),
+            "refused": _("Sie haben in kurzer Zeit sehr viele Vorhaben beschrieben. Bitte "
+                         "versuchen Sie es in einer Minute noch einmal; Ihre Beschreibung "
+                         "bleibt hier stehen.")}, status=429)
+        response["Retry-After"] = "60"
+        return response
     if request.method == "POST" or last:
         form = MatchForm(request.POST if request.method == "POST" else last["form"])
         if form.is_valid():
@@ -92,6 +104,14 @@ def match_page(request):
         form = MatchForm()
     return render(request, "search/match.html", {"form": form, "results": results, **extras},
                   status=status)
+
+
+def _within_rate_limit(request) -> bool:
+    """``KNOWLEDGE_MATCH_RATE_LIMIT`` ("anonymous per address, members per account")."""
+    anonymous, _comma, member = settings.KNOWLEDGE_MATCH_RATE_LIMIT.partition(",")
+    if request.user.is_authenticated:
+        return ratelimit.allow("match-member", str(request.user.pk), (member or anonymous))
+    return ratelimit.allow("match-address", client_address(request), anonymous)
 
 
 def _remember(request, form, log) -> None:

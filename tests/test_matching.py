@@ -493,3 +493,20 @@ def test_a_project_card_does_not_list_its_own_project_again():
     card.members = [item(1, "project"), item(3, "roadmap", project_id=1)]
     assert [m.page_id for m in card.listed_members] == [3]
     assert [m.page_id for m in card.members] == [1, 3]  # shown, so evaluated as shown
+
+
+def test_matching_page_is_rate_limited_and_keeps_the_description(client, corpus, settings,
+                                                                 user_in):
+    """The API's matching had a limit, the page none: each request embeds up to 5,000
+    characters (seconds of CPU), from anyone, without end."""
+    settings.KNOWLEDGE_MATCH_RATE_LIMIT = "2/m,3/m"
+    statuses = [client.post("/lernen/", {"description": DESCRIPTION}).status_code
+                for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    response = client.post("/lernen/", {"description": "Unsere Beschreibung bleibt."})
+    assert response.status_code == 429 and response["Retry-After"] == "60"
+    html = response.content.decode()
+    assert "sehr viele Vorhaben" in html and "Unsere Beschreibung bleibt.</textarea>" in html
+    member = Client()
+    member.force_login(user_in("Kommune"))  # same address, own account
+    assert member.post("/lernen/", {"description": DESCRIPTION}).status_code == 200

@@ -351,6 +351,8 @@ KNOWLEDGE_SEARCH_TITLE_BOOST = env_float("KNOWLEDGE_SEARCH_TITLE_BOOST", 2.0)
 
 # API request limits per client ("anonymous,logged-in"), or "off" (see search/api.py).
 KNOWLEDGE_API_RATE_LIMIT = os.environ.get("KNOWLEDGE_API_RATE_LIMIT", "60/m,600/m")
+# Matchings on /lernen/ per client ("anonymous per address, logged-in per account"), or "off".
+KNOWLEDGE_MATCH_RATE_LIMIT = os.environ.get("KNOWLEDGE_MATCH_RATE_LIMIT", "10/m,60/m")
 # A vote whose form went stale keeps its comment (network.views.csrf_failure).
 CSRF_FAILURE_VIEW = "network.views.csrf_failure"
 # The API's limits count per REMOTE_ADDR, never per a client-supplied X-Forwarded-For.

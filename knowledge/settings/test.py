@@ -38,3 +38,4 @@ LOGGING["loggers"]["knowledge"]["level"] = "WARNING"  # noqa: F405
 KNOWLEDGE_PAGE_CACHE_SECONDS = 0
 # Tests send many API requests from one client; the limit itself is tested with its own value.
 KNOWLEDGE_API_RATE_LIMIT = "off"
+KNOWLEDGE_MATCH_RATE_LIMIT = "off"
