@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django import template
 
+from search.params import setting
 from search.related import project_matches, related_pages
 
 register = template.Library()
@@ -20,10 +21,20 @@ def _viewer(context):
 
 
 @register.simple_tag(takes_context=True)
-def related_material(context, page):
-    """"Das haben andere Kommunen dazu gelernt": pages of other municipalities like ``page``."""
+def related_material(context, page, exclude=None):
+    """"Das haben andere Kommunen dazu gelernt": pages of other municipalities like ``page``.
+
+    ``exclude``: items a list above already shows (a project page's matches, computed from
+    nearly the same vectors, shared two to five of their five links with this list); the
+    list is filled up with the next pages instead.
+    """
     request, user = _viewer(context)
-    return related_pages(page, user=user, request=request)
+    shown = {item.page_id for item in exclude or ()}
+    if not shown:
+        return related_pages(page, user=user, request=request)
+    limit = int(setting("KNOWLEDGE_RELATED_COUNT", 5))
+    items = related_pages(page, user=user, request=request, limit=limit + len(shown))
+    return [item for item in items if item.page_id not in shown][:limit]
 
 
 @register.simple_tag(takes_context=True)
