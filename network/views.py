@@ -54,7 +54,8 @@ def _problem(request, message: str, status: int, **headers):
     if _wants_json(request):
         response = JsonResponse({"detail": message}, status=status)
     else:
-        response = render(request, "network/problem.html", {"message": message},
+        back = _back(request, "") if request.method == "POST" else ""
+        response = render(request, "network/problem.html", {"message": message, "back": back},
                           status=status)
     for name, value in headers.items():
         response[name] = value
@@ -145,7 +146,6 @@ def subscriptions(request):
     """The member's "Benachrichtigungen": what they follow and how often they hear of it."""
     prefs = _settings_for(request.user)
     frequency_form = FrequencyForm(instance=prefs)
-    add_form = SubscriptionForm(user=request.user)
     status = 200
     if request.method == "POST" and request.POST.get("aktion") == "rhythmus":
         frequency_form = FrequencyForm(request.POST, instance=prefs)
@@ -156,8 +156,14 @@ def subscriptions(request):
         status = 400
     elif request.method == "POST":
         return _problem(request, _("Unbekannte Aktion."), 400)
+    return _settings_page(request, prefs, frequency_form=frequency_form, status=status)
+
+
+def _settings_page(request, prefs, *, frequency_form=None, add_form=None, status=200):
     context = {
-        "prefs": prefs, "frequency_form": frequency_form, "add_form": add_form,
+        "prefs": prefs,
+        "frequency_form": frequency_form or FrequencyForm(instance=prefs),
+        "add_form": add_form or SubscriptionForm(user=request.user),
         "subscriptions": with_shown_labels(Subscription.objects.filter(user=request.user)
                                            .select_related("topic", "municipality", "project"),
                                            request.user),
@@ -183,6 +189,10 @@ def subscribe(request):
     """Add a subscription (from the settings page, a search or a knowledge page)."""
     form = SubscriptionForm(request.POST, user=request.user)
     if not form.is_valid():
+        if _back(request, "") == reverse("network:subscriptions") and not _wants_json(request):
+            # From the settings page: the form again, with what was chosen or typed.
+            return _settings_page(request, _settings_for(request.user), add_form=form,
+                                  status=400)
         errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
         return _problem(request, " ".join(errors), 400)
     filters = {}

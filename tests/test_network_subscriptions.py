@@ -178,3 +178,23 @@ def test_saved_search_whose_filter_topic_was_deleted_says_so(member_client):
     topic.delete()
     html = member_client.get(URL).content.decode()
     assert "Diese gespeicherte Suche findet nichts mehr" in html
+
+
+def test_an_invalid_choice_on_the_settings_page_keeps_the_form(member_client):
+    """Errors led to "Das hat nicht geklappt" with a link to the start page: the form was
+    gone and the typed saved search lost."""
+    response = member_client.post(URL + "neu/", {"q": "x" * 301, "weiter": URL})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'name="thema"' in html and 'value="' + "x" * 301 + '"' in html
+    assert 'id="id_q_error"' in html and 'aria-invalid="true"' in html
+    assert "300" in html.split('id="id_q_error"')[1].split("</p>")[0]
+    empty = member_client.post(URL + "neu/", {"weiter": URL}).content.decode()
+    assert 'id="add-errors" role="alert"' in empty and "Bitte wählen Sie ein Thema" in empty
+
+
+def test_an_invalid_follow_from_a_search_links_back(member_client):
+    response = member_client.post(URL + "neu/", {"q": "x", "filter_kommune": "Atlantis",
+                                                 "weiter": "/suche/?q=x"})
+    assert response.status_code == 400
+    assert 'href="/suche/?q=x">Zurück zur vorigen Seite' in response.content.decode()
