@@ -50,9 +50,11 @@ def build_matrix(user) -> Matrix:
         for municipality_id, topic_id, n in visible.filter(topics__isnull=False)
         .values_list("municipality", "topics").annotate(n=Count("pk", distinct=True))
     }
-    per_municipality = dict(visible.filter(topics__isnull=False).values_list("municipality")
+    # Every page counts in its municipality's total, topics or not: the total links to the
+    # municipality's listing, which shows them all.
+    per_municipality = dict(visible.values_list("municipality")
                             .annotate(n=Count("pk", distinct=True)))
-    municipality_ids = {m for m, _t in counts}
+    municipality_ids = set(per_municipality)
     topic_ids = {t for _m, t in counts}
     topics = list(Topic.objects.filter(pk__in=topic_ids))
     rows = []

@@ -182,6 +182,22 @@ def test_matrix_counts_and_links(client, network):
     assert all(th["scope"] == "row" for th in table.tbody.select("th"))
 
 
+def test_matrix_total_counts_pages_without_topics_like_the_listing(client, network,
+                                                                   make_page):
+    """The row total counted only pages with a topic, while its link lists them all; a
+    municipality whose pages have no topic was missing from the matrix."""
+    make_page("lesson_learned", title="Ohne Thema in Lemgo", municipality="Lemgo", topics=[])
+    make_page("lesson_learned", title="Ohne Thema in Blomberg", municipality="Blomberg",
+              topics=[])
+    table = soup_of(client.get("/uebersicht/")).select_one("table.matrix")
+    rows = {tr.th.get_text(strip=True): tr for tr in table.tbody.select("tr")}
+    lemgo_total = rows["Lemgo"].select("td")[-1]
+    assert lemgo_total.get_text(strip=True) == "5"
+    listing = client.get(lemgo_total.a["href"]).context["listing"]
+    assert listing.page_obj.paginator.count == 5
+    assert [td.get_text(strip=True) for td in rows["Blomberg"].select("td")][-1] == "1"
+
+
 def test_empty_matrix(client, db):
     soup = soup_of(client.get("/uebersicht/"))
     assert soup.select_one("table.matrix") is None
