@@ -119,8 +119,10 @@ def ensure_roles():
         _model_permissions(group, "wagtailadmin", ["access_admin"])
         _collection_permissions(group, documents + images)
 
-    # Redaktion: moderates and publishes everything, maintains municipalities and topics.
-    _page_permissions(redaktion, home, ["add", "change", "publish", "lock", "unlock"])
+    # Redaktion: moderates and publishes everything, maintains municipalities and topics;
+    # "bulk_delete" lets it delete a page with children (a duplicate project and its protocols).
+    _page_permissions(redaktion, home, ["add", "change", "publish", "lock", "unlock",
+                                        "bulk_delete"])
     _collection_permissions(
         redaktion, [("wagtaildocs", "change_document"), ("wagtailimages", "change_image")]
     )

@@ -79,6 +79,21 @@ def test_redaktion_can_publish_everything(user_in, make_page):
         assert page.permissions_for_user(user).can_publish()
 
 
+def test_redaktion_can_delete_a_project_with_its_protocols(client, user_in, make_page):
+    """Only a superuser could remove a duplicate project: deleting a page with children
+    needs Wagtail's "bulk_delete"."""
+    from knowledge.models import KnowledgePage
+
+    project = make_page("project", title="Doppelt angelegt")
+    make_page("session_protocol", project=project.external_id)
+    project = Page.objects.get(pk=project.pk)  # with its child counted
+    assert not project.permissions_for_user(user_in("Beratung")).can_delete()
+    assert project.permissions_for_user(user_in("Redaktion")).can_delete()
+    client.force_login(user_in("Redaktion"))
+    client.post(f"/admin/pages/{project.pk}/delete/")
+    assert not KnowledgePage.objects.filter(pk=project.pk).exists()
+
+
 def _lesson_post_data(title):
     municipality_id = LessonLearnedPage._meta.get_field("municipality").related_model.objects\
         .get_or_create(name="Lemgo")[0].pk
