@@ -172,6 +172,7 @@ def search_page(request):
             page_obj=page_obj,
             querystring=querystring,
             facets=_facet_links(state, results),
+            exact_counts=results.mode == "fulltext",
             mode=mode,
             active_filters=_active_filters(state),
             first_rank=(number - 1) * size + 1,

@@ -61,6 +61,23 @@ def test_page_shows_cards_facets_and_highlight(client, corpus):
     assert response.context["query"] == "Abfallkalender Müllabfuhrtermine"  # header box
 
 
+def test_facet_counts_only_where_a_click_gives_that_many(client, corpus):
+    """In the semantic modes a facet counted the unfiltered candidates, while the click runs
+    a filtered search with candidates of its own: "Lesson Learned (8)" led to 27 results."""
+    import re
+
+    html = client.get("/suche/", {"q": "Abfallkalender Akte", "modus": "fulltext"}
+                      ).content.decode()
+    link, count = re.search(r'href="([^"]*typ=best_practice[^"]*)"[^>]*>[^<]*</a>'
+                            r'\s*<span class="count">\((\d+)\)</span>', html).groups()
+    filtered = client.get("/suche/" + link.replace("&amp;", "&"))
+    assert filtered.context["results"].total == int(count)
+    for mode in ("hybrid", "vector"):
+        html = client.get("/suche/", {"q": "Abfallkalender Akte", "modus": mode}
+                          ).content.decode()
+        assert "Treffer eingrenzen" in html and '<span class="count">' not in html
+
+
 def test_page_filters_and_state_in_url(client, corpus):
     response = client.get("/suche/", {"q": "Abfallkalender Akte", "typ": "lesson_learned",
                                       "modus": "fulltext", "von": "2020-01-01"})
