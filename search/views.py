@@ -36,6 +36,8 @@ MODE_LABELS = {
     "vector": gettext_lazy("Nur Bedeutung"),
 }
 STATE_KEYS = ("q", "modus", "typ", "kommune", "ohne_kommune", "thema", "von", "bis")
+# Filters that may hold several values, repeated or comma-separated (as in the API).
+MULTI_KEYS = ("typ", "kommune", "ohne_kommune", "thema")
 
 
 @dataclass
@@ -49,11 +51,13 @@ class SearchState:
         values = {}
         for key in STATE_KEYS:
             raw = request.GET.getlist(key)
+            if key in MULTI_KEYS:
+                raw = [part for value in raw for part in value.split(",")]
             # The query is cleaned (and length-checked) by the search itself.
             items = [v.strip() if key == "q" else clean_filter_value(v).strip() for v in raw]
-            items = [v for v in items if v]
+            items = list(dict.fromkeys(v for v in items if v))
             if items:
-                values[key] = items if key == "typ" else items[:1]
+                values[key] = items if key in MULTI_KEYS else items[:1]
         if "q" in request.GET and "q" not in values:
             values["q"] = [request.GET.get("q", "")]
         return cls(values)
@@ -199,12 +203,13 @@ def _active_filters(state: SearchState) -> list[dict]:
         "thema": (_("Thema: %(v)s"), Topic),
     }
     for key, (text, model) in names.items():
-        value = state.get(key)
-        if value:
+        selected = state.getlist(key)
+        for value in selected:
             obj = model.objects.filter(slug=value.lower()).first() or \
                 model.objects.filter(name__iexact=value).first()
             chips.append({"label": text % {"v": obj.name if obj else value},
-                          "url": state.url(**{key: None})})
+                          "url": state.url(**{key: [v for v in selected if v != value]
+                                              or None})})
     if state.get("von"):
         chips.append({"label": _("ab %(v)s") % {"v": state.get("von")},
                       "url": state.url(von=None)})

@@ -78,6 +78,20 @@ def test_facet_counts_only_where_a_click_gives_that_many(client, corpus):
         assert "Treffer eingrenzen" in html and '<span class="count">' not in html
 
 
+@pytest.mark.parametrize("municipalities", [["lemgo", "detmold"], ["lemgo,detmold"]])
+def test_several_municipalities_filter_the_page_as_the_api(client, corpus, municipalities):
+    """The page kept only the first of repeated values (Detmold silently dropped) and showed
+    a comma list as one chip "lemgo,detmold"."""
+    params = {"q": "Abfallkalender Akte", "modus": "fulltext"}
+    page = client.get("/suche/", {**params, "kommune": municipalities})
+    api = client.get("/api/v1/search", {"q": params["q"], "mode": "fulltext",
+                                        "municipality": municipalities}).json()
+    assert page.context["results"].total == api["total"] == 2
+    html = page.content.decode()
+    assert "Kommune: Lemgo" in html and "Kommune: Detmold" in html
+    assert '<input type="hidden" name="kommune" value="detmold">' in html
+
+
 def test_page_filters_and_state_in_url(client, corpus):
     response = client.get("/suche/", {"q": "Abfallkalender Akte", "typ": "lesson_learned",
                                       "modus": "fulltext", "von": "2020-01-01"})
