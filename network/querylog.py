@@ -38,13 +38,18 @@ def log_query(surface: str, query: str, result_count: int, mode: str = "",
     E-mail addresses and telephone numbers in the query are masked first: people paste
     them ("Beschwerde max.mustermann@…"), and the log must not point to a person.
     """
-    text = mask_personal_data(" ".join(strip_control_characters(query or "").split()))
-    text = text[:MAX_LOGGED_LENGTH]
+    text = logged_text(query)
     if not text:
         return None
     return QueryLog.objects.create(query=text, normalized=normalize_query(text),
                                    surface=surface, mode=mode or "", filtered=filtered,
                                    result_count=result_count, word_hits=word_hits)
+
+
+def logged_text(query: str) -> str:
+    """The query as the log stores it: one line, personal data masked, at most the column."""
+    text = mask_personal_data(" ".join(strip_control_characters(query or "").split()))
+    return text[:MAX_LOGGED_LENGTH]
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

@@ -311,3 +311,22 @@ def test_vote_with_a_stale_form_keeps_its_comment(make_page):
     assert "Seite neu" in detail
     other = Client(enforce_csrf_checks=True).post("/anmelden/", {"username": "x"})
     assert other.status_code == 403 and "Rückmeldung" not in other.content.decode()
+
+
+def test_vote_without_javascript_does_not_log_the_search_again(client, indexed_page):
+    """The redirect back ran the search again and wrote a second log entry with 0 clicks,
+    skewing the query report and its "wenig Klicks"."""
+    page = indexed_page("lesson_learned", title="Elektronische Akte im Bauamt",
+                        summary="Die E-Akte im Bauamt spart Wege.")
+    html = client.get("/suche/", {"q": "Elektronische Akte Bauamt"}).content.decode()
+    back = html.split('name="weiter" value="')[1].split('"')[0].replace("&amp;", "&")
+    token = html.split('name="suche" value="')[1].split('"')[0]
+    response = _vote(client, page, herkunft="suche", suche=token, rang="1", weiter=back)
+    assert response.status_code == 302 and response["Location"] == back
+    again = client.get(back).content.decode()
+    assert "Elektronische Akte im Bauamt" in again and 'name="suche"' in again
+    assert QueryLog.objects.count() == 1
+    client.get("/suche/", {"q": "Elektronische Akte Bauamt"})  # a new search is logged
+    assert QueryLog.objects.count() == 2
+    forged = client.get("/suche/", {"q": "Etwas anderes", "suche_ref": token})
+    assert forged.status_code == 200 and QueryLog.objects.count() == 3
