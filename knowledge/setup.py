@@ -128,6 +128,7 @@ def ensure_roles():
     )
     _model_permissions(redaktion, "knowledge", [
         "add_municipality", "change_municipality", "add_topic", "change_topic",
+        "add_municipalitymember", "change_municipalitymember", "delete_municipalitymember",
     ])
 
     # Beratung: creates and publishes projects and their session protocols.

@@ -7,7 +7,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from knowledge.admin_access import EDITOR_REPORTS, admin_visible_pages
-from knowledge.models import Municipality, Topic
+from knowledge.models import Municipality, MunicipalityMember, Topic
 from knowledge.page_cache import edits_or_moderates
 
 
@@ -26,11 +26,18 @@ class TopicViewSet(SnippetViewSet):
     search_fields = ["name"]
 
 
+class MunicipalityMemberViewSet(SnippetViewSet):
+    model = MunicipalityMember
+    icon = "user"
+    list_display = ["user", "municipality"]
+    list_filter = ["municipality"]
+
+
 class MasterDataGroup(SnippetViewSetGroup):
     menu_label = _("Stammdaten")
     menu_icon = "folder-open-inverse"
     menu_order = 300
-    items = (MunicipalityViewSet, TopicViewSet)
+    items = (MunicipalityViewSet, TopicViewSet, MunicipalityMemberViewSet)
 
 
 register_snippet(MasterDataGroup)

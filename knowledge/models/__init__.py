@@ -14,7 +14,7 @@ from knowledge.models.pages import (
     SessionProtocolPage,
 )
 from knowledge.models.roadmap import RoadmapPage
-from knowledge.models.snippets import Municipality, Topic
+from knowledge.models.snippets import Municipality, MunicipalityMember, Topic
 
 __all__ = [
     "KNOWLEDGE_PAGE_MODELS",
@@ -25,6 +25,7 @@ __all__ = [
     "LessonLearnedIndexPage",
     "LessonLearnedPage",
     "Municipality",
+    "MunicipalityMember",
     "PageCacheGeneration",
     "ProjectIndexPage",
     "ProjectPage",

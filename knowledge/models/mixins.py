@@ -14,12 +14,15 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.models import Page
 from wagtail.search import index
 
+from knowledge.page_forms import KnowledgePageForm
+
 
 class KnowledgePage(Page):
     """Base of all knowledge pages; ``knowledge_type`` is the key used by import, search, API."""
 
     knowledge_type: str = ""
     is_creatable = False
+    base_form_class = KnowledgePageForm
 
     municipality = models.ForeignKey(
         "knowledge.Municipality",

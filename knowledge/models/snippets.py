@@ -4,6 +4,7 @@ Both are Wagtail snippets so that the Redaktion can maintain them in the admin; 
 creates missing ones by name.
 """
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -101,3 +102,27 @@ class Topic(index.Indexed, models.Model):
 
     def get_absolute_url(self):
         return reverse("knowledge:browse") + f"?thema={self.slug}"
+
+
+class MunicipalityMember(models.Model):
+    """Which municipality an account writes for.
+
+    A Kommune member drafts lessons and best practices for their own municipality only: the
+    page editor offers no other (:mod:`knowledge.page_forms`). Maintained by the Redaktion
+    under "Stammdaten"; an account without an entry may choose any municipality.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="member_municipality", verbose_name=_("Konto"))
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE,
+                                     related_name="members", verbose_name=_("Kommune"))
+
+    panels = [FieldPanel("user"), FieldPanel("municipality")]
+
+    class Meta:
+        ordering = ["municipality__name", "user__username"]
+        verbose_name = _("Konto einer Kommune")
+        verbose_name_plural = _("Konten der Kommunen")
+
+    def __str__(self):
+        return f"{self.user.get_username()} – {self.municipality}"

@@ -11,9 +11,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
+from knowledge.models import Municipality, MunicipalityMember
 from knowledge.setup import BERATUNG, KOMMUNE, REDAKTION
 
 DEMO_ACCOUNTS = [("redaktion", REDAKTION), ("beratung", BERATUNG), ("kommune", KOMMUNE)]
+# The demo Kommune account writes for this municipality (if the demo content has it).
+DEMO_MUNICIPALITY = "Lage"
 
 
 class Command(BaseCommand):
@@ -36,7 +39,11 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
             user.groups.add(Group.objects.get(name=group_name))
+            municipality = Municipality.objects.filter(name=DEMO_MUNICIPALITY).first()
+            if group_name == KOMMUNE and municipality is not None:
+                MunicipalityMember.objects.get_or_create(
+                    user=user, defaults={"municipality": municipality})
         self.stdout.write(
             f"Anmeldung: Benutzer 'admin' (alle Rechte) oder 'redaktion', 'beratung', "
-            f"'kommune' – Passwort: {password}"
+            f"'kommune' (schreibt für {DEMO_MUNICIPALITY}) – Passwort: {password}"
         )
