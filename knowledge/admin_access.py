@@ -4,8 +4,11 @@ Wagtail lists a page in its explorer and choosers as soon as the user may add pa
 it, and its page-chooser shows the whole tree: a Kommune member read the titles of other
 municipalities' unpublished (and rejected) drafts and of pages restricted to other groups,
 and the site history told who rejected what. In the admin a member now sees the pages they
-may view on the site plus the pages they may edit; the two reports that list other people's
-pages and edits are for editors only (:func:`knowledge.page_cache.edits_or_moderates`).
+may view on the site plus the pages they may edit: Wagtail's explorer, its page search, its
+admin API and an explorer page's own header all ask the page permission policy which pages
+the user may explore (:class:`MemberPagePermissionPolicy`), the choosers ask a hook. The two
+reports that list other people's pages and edits are for editors only
+(:func:`knowledge.page_cache.edits_or_moderates`).
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ from __future__ import annotations
 from functools import wraps
 
 from django.db.models import Q
+from django.http import Http404
 from wagtail.admin.auth import permission_denied
+from wagtail.models import AbstractPage, Page
 from wagtail.permission_policies.pages import PagePermissionPolicy
+from wagtail.permissions import policy_registry
 
 from knowledge.access import viewable_pages
 from knowledge.page_cache import edits_or_moderates
@@ -31,6 +37,36 @@ def admin_visible_pages(pages, user):
         user, ["change", "publish"])
     return pages.filter(Q(pk__in=viewable_pages(user).values("pk"))
                         | Q(pk__in=editable.values("pk")))
+
+
+class MemberPagePermissionPolicy(PagePermissionPolicy):
+    """Wagtail's page policy, exploring only what :func:`admin_visible_pages` allows."""
+
+    def explorable_instances(self, user):
+        return admin_visible_pages(super().explorable_instances(user), user)
+
+
+def register_page_policy():
+    """Replace Wagtail's page permission policy (looked up per request by every admin view)."""
+    policy_registry.register(AbstractPage, MemberPagePermissionPolicy(Page))
+
+
+def explorable_only(view):
+    """The explorer of one page: its header names the page, so not for pages the user may
+    not explore (Wagtail only checks that the page lies below the user's explorer root and
+    sends pages above it there, which stays as it is)."""
+    @wraps(view)
+    def wrapper(request, *args, parent_page_id, **kwargs):
+        user = request.user
+        if user.is_authenticated and not user.is_superuser:
+            policy = policy_registry.get_by_type(Page)
+            root = policy.explorable_root_instance(user)
+            page = Page.objects.filter(pk=parent_page_id).first()
+            if (root is not None and page is not None and page.path.startswith(root.path)
+                    and not policy.explorable_instances(user).filter(pk=page.pk).exists()):
+                raise Http404
+        return view(request, *args, parent_page_id=parent_page_id, **kwargs)
+    return wrapper
 
 
 def editors_only(view):

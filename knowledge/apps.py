@@ -24,7 +24,9 @@ class KnowledgeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from knowledge import audit, page_cache
+        from knowledge import admin_access, audit, page_cache
+
+        admin_access.register_page_policy()
 
         post_migrate.connect(_set_up_site, sender=self, dispatch_uid="knowledge-setup")
         audit.connect()

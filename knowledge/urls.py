@@ -6,11 +6,12 @@ from wagtail import views as wagtail_views
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.admin.views.reports.audit_logging import LogEntriesView
 from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
+from wagtail.admin.viewsets.pages import page_viewset_registry
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from knowledge import views
-from knowledge.admin_access import editors_only
+from knowledge.admin_access import editors_only, explorable_only
 from knowledge.page_cache import cache_pages
 from network.urls import feed_urlpatterns
 from search import matching_views
@@ -37,8 +38,17 @@ editor_report_urls = [
     for suffix in ("", "results/")
 ]
 
+# An explorer page names its page: only for pages the user may explore (admin_access).
+explorer_urls = [
+    path("admin/pages/<int:parent_page_id>/", explorable_only(
+        page_viewset_registry.as_view("index", parent_page_id_kwarg="parent_page_id"))),
+    path("admin/pages/<int:parent_page_id>/results/", explorable_only(
+        page_viewset_registry.as_view("index_results", parent_page_id_kwarg="parent_page_id"))),
+]
+
 urlpatterns = [
     *editor_report_urls,
+    *explorer_urls,
     path("admin/", include(wagtailadmin_urls)),
     path("dokumente/", include(wagtaildocs_urls)),
     path("anmelden/", auth_views.LoginView.as_view(template_name="knowledge/login.html"),

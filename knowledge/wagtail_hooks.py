@@ -43,11 +43,6 @@ class MasterDataGroup(SnippetViewSetGroup):
 register_snippet(MasterDataGroup)
 
 
-@hooks.register("construct_explorer_page_queryset")
-def explorer_pages(parent_page, pages, request):
-    return admin_visible_pages(pages, request.user)
-
-
 @hooks.register("construct_page_chooser_queryset")
 def chooser_pages(pages, request):
     return admin_visible_pages(pages, request.user)

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 from wagtail.models import PageViewRestriction
 
-from knowledge.models import LessonLearnedIndexPage
+from knowledge.models import KnowledgePage, LessonLearnedIndexPage
 
 pytestmark = pytest.mark.django_db
 
@@ -37,10 +37,16 @@ def pages(make_page, user_in):
 
 def _admin_views(client):
     index = LessonLearnedIndexPage.objects.get().pk
-    return "".join(client.get(url).content.decode() for url in (
-        f"/admin/pages/{index}/", f"/admin/choose-page/{index}/",
-        "/admin/choose-page/search/?q=Entwurf", "/admin/choose-page/search/?q=Vertraulich",
-        f"/admin/api/main/pages/?child_of={index}&for_explorer=1"))
+    ids = [page.pk for page in KnowledgePage.objects.filter(
+        title__in=["Entwurf Stellenabbau Lemgo", "Vertraulich Haushaltssperre"])]
+    urls = [f"/admin/pages/{index}/", f"/admin/choose-page/{index}/",
+            "/admin/choose-page/search/?q=Entwurf", "/admin/choose-page/search/?q=Vertraulich",
+            f"/admin/api/main/pages/?child_of={index}&for_explorer=1",
+            f"/admin/api/main/pages/?child_of={index}", "/admin/api/main/pages/?search=Entwurf",
+            "/admin/pages/search/?q=Entwurf", "/admin/pages/search/?q=Vertraulich",
+            *(f"/admin/api/main/pages/{pk}/" for pk in ids),
+            *(f"/admin/pages/{pk}/" for pk in ids)]
+    return "".join(client.get(url).content.decode() for url in urls)
 
 
 def test_kommune_member_sees_public_and_own_pages_only(client, pages):
