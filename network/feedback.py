@@ -88,14 +88,6 @@ def within_rate_limit(request, session: str) -> bool:
     return session_ok and address_ok
 
 
-def logged_search_id(token: str) -> int | None:
-    """The query-log id a valid, unexpired feedback token names, else None."""
-    try:
-        return int(signing.loads(token, salt=_TOKEN_SALT, max_age=_TOKEN_MAX_AGE))
-    except (signing.BadSignature, TypeError, ValueError):
-        return None
-
-
 def feedback_token(log_id: int) -> str:
     """The signed reference to a query log entry that a result's feedback form carries: a
     vote can only name a search this server logged, not any id (which would tie votes to

@@ -1,7 +1,7 @@
 """A fixed-window counter in the cache: enough to stop a script from flooding feedback.
 
 Counted per process (the cache is per process), like the API limits; the limit is given as
-``"N/m"``, ``"N/h"`` or ``"off"``.
+``"N/m"``, ``"N/h"`` or ``"off"`` (also ``"0"`` or empty).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_rate(rate: str) -> tuple[int, int] | None:
-    """``"10/m"`` -> (10, 60); ``"off"`` -> None."""
-    if rate.strip().lower() == "off":
+    """``"10/m"`` -> (10, 60); ``"off"``, ``"0"`` or empty -> None (as the API's limits)."""
+    if rate.strip().lower() in ("off", "0", ""):
         return None
     count, _, period = rate.strip().partition("/")
     return int(count), _PERIODS[period.strip()[:1]]

@@ -12,16 +12,21 @@ from wagtail.search.utils import normalise_query_string
 
 from knowledge.access import viewable_pages
 from knowledge.text import strip_control_characters
-from network.feedback import logged_search_id
 from network.forms import SubscriptionForm
 from network.models import QueryLog
 from network.querylog import log_query, logged_text
 
 
-def _logged_search(request, query: str) -> QueryLog | None:
-    log_id = logged_search_id(request.GET.get(LOGGED_SEARCH_PARAMETER, ""))
-    if log_id is None:
+def remember_voted_search(request, log_id: int) -> None:
+    """Called by a vote on a search result: the result page it returns to is logged."""
+    request.session[VOTED_SEARCH_SESSION_KEY] = log_id
+
+
+def _voted_search(request, query: str) -> QueryLog | None:
+    session = getattr(request, "session", None)
+    if session is None or VOTED_SEARCH_SESSION_KEY not in session:
         return None
+    log_id = session.pop(VOTED_SEARCH_SESSION_KEY)
     return QueryLog.objects.filter(pk=log_id, surface=QueryLog.Surface.SEARCH,
                                    query=logged_text(query)).first()
 
@@ -42,31 +47,28 @@ def promoted_pages(user, query: str) -> list[dict]:
             for p in promotions if p.page_id in visible]
 
 
-# The search a result page returns to after a vote sent without JavaScript: logged already.
-LOGGED_SEARCH_PARAMETER = "suche_ref"
+# The search a vote without JavaScript was given on: its result page, shown again after the
+# vote, is logged already (a one-time entry in the voter's session, set by the vote).
+VOTED_SEARCH_SESSION_KEY = "network_voted_search"
 
 
 def search_page_extras(request, results, page_number: int, mode: str, filtered: bool) -> dict:
     """Context for the search page: the log entry (first result page only) and promotions,
     both for the query as the search cleaned it.
 
-    A vote without JavaScript posts the form and returns to the result page; that page
-    names its logged search (signed), so the return does not log the query a second time
-    (which skewed the query report and its "wenig Klicks").
+    A vote without JavaScript posts the form and returns to the result page; the vote left
+    its search in the session, so the return does not log the query a second time (which
+    skewed the query report and its "wenig Klicks"). Only once, and only in that session.
     """
     query = results.query
     log = None
     if page_number == 1:
-        log = _logged_search(request, query)
+        log = _voted_search(request, query)
         if log is None:
             log = log_query(QueryLog.Surface.SEARCH, query, results.total, mode, filtered,
                             word_hits=results.word_pages)
-    back = request.GET.copy()
-    if log is not None:
-        back[LOGGED_SEARCH_PARAMETER] = log.feedback_token
     return {
         "search_log": log,
-        "feedback_back": f"{request.path}?{back.urlencode()}",
         "promotions": promoted_pages(request.user, query) if page_number == 1 else [],
         "feedback_source": "suche",
         "saved_search_max": SubscriptionForm.base_fields["q"].max_length,

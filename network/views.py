@@ -34,6 +34,7 @@ from network.feedback import (
 from network.forms import FrequencyForm, SubscriptionForm
 from network.matching import with_shown_labels
 from network.models import DigestSettings, Feedback, QueryLog, Subscription
+from network.search_hooks import remember_voted_search
 from network.tokens import TokenError, read_token
 from search.query import SearchError, clean_filter_value, resolve_filters
 
@@ -112,18 +113,27 @@ def feedback(request):
         return JsonResponse({"detail": message, "created": created},
                             status=201 if created else 200)
     messages.success(request, message)
+    search_id = form.cleaned_data["suche"]
+    if form.cleaned_data["herkunft"] == Feedback.Source.SEARCH and search_id is not None:
+        remember_voted_search(request, search_id)  # its result page is logged already
     return redirect(_back(request, page.url or "/"), permanent=False)
 
 
 def csrf_failure(request, reason=""):
     """A vote sent with a stale form (logged in or out in another window) keeps its comment;
     every other refused form gets Django's page (templates/403_csrf.html)."""
-    if request.path == reverse("network:feedback"):
+    if request.path == reverse("network:feedback") and not reason.startswith(_FOREIGN_POST):
         return _feedback_problem(request, _("Ihre Anmeldung hat sich seit dem Laden der Seite "
                                             "geändert. Bitte laden Sie die Seite neu oder "
                                             "senden Sie Ihre Rückmeldung hier noch einmal."),
                                  403, resubmit=True)
     return django_csrf_failure(request, reason=reason)
+
+
+# Django's reasons (REASON_BAD_ORIGIN, REASON_NO_REFERER, REASON_BAD_REFERER, …) for a post
+# from another site: Django's page, no ready-to-send form with someone else's comment. Every
+# other reason is a missing or stale token of our own form.
+_FOREIGN_POST = ("Origin checking failed", "Referer checking failed")
 
 
 @csrf_exempt  # sent by the browser's <a ping>, which carries no token; it only counts

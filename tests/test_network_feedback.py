@@ -311,6 +311,10 @@ def test_vote_with_a_stale_form_keeps_its_comment(make_page):
     assert "Seite neu" in detail
     other = Client(enforce_csrf_checks=True).post("/anmelden/", {"username": "x"})
     assert other.status_code == 403 and "Rückmeldung" not in other.content.decode()
+    # A post from another site gets no ready-to-send form with its comment.
+    foreign = _vote(Client(enforce_csrf_checks=True), page, kommentar="Untergeschoben",
+                    HTTP_ORIGIN="https://evil.example")
+    assert foreign.status_code == 403 and "Untergeschoben" not in foreign.content.decode()
 
 
 def test_vote_without_javascript_does_not_log_the_search_again(client, indexed_page):
@@ -328,5 +332,17 @@ def test_vote_without_javascript_does_not_log_the_search_again(client, indexed_p
     assert QueryLog.objects.count() == 1
     client.get("/suche/", {"q": "Elektronische Akte Bauamt"})  # a new search is logged
     assert QueryLog.objects.count() == 2
-    forged = client.get("/suche/", {"q": "Etwas anderes", "suche_ref": token})
-    assert forged.status_code == 200 and QueryLog.objects.count() == 3
+    # Only once and only in the voter's session: a shared link is a new search.
+    client.get(back)
+    assert QueryLog.objects.count() == 3
+    Client().get(back)
+    assert QueryLog.objects.count() == 4
+
+
+@pytest.mark.parametrize("rate", ["off", "0", "", " OFF "])
+def test_a_switched_off_rate_limit_in_any_spelling_allows_everything(rate):
+    """"0" or an empty value crashed every request with a KeyError or ValueError."""
+    from network import ratelimit
+
+    assert ratelimit.parse_rate(rate) is None
+    assert all(ratelimit.allow("test", "k", rate) for _ in range(5))
