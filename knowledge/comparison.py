@@ -74,7 +74,8 @@ def build_comparison(request) -> Comparison:
                          "Sie sehen dürfen; sie wurde ignoriert."))
     chosen_slugs = list(dict.fromkeys(slug for slug in wanted if slug in known))
     anchor = clean_query_value(request.GET.get("mit"))
-    if not chosen_slugs and anchor in known:
+    preselecting = not chosen_slugs and anchor in known
+    if preselecting:
         first = [r for r in available if r.municipality.slug == anchor]
         preselected = (first + [r for r in available if r.municipality.slug != anchor])[:limit]
         chosen_slugs = list(dict.fromkeys(r.municipality.slug for r in preselected))
@@ -83,8 +84,10 @@ def build_comparison(request) -> Comparison:
     if anchor in chosen_slugs:  # the anchor's column first
         roadmaps.sort(key=lambda r: r.municipality.slug != anchor)
     if len(roadmaps) > limit:
-        notices.append(_("Es werden höchstens %(limit)d Zeitstrahle nebeneinander gezeigt; "
-                         "wählen Sie Kommunen aus, um andere zu vergleichen.") % {"limit": limit})
+        if not preselecting:  # a preselection was not the visitor's choice
+            notices.append(_("Es werden höchstens %(limit)d Zeitstrahle nebeneinander "
+                             "gezeigt; wählen Sie Kommunen aus, um andere zu vergleichen.")
+                           % {"limit": limit})
         roadmaps = roadmaps[:limit]
 
     topics_by_slug: dict[str, Topic] = {}

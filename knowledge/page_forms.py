@@ -8,6 +8,7 @@ only its own municipality, preselected; the Redaktion and Beratung keep the full
 
 from __future__ import annotations
 
+from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminPageForm
 
@@ -22,6 +23,8 @@ class KnowledgePageForm(WagtailAdminPageForm):
         # A page filed earlier under another municipality keeps it when edited.
         field.queryset = field.queryset.filter(pk__in=[own.pk, self.instance.municipality_id])
         field.empty_label = None
+        # A plain list instead of the snippet chooser, whose picker lists every municipality.
+        field.widget = forms.Select(choices=field.choices)
         if not self.instance.pk:
             self.initial["municipality"] = own.pk
         field.help_text = _("Sie schreiben für Ihre Kommune; eine andere trägt die Redaktion "

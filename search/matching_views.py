@@ -70,11 +70,12 @@ def match_page(request):
     extras = {}
     status = 200
     last = request.session.get(SESSION_KEY) if LAST_MATCH_PARAMETER in request.GET else None
-    if (request.method == "POST" or last) and not _within_rate_limit(request):
+    returning = request.method != "POST" and last is not None
+    if (request.method == "POST" or last) and not _within_rate_limit(request, returning):
         # Each matching embeds the whole description (seconds of CPU for a long one).
         response = render(request, "search/match.html", {
             "form": MatchForm(request.POST if request.method == "POST" else last["form"]),
-            "refused": _("Sie haben in kurzer Zeit sehr viele Vorhaben beschrieben. Bitte "
+            "refused": _("Sie haben in kurzer Zeit sehr viele Vorschläge angefordert. Bitte "
                          "versuchen Sie es in einer Minute noch einmal; Ihre Beschreibung "
                          "bleibt hier stehen.")}, status=429)
         response["Retry-After"] = "60"
@@ -106,12 +107,16 @@ def match_page(request):
                   status=status)
 
 
-def _within_rate_limit(request) -> bool:
-    """``KNOWLEDGE_MATCH_RATE_LIMIT`` ("anonymous per address, members per account")."""
+def _within_rate_limit(request, returning: bool) -> bool:
+    """``KNOWLEDGE_MATCH_RATE_LIMIT`` ("anonymous per address, members per account").
+
+    Returns after votes (which run the matching again) count apart from new descriptions:
+    voting on several suggestions is not describing many projects, and still bounded."""
     anonymous, _comma, member = settings.KNOWLEDGE_MATCH_RATE_LIMIT.partition(",")
+    scope = "match-return" if returning else "match"
     if request.user.is_authenticated:
-        return ratelimit.allow("match-member", str(request.user.pk), (member or anonymous))
-    return ratelimit.allow("match-address", client_address(request), anonymous)
+        return ratelimit.allow(f"{scope}-member", str(request.user.pk), (member or anonymous))
+    return ratelimit.allow(f"{scope}-address", client_address(request), anonymous)
 
 
 def _remember(request, form, log) -> None:

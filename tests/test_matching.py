@@ -523,7 +523,9 @@ def test_matching_page_is_rate_limited_and_keeps_the_description(client, corpus,
     response = client.post("/lernen/", {"description": "Unsere Beschreibung bleibt."})
     assert response.status_code == 429 and response["Retry-After"] == "60"
     html = response.content.decode()
-    assert "sehr viele Vorhaben" in html and "Unsere Beschreibung bleibt.</textarea>" in html
+    assert "sehr viele Vorschläge" in html and "Unsere Beschreibung bleibt.</textarea>" in html
+    # Returning after votes counts apart: a voter is not refused for describing too much.
+    assert client.get("/lernen/?zuletzt=1").status_code == 200
     member = Client()
     member.force_login(user_in("Kommune"))  # same address, own account
     assert member.post("/lernen/", {"description": DESCRIPTION}).status_code == 200

@@ -37,10 +37,14 @@ def _add_url():
 
 def test_kommune_member_is_offered_only_their_municipality(client, lage_member):
     client.force_login(lage_member)
-    form = client.get(_add_url()).context["form"]
+    response = client.get(_add_url())
+    form = response.context["form"]
     field = form.fields["municipality"]
     assert [m.name for m in field.queryset] == ["Lage"]
     assert form.initial["municipality"] == Municipality.objects.get(name="Lage").pk
+    # Not the snippet chooser, whose picker would list every municipality.
+    html = response.content.decode()
+    assert '<select name="municipality"' in html and ">Lemgo<" not in html
 
 
 def test_kommune_member_cannot_file_a_page_for_another_municipality(client, lage_member):

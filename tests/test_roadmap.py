@@ -175,6 +175,21 @@ def test_compare_link_preselects_this_roadmap_first_and_others(roadmap, make_pag
     assert sorted(checked) == ["blomberg", "lemgo"]
 
 
+def test_compare_preselection_stays_within_the_limit_without_a_notice(
+        roadmap, make_page, client, settings):
+    """A municipality with two roadmaps pushed the preselection over the limit, and the
+    visitor, who chose nothing, was told to choose fewer."""
+    settings.KNOWLEDGE_ROADMAP_COMPARE_MAX = 2
+    make_page("roadmap", project=roadmap.get_parent().specific.external_id,
+              title="Zeitstrahl Lemgo II", municipality="Lemgo", steps=STEPS)
+    project = make_page("project", title="Strategie Blomberg", municipality="Blomberg")
+    make_page("roadmap", project=project.external_id, title="Zeitstrahl Blomberg",
+              municipality="Blomberg", steps=STEPS)
+    soup = BeautifulSoup(client.get("/zeitstrahl/?mit=lemgo").content, "html.parser")
+    assert len(soup.select("table.comparison thead th")) == 3  # Halbjahr + 2 roadmaps
+    assert "höchstens" not in soup.get_text()
+
+
 def test_roadmap_page_has_no_two_landmarks_with_one_name(roadmap, client):
     soup = BeautifulSoup(client.get(roadmap.url).content, "html.parser")
     assert len(soup.select('[aria-labelledby="roadmap-table-caption"]')) == 1
