@@ -11,6 +11,7 @@ import logging
 from contextvars import ContextVar
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models.signals import post_save
 from wagtail.models import PageLogEntry
@@ -71,15 +72,17 @@ class RequestAddressMiddleware:
             _request_address.reset(token)
 
 
-def _on_log_entry(sender, instance, created, **kwargs):
+def _on_log_entry(sender, instance, created, raw=False, **kwargs):
     """One line per page event, from Wagtail's own log entry: it names the acting user (who
     approved a submission, not who wrote it), and one deletion is one entry however many
-    tables the page spans. Written after the commit: a rolled-back change left no trace."""
+    tables the page spans. Written after the commit: a rolled-back change left no trace.
+    Rows loaded as they are (``raw``: fixtures, a restored snapshot) are history, not events."""
     event = PAGE_EVENTS.get(instance.action)
-    if not created or event is None:
+    if raw or not created or event is None:
         return
     user = instance.user.get_username() if instance.user_id and instance.user else "-"
-    page_type = instance.content_type.model_class() if instance.content_type_id else None
+    page_type = (ContentType.objects.get_for_id(instance.content_type_id).model_class()
+                 if instance.content_type_id else None)
     line = ("event=%s user=%s ip=%s page=%s type=%s action=%s title=%r",
             event, user, _request_address.get(), instance.page_id,
             page_type.__name__ if page_type else "-", instance.action, instance.label[:120])

@@ -257,8 +257,9 @@ def assert_hidden(world: World, viewer: str, text: str, where: str) -> None:
 def scrub(text: str, echoed: str) -> str:
     """The response without the viewer's own input (echoed in form, title and links)."""
     text = re.sub(r"(?s)<title>.*?</title>", "", text)  # the (shortened) query only
+    # The login link carries the whole address, query included, as its "next" parameter.
     for form in (echoed, quote_plus(echoed), quote(echoed), str(escape(echoed)),
-                 json.dumps(echoed)[1:-1]):
+                 json.dumps(echoed)[1:-1], quote(quote_plus(echoed), safe="/")):
         text = text.replace(form, "")
     return text
 

@@ -72,3 +72,21 @@ def test_approval_names_the_approver_and_privacy_and_deletion_are_logged_once(
     assert len(deleted) == 1 and "user=redakteurin" in deleted[0]
     assert f"page={page.pk} type=LessonLearnedPage" in deleted[0]
     assert not any("user=autorin" in m for m in lines)
+
+
+def test_rows_loaded_as_they_are_are_not_events(make_page, caplog,
+                                                django_capture_on_commit_callbacks):
+    """Restoring a database snapshot (deserialised rows, ``raw`` saves) wrote audit lines
+    for old events and crashed when a row's content type was not loaded yet."""
+    from django.core import serializers
+    from wagtail.models import PageLogEntry
+
+    make_page("best_practice", title="Digitale Viertelstunde")
+    dump = serializers.serialize("json", PageLogEntry.objects.all())
+    PageLogEntry.objects.all().delete()
+    with caplog.at_level(logging.INFO, logger="knowledge.audit"), \
+            django_capture_on_commit_callbacks(execute=True):
+        for row in serializers.deserialize("json", dump):
+            row.save()
+    assert PageLogEntry.objects.exists()
+    assert not [r for r in caplog.records if r.name == "knowledge.audit"]

@@ -93,9 +93,10 @@ def test_too_large_requests_get_a_german_400(client, make_page):
 
 
 def test_form_without_csrf_token_gets_a_german_403():
-    page_id = 1  # the feedback view is never reached: the CSRF check answers first
+    # The login view is never reached: the CSRF check answers first. (A vote gets its own
+    # page that keeps the comment: tests/test_network_feedback.py.)
     response = Client(enforce_csrf_checks=True).post(
-        "/netz/rueckmeldung/", {"seite": page_id, "hilfreich": "ja", "herkunft": "seite"})
+        "/anmelden/", {"username": "x", "password": "y"})
     assert response.status_code == 403
     body = response.content.decode()
     assert "Das Formular ist abgelaufen" in body and "DEBUG" not in body
