@@ -30,12 +30,13 @@ private or no-cache, modify the session or add messages.
 Freshness: the key contains the shared token of :class:`PageCacheGeneration`, which
 :func:`connect` replaces after every commit that changes pages, their privacy, files, images
 or snippets, and after every "passages changed" announcement of the index (related material
-follows the index). Each cacheable request reads it (one single-row query), so a change shows
-at once in every process; the visibility key is computed per request, so a changed group
-membership applies at once too. Subscriptions are a personal part: following or unfollowing
-shows on the next view. ``KNOWLEDGE_PAGE_CACHE_SECONDS`` bounds everything else (texts that
-depend on today's date); 0 switches the cache off, ``KNOWLEDGE_PAGE_CACHE_MEMBERS=0`` only the
-members' entries.
+follows the index); with the cache switched off too, because search keys the page facts of its
+result lists by the same token (:mod:`search.page_facts`). Each cacheable request reads it (one
+single-row query), so a change shows at once in every process; the visibility key is
+computed per request, so a changed group membership applies at once too. Subscriptions are a
+personal part: following or unfollowing shows on the next view.
+``KNOWLEDGE_PAGE_CACHE_SECONDS`` bounds everything else (texts that depend on today's date); 0
+switches the cache off, ``KNOWLEDGE_PAGE_CACHE_MEMBERS=0`` only the members' entries.
 """
 
 from __future__ import annotations
@@ -244,7 +245,8 @@ def _page_changed(sender, **kwargs):
 def _renew_after_commit():
     # After the commit: readers must not see the new token before the new content (they
     # would cache the old content under it); robust, because the change itself is done.
-    if settings.KNOWLEDGE_PAGE_CACHE_SECONDS > 0 and not _Migrating.active:
+    # Renewed with the page cache off too: search keys its page facts by the same token.
+    if not _Migrating.active:
         transaction.on_commit(renew_token, robust=True)
 
 

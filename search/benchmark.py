@@ -101,9 +101,8 @@ def interleaved_figures(texts: Sequence[str], floor: Callable[[str], object],
 # Statement kinds of one search, recognised by a fragment of their SQL (first match wins).
 STATEMENT_KINDS = (
     ("snippets (ts_headline)", "ts_headline"),
-    ("facet counts", "'type', wp.content_type_id"),
-    ("result pages", "kp.external_id"),
-    ("topics of the ranked pages", "knowledge_knowledgepage_topics WHERE"),
+    ("page facts not yet remembered", "kp.external_id"),
+    ("content token", "knowledge_pagecachegeneration"),
     ("vector candidates (HNSW) with their full-text scores", "ORDER BY p.embedding <=>"),
     ("scores of given passages (feedback)", "WHERE p.id = ANY"),
     ("full-text candidates", "ORDER BY rank DESC"),

@@ -1,8 +1,9 @@
 """What a search returns: hits with snippets, facets and page URLs, loaded in few queries.
 
-Result lists need only a few columns of each page, so hits are plain values loaded with one
-statement, snippets with another (PostgreSQL's ``ts_headline`` with the full-text query), and
-the facets with a third. Snippet HTML is escaped before ``<mark>`` is put back.
+Result lists need only a few columns of each page, so hits are plain values built from the
+pages' remembered facts (:mod:`search.page_facts`), as are the facets; the snippets come from
+one statement (PostgreSQL's ``ts_headline`` with the full-text query). Snippet HTML is escaped
+before ``<mark>`` is put back.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.utils.html import escape
 
 from attachments.refs import AttachmentRef
 from knowledge.types import TYPE_LABELS, knowledge_type_of
+from search.page_facts import facts_for
 from search.params import FusionParams
 from search.query import int_array, tsquery_text
 
@@ -142,19 +144,6 @@ def highlight_html(headline: str) -> str:
     return html.replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
 
 
-# The shown pages' columns in one statement (knowledge page, municipality, topics by name).
-_HITS_SQL = """
-    SELECT wp.id, wp.title, wp.content_type_id, wp.url_path, kp.external_id, kp.date, m.name,
-           m.slug, ARRAY(SELECT t.name FROM knowledge_knowledgepage_topics kt
-                         JOIN knowledge_topic t ON t.id = kt.topic_id
-                         WHERE kt.knowledgepage_id = wp.id ORDER BY t.name)
-    FROM wagtailcore_page wp
-    JOIN knowledge_knowledgepage kp ON kp.page_ptr_id = wp.id
-    JOIN knowledge_municipality m ON m.id = kp.municipality_id
-    WHERE wp.id = ANY(%s::int[])
-"""
-
-
 def page_url(page_id: int, url_path: str, request) -> str:
     """A page's URL from its id and ``url_path``, as ``Page.get_url`` computes it.
 
@@ -196,40 +185,37 @@ def _url_page(page_id: int, url_path: str):
 
 
 def load_hits(window, query, params, request) -> list[SearchHit]:
-    """The shown results as plain values: one query for the pages, one for the snippets.
+    """The shown results as plain values: the pages' facts, and one statement for snippets.
 
     ``window`` holds (page id, score, best passage id) as :func:`search.retrieval.rank_pages`
     ranks them; pages deleted since the ranking are skipped.
     """
     if not window:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(_HITS_SQL, [int_array(page_id for page_id, _s, _p in window)])
-        rows = {row[0]: row for row in cursor.fetchall()}
+    facts = facts_for(page_id for page_id, _s, _p in window)
     snippets = headlines([passage_id for _page, _s, passage_id in window], query, params)
     hits = []
     for page_id, score, passage_id in window:
-        if page_id not in rows:  # deleted between ranking and loading
+        page = facts.get(page_id)
+        if page is None:  # deleted between ranking and loading
             continue
-        (_pk, title, content_type_id, url_path, external_id, date, municipality,
-         municipality_slug, topics) = rows[page_id]
-        knowledge_type = knowledge_type_of(content_type_id)
+        knowledge_type = knowledge_type_of(page.content_type_id)
         heading, snippet, attachment = snippets.get(passage_id, ("", "", None))
         hits.append(SearchHit(
             page_id=page_id,
-            title=title,
-            url=page_url(page_id, url_path, request),
+            title=page.title,
+            url=page_url(page_id, page.url_path, request),
             knowledge_type=knowledge_type,
             type_label=str(TYPE_LABELS.get(knowledge_type, "")),
-            municipality=municipality,
-            municipality_slug=municipality_slug,
-            external_id=external_id,
+            municipality=page.municipality,
+            municipality_slug=page.municipality_slug,
+            external_id=page.external_id,
             score=score,
             snippet=snippet,
             heading=heading,
             attachment=attachment,
-            date=date,
-            topics=list(topics),
+            date=page.date,
+            topics=[topic.name for topic in page.topics],
         ))
     return hits
 
@@ -237,36 +223,19 @@ def load_hits(window, query, params, request) -> list[SearchHit]:
 def facet_counts(page_ids: list[int]) -> dict[str, list[Facet]]:
     """Counts per type, municipality and topic over the (already permitted) result pages.
 
-    One query for all three: every search shows the facets, and each round trip counts.
+    Counted from the pages' remembered facts (:mod:`search.page_facts`): every search shows
+    the facets, and a count statement cost as much as loading the shown hits.
     """
-    if not page_ids:
-        return {"types": [], "municipalities": [], "topics": []}
-    # Index lookups by id (``= ANY``), not a join with a set of ids: for the few hundred pages
-    # of a result list the planner hashed the whole page and topic tables instead.
-    sql = """
-        SELECT 'type', wp.content_type_id, '', '', count(*)
-        FROM wagtailcore_page wp WHERE wp.id = ANY(%(ids)s::int[]) GROUP BY wp.content_type_id
-        UNION ALL
-        SELECT 'municipality', m.id, m.slug, m.name, count(*)
-        FROM knowledge_knowledgepage kp JOIN knowledge_municipality m ON m.id = kp.municipality_id
-        WHERE kp.page_ptr_id = ANY(%(ids)s::int[]) GROUP BY m.id
-        UNION ALL
-        SELECT 'topic', t.id, t.slug, t.name, count(*)
-        FROM knowledge_knowledgepage_topics kt JOIN knowledge_topic t ON t.id = kt.topic_id
-        WHERE kt.knowledgepage_id = ANY(%(ids)s::int[]) GROUP BY t.id
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"ids": int_array(dict.fromkeys(page_ids))})
-        rows = cursor.fetchall()
     type_counts: dict[str, int] = defaultdict(int)
-    municipalities, topics = [], []
-    for kind, key, slug, name, count in rows:
-        if kind == "type":
-            type_counts[knowledge_type_of(key)] += count
-        elif kind == "municipality":
-            municipalities.append(Facet(slug, name, count))
-        else:
-            topics.append(Facet(slug, name, count))
+    municipalities: dict[int, Facet] = {}
+    topics: dict[int, Facet] = {}
+    for page in facts_for(page_ids).values():
+        type_counts[knowledge_type_of(page.content_type_id)] += 1
+        facet = municipalities.setdefault(
+            page.municipality_id, Facet(page.municipality_slug, page.municipality, 0))
+        facet.count += 1
+        for topic in page.topics:
+            topics.setdefault(topic.id, Facet(topic.slug, topic.name, 0)).count += 1
 
     def ordered(items):
         return sorted(items, key=lambda f: (-f.count, f.label.lower()))
@@ -274,6 +243,6 @@ def facet_counts(page_ids: list[int]) -> dict[str, list[Facet]]:
     return {
         "types": ordered(Facet(k, str(TYPE_LABELS[k]), n) for k, n in type_counts.items()
                          if k in TYPE_LABELS),
-        "municipalities": ordered(municipalities),
-        "topics": ordered(topics),
+        "municipalities": ordered(municipalities.values()),
+        "topics": ordered(topics.values()),
     }

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from django.utils.translation import gettext as _
 
 from knowledge.access import remembered_access
-from search import term_feedback, topic_feedback, typos
+from search import page_facts, term_feedback, topic_feedback, typos
 from search.embedding import EmbeddingUnavailable
 from search.feedback import feedback_vector, similarities
 from search.fulltext import fulltext_candidates, rank_sql
@@ -119,7 +119,7 @@ def rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
     Separate from :func:`search` so that the evaluation can rank without loading pages, and
     matching can explain its suggestions from the scores already computed.
     """
-    with remembered_access(user), IndexGeneration.pinned():
+    with remembered_access(user), IndexGeneration.pinned(), page_facts.pinned():
         found = typos.corrections(query, user)  # issue 17: misspelt short queries
         ranking = _rank_pages(typos.with_corrections(query, found), user=user, mode=mode,
                               filters=filters, params=params, embedder=embedder)
@@ -244,6 +244,12 @@ def search(
     params = params or FusionParams.from_settings()
     limit = max(1, min(int(limit), 100))
     offset = max(0, int(offset))
+    with page_facts.pinned():  # topic feedback, hits and facets: one view of the facts
+        return _search(query, requested, user, limit, offset, filters, params, request)
+
+
+def _search(query: str, requested: str, user, limit: int, offset: int, filters: SearchFilters,
+            params: FusionParams, request) -> SearchResults:
     ranking = rank_pages(query, user=user, mode=requested, filters=filters, params=params)
     ranked, effective, notice = ranking.pages, ranking.mode, ranking.notice
     window = ranked[offset:offset + limit]

@@ -5,9 +5,9 @@ topics say it in one word. After fusion, each topic of the top ``topic_feedback_
 counts how many of them carry it; every candidate page gains ``topic_feedback_weight`` × (the
 largest such count among its own topics) / ``topic_feedback_pages`` on its fused score (which
 lies in [0, 1]). A page sharing a topic with all top pages gains the full weight, a page
-without a shared topic nothing. One lookup of the candidates' topics (the topic table of the
-pages, no text, no vectors); topics are public snippets, and the candidates are pages the user
-may see. Measured in docs/search-ranking.md, eighth round.
+without a shared topic nothing. The candidates' topics come from the pages' remembered
+facts (:mod:`search.page_facts`, no text, no vectors); topics are public snippets, and the
+candidates are pages the user may see. Measured in docs/search-ranking.md, eighth round.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from django.db import connection
-
+from search.page_facts import facts_for
 from search.params import FusionParams
-from search.query import int_array
 
 Ranked = list[tuple[int, float, int]]  # (page id, score, best passage id), best first
 
@@ -47,12 +45,7 @@ def rerank(ranked: Ranked, params: FusionParams) -> Ranked:
     return rescored
 
 
-def page_topics(page_ids: Sequence[int]) -> dict[int, set[int]]:
-    """Topic ids per page (pages without topics are missing)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT knowledgepage_id, topic_id FROM knowledge_knowledgepage_topics "
-                       "WHERE knowledgepage_id = ANY(%s::int[])", [int_array(page_ids)])
-        topics: dict[int, set[int]] = {}
-        for page, topic in cursor.fetchall():
-            topics.setdefault(page, set()).add(topic)
-    return topics
+def page_topics(page_ids: Sequence[int]) -> dict[int, frozenset[int]]:
+    """Topic ids per page (pages without topics are missing), from the remembered facts."""
+    return {page_id: facts.topic_ids for page_id, facts in facts_for(page_ids).items()
+            if facts.topics}

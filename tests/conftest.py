@@ -22,16 +22,20 @@ def _empty_cache():
     """Every test starts with empty caches.
 
     Index statistics and related lists are cached per index generation, and anonymous pages
-    per page-cache token, which both advance on commit; test transactions roll back, so
-    without this a later test would read an earlier test's pages.
+    and search's page facts per page-cache token, which both advance on commit; test
+    transactions roll back, so without this a later test would read an earlier test's pages.
     """
     from django.core.cache import caches
 
+    from search import page_facts
+
     for cache in caches.all():
         cache.clear()
+    page_facts.forget()
     yield
     for cache in caches.all():
         cache.clear()
+    page_facts.forget()
 
 
 @pytest.fixture

@@ -1,0 +1,167 @@
+"""What result lists show of a page (title, URL path, type, municipality, topics, date),
+remembered per process until any content changes.
+
+Why: once the query vector exists, a hybrid search still ran three statements that read the
+same few columns of its candidate pages (topics for topic feedback, facet counts, the shown
+hits), about a fifth of its time after the embedding (README "Speed", thirteenth round).
+These columns change only when an editor changes content; searches ask for them all the time.
+
+Freshness: the facts are keyed by :class:`knowledge.models.PageCacheGeneration`'s token, which
+is renewed after every commit that changes pages, their tree (moves), municipalities, topics
+or the index (:mod:`knowledge.page_cache`), so a renamed topic or a moved page shows in the
+next search of every process. The token is read once per search (:func:`pinned`).
+
+Privacy: the facts say nothing about who may see a page. They are only looked up for pages
+that a permission-filtered statement has just returned, exactly like the statements they
+replace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.db import connection
+
+from search.query import int_array
+
+# Bounds the memory of one process; on overflow the facts are loaded again as needed.
+MAX_PAGES = 100_000
+
+# Inside pinned(): a one-element list holding the token once it was read (None before).
+_pinned_token: ContextVar[list | None] = ContextVar("page_facts_token", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A topic as facets and hits name it."""
+
+    id: int
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageFacts:
+    """The columns of a knowledge page that result lists, facets and topic feedback read."""
+
+    title: str
+    content_type_id: int
+    url_path: str
+    external_id: str | None
+    date: dt.date
+    municipality_id: int
+    municipality: str
+    municipality_slug: str
+    topics: tuple[Topic, ...]  # ordered by name as PostgreSQL orders them
+
+    @property
+    def topic_ids(self) -> frozenset[int]:
+        """The ids of the page's topics (topic feedback compares them)."""
+        return frozenset(topic.id for topic in self.topics)
+
+
+class _Store:
+    """The facts of one content token; replaced as a whole when the token changes."""
+
+    def __init__(self, token: str | None):
+        self.token = token
+        self.facts: dict[int, PageFacts] = {}
+
+
+_store = _Store(None)
+_lock = threading.Lock()
+
+
+def content_token() -> str:
+    """The shared content token; inside :func:`pinned` the one read first in the block."""
+    pinned_slot = _pinned_token.get()
+    if pinned_slot is not None and pinned_slot[0] is not None:
+        return pinned_slot[0]
+    with connection.cursor() as cursor:  # raw: asked by every search
+        cursor.execute("SELECT token::text FROM knowledge_pagecachegeneration WHERE id = 1")
+        row = cursor.fetchone()
+    token = row[0] if row else ""
+    if pinned_slot is not None:
+        pinned_slot[0] = token
+    return token
+
+
+@contextmanager
+def pinned() -> Iterator[None]:
+    """Within the block the token is read at most once (nested blocks share the outer read).
+
+    One search looks facts up three times; one read gives them one view and one round trip,
+    and a ranking that needs no facts (no topic feedback, no results) reads nothing.
+    """
+    if _pinned_token.get() is not None:
+        yield
+        return
+    reset = _pinned_token.set([None])
+    try:
+        yield
+    finally:
+        _pinned_token.reset(reset)
+
+
+def facts_for(page_ids: Iterable[int]) -> dict[int, PageFacts]:
+    """Page id -> :class:`PageFacts` for the knowledge pages among ``page_ids``.
+
+    Pages not remembered under the current token are loaded in one round trip; ids of pages
+    that are gone or are no knowledge pages are missing from the answer.
+    """
+    global _store
+    token = content_token()
+    store = _store
+    if store.token != token or len(store.facts) > MAX_PAGES:
+        with _lock:
+            if _store.token != token or len(_store.facts) > MAX_PAGES:
+                _store = _Store(token)
+            store = _store
+    wanted = dict.fromkeys(page_ids)
+    missing = [page_id for page_id in wanted if page_id not in store.facts]
+    if missing:
+        store.facts.update(_load(missing))
+    facts = store.facts
+    return {page_id: facts[page_id] for page_id in wanted if page_id in facts}
+
+
+def forget() -> None:
+    """Drop everything remembered (tests: their transactions roll back behind the token)."""
+    global _store
+    with _lock:
+        _store = _Store(None)
+
+
+# Topics as (id, slug, name) triples ordered by name: the order the hits showed before.
+_FACTS_SQL = """
+    SELECT wp.id, wp.title, wp.content_type_id, wp.url_path, kp.external_id, kp.date,
+           m.id, m.name, m.slug,
+           ARRAY(SELECT ARRAY[t.id::text, t.slug, t.name] FROM knowledge_knowledgepage_topics kt
+                 JOIN knowledge_topic t ON t.id = kt.topic_id
+                 WHERE kt.knowledgepage_id = wp.id ORDER BY t.name)
+    FROM wagtailcore_page wp
+    JOIN knowledge_knowledgepage kp ON kp.page_ptr_id = wp.id
+    JOIN knowledge_municipality m ON m.id = kp.municipality_id
+    WHERE wp.id = ANY(%s::int[])
+"""
+
+
+def _load(page_ids: list[int]) -> dict[int, PageFacts]:
+    with connection.cursor() as cursor:
+        cursor.execute(_FACTS_SQL, [int_array(page_ids)])
+        rows = cursor.fetchall()
+    return {
+        page_id: PageFacts(
+            title=title, content_type_id=content_type_id, url_path=url_path,
+            external_id=external_id, date=date, municipality_id=municipality_id,
+            municipality=municipality, municipality_slug=municipality_slug,
+            topics=tuple(Topic(int(topic_id), slug, name) for topic_id, slug, name in topics),
+        )
+        for (page_id, title, content_type_id, url_path, external_id, date, municipality_id,
+             municipality, municipality_slug, topics) in rows
+    }
