@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from knowledge.types import knowledge_type_of
 from search.query import int_array
 
 # Bounds the memory of one process; on overflow the facts are loaded again as needed.
@@ -50,7 +51,7 @@ class PageFacts:
     """The columns of a knowledge page that result lists, facets and topic feedback read."""
 
     title: str
-    content_type_id: int
+    knowledge_type: str  # :func:`knowledge.types.knowledge_type_of` the page's content type
     url_path: str
     external_id: str | None
     date: dt.date
@@ -58,11 +59,7 @@ class PageFacts:
     municipality: str
     municipality_slug: str
     topics: tuple[Topic, ...]  # ordered by name as PostgreSQL orders them
-
-    @property
-    def topic_ids(self) -> frozenset[int]:
-        """The ids of the page's topics (topic feedback compares them)."""
-        return frozenset(topic.id for topic in self.topics)
+    topic_ids: frozenset[int]  # the same topics' ids, as topic feedback compares them
 
 
 class _Store:
@@ -155,13 +152,13 @@ def _load(page_ids: list[int]) -> dict[int, PageFacts]:
     with connection.cursor() as cursor:
         cursor.execute(_FACTS_SQL, [int_array(page_ids)])
         rows = cursor.fetchall()
-    return {
-        page_id: PageFacts(
-            title=title, content_type_id=content_type_id, url_path=url_path,
+    facts = {}
+    for (page_id, title, content_type_id, url_path, external_id, date, municipality_id,
+         municipality, municipality_slug, topic_rows) in rows:
+        topics = tuple(Topic(int(topic_id), slug, name) for topic_id, slug, name in topic_rows)
+        facts[page_id] = PageFacts(
+            title=title, knowledge_type=knowledge_type_of(content_type_id), url_path=url_path,
             external_id=external_id, date=date, municipality_id=municipality_id,
-            municipality=municipality, municipality_slug=municipality_slug,
-            topics=tuple(Topic(int(topic_id), slug, name) for topic_id, slug, name in topics),
-        )
-        for (page_id, title, content_type_id, url_path, external_id, date, municipality_id,
-             municipality, municipality_slug, topics) in rows
-    }
+            municipality=municipality, municipality_slug=municipality_slug, topics=topics,
+            topic_ids=frozenset(topic.id for topic in topics))
+    return facts

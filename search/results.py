@@ -20,7 +20,7 @@ from django.utils import translation
 from django.utils.html import escape
 
 from attachments.refs import AttachmentRef
-from knowledge.types import TYPE_LABELS, knowledge_type_of
+from knowledge.types import TYPE_LABELS
 from search.page_facts import facts_for
 from search.params import FusionParams
 from search.query import int_array, tsquery_text
@@ -199,7 +199,7 @@ def load_hits(window, query, params, request) -> list[SearchHit]:
         page = facts.get(page_id)
         if page is None:  # deleted between ranking and loading
             continue
-        knowledge_type = knowledge_type_of(page.content_type_id)
+        knowledge_type = page.knowledge_type
         heading, snippet, attachment = snippets.get(passage_id, ("", "", None))
         hits.append(SearchHit(
             page_id=page_id,
@@ -230,7 +230,7 @@ def facet_counts(page_ids: list[int]) -> dict[str, list[Facet]]:
     municipalities: dict[int, Facet] = {}
     topics: dict[int, Facet] = {}
     for page in facts_for(page_ids).values():
-        type_counts[knowledge_type_of(page.content_type_id)] += 1
+        type_counts[page.knowledge_type] += 1
         facet = municipalities.setdefault(
             page.municipality_id, Facet(page.municipality_slug, page.municipality, 0))
         facet.count += 1
