@@ -22,11 +22,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from knowledge.access import viewable_page_for_request
+from knowledge.audit import client_address
 from knowledge.text import int_in_range
 from network import ratelimit
 from network.feedback import (
     FeedbackForm,
-    client_address,
     session_hash,
     store_feedback,
     within_rate_limit,
@@ -51,13 +51,17 @@ def _back(request, fallback: str = "/") -> str:
     return fallback
 
 
-def _problem(request, message: str, status: int, **headers):
+def _problem(request, message: str, status: int, *, template: str = "network/problem.html",
+             context: dict | None = None, **headers):
+    """A refused request: JSON for scripts, else ``template`` with the message and a link back
+    (``context`` replaces the default context of message and back link)."""
     if _wants_json(request):
         response = JsonResponse({"detail": message}, status=status)
     else:
-        back = _back(request, "") if request.method == "POST" else ""
-        response = render(request, "network/problem.html", {"message": message, "back": back},
-                          status=status)
+        if context is None:
+            back = _back(request, "") if request.method == "POST" else ""
+            context = {"message": message, "back": back}
+        response = render(request, template, context, status=status)
     for name, value in headers.items():
         response[name] = value
     return response
@@ -69,8 +73,6 @@ def _feedback_problem(request, message: str, status: int, *, resubmit: bool, **h
 
     The expired or forged search reference is left out of the form again: sent again, the
     vote counts without its search."""
-    if _wants_json(request):
-        return _problem(request, message, status, **headers)
     post = request.POST
     page_id = int_in_range(post.get("seite", ""), 1, 2**31 - 1)
     source = post.get("herkunft", "")
@@ -83,10 +85,8 @@ def _feedback_problem(request, message: str, status: int, *, resubmit: bool, **h
         "rank": int_in_range(post.get("rang", ""), 1, 10_000),
         "resubmit": resubmit and page_id is not None,
     }
-    response = render(request, "network/feedback_problem.html", context, status=status)
-    for name, value in headers.items():
-        response[name] = value
-    return response
+    return _problem(request, message, status, template="network/feedback_problem.html",
+                    context=context, **headers)
 
 
 @require_POST
