@@ -19,24 +19,30 @@ from wagtail.models import PageLogEntry
 logger = logging.getLogger("knowledge.audit")
 
 
-def _client_ip(request) -> str:
+def client_address(request) -> str:
+    """The client's address as the server saw it (``REMOTE_ADDR``), ``"-"`` if unknown.
+
+    The one place that reads it: the audit log names it, and the rate limits of feedback,
+    clicks and matching count per it. Never a client-supplied ``X-Forwarded-For``: a script
+    could claim a new address with every request; behind a proxy, the proxy sets it.
+    """
     if request is None:
         return "-"
-    return request.META.get("REMOTE_ADDR", "-")
+    return request.META.get("REMOTE_ADDR", "") or "-"
 
 
 def _on_login(sender, request, user, **kwargs):
-    logger.info("event=login user=%s ip=%s", user.get_username(), _client_ip(request))
+    logger.info("event=login user=%s ip=%s", user.get_username(), client_address(request))
 
 
 def _on_logout(sender, request, user, **kwargs):
     name = user.get_username() if user is not None else "-"
-    logger.info("event=logout user=%s ip=%s", name, _client_ip(request))
+    logger.info("event=logout user=%s ip=%s", name, client_address(request))
 
 
 def _on_login_failed(sender, credentials, request=None, **kwargs):
     logger.warning("event=login_failed user=%s ip=%s",
-                   str(credentials.get("username", "-"))[:150], _client_ip(request))
+                   str(credentials.get("username", "-"))[:150], client_address(request))
 
 
 # Wagtail's log actions that change who can read what, by whose hand: event names of this log.
@@ -65,7 +71,7 @@ class RequestAddressMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _request_address.set(_client_ip(request))
+        token = _request_address.set(client_address(request))
         try:
             return self.get_response(request)
         finally:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
+from knowledge.audit import client_address
 from knowledge.text import strip_control_characters
 from network import ratelimit
 from network.models import Feedback, QueryLog
@@ -72,10 +73,6 @@ def session_hash(request) -> str:
         request.session.save()
     raw = f"{settings.SECRET_KEY}:feedback:{request.session.session_key}"
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def within_rate_limit(request, session: str) -> bool:

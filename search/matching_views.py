@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from knowledge.audit import client_address
 from knowledge.models import Municipality, Topic
 from network import ratelimit
-from network.feedback import client_address
 from network.search_hooks import logged_match_extras, match_page_extras
 from search.matching import MatchError, clean_description, match_project, max_description_length
 
