@@ -10,6 +10,7 @@ any older external PostgreSQL alike.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -20,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections, transaction
 
 FORMAT_VERSION = 1
 
@@ -113,7 +114,21 @@ def restore_backup(source: Path) -> dict:
 
         _restore_database(dump, root)
         _replace_media(root / "media")
+    _renew_content_token()
     return manifest
+
+
+def _renew_content_token() -> None:
+    """A new content token: the archive brought back the token of its day, under which
+    running processes may still hold cached pages and search facts of other content.
+
+    An archive older than the token's table has none; ``migrate`` (run after a restore)
+    creates it and renews the token then.
+    """
+    from knowledge.page_cache import renew_token
+
+    with contextlib.suppress(DatabaseError), transaction.atomic():
+        renew_token()
 
 
 def _restore_database(dump: Path, workdir: Path) -> None:

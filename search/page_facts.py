@@ -9,7 +9,8 @@ These columns change only when an editor changes content; searches ask for them 
 Freshness: the facts are keyed by :class:`knowledge.models.PageCacheGeneration`'s token, which
 is renewed after every commit that changes pages, their tree (moves), municipalities, topics
 or the index (:mod:`knowledge.page_cache`), so a renamed topic or a moved page shows in the
-next search of every process. The token is read once per search (:func:`pinned`).
+next search of every process. The token is read once per search (:func:`pinned`); facts older
+than :data:`MAX_AGE_SECONDS` are dropped even without a new token.
 
 Privacy: the facts say nothing about who may see a page. They are only looked up for pages
 that a permission-filtered statement has just returned, exactly like the statements they
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,8 +32,12 @@ from django.db import connection
 from knowledge.types import knowledge_type_of
 from search.query import int_array
 
-# Bounds the memory of one process; on overflow the facts are loaded again as needed.
-MAX_PAGES = 100_000
+# Bounds the memory of one process (about 1.5 kB per page); on overflow the facts are loaded
+# again as needed.
+MAX_PAGES = 50_000
+# A safety net, as the page cache's timeout is: a change that renewed no token (a failed
+# renewal, a hand-made edit in psql) shows after this long at the latest.
+MAX_AGE_SECONDS = 600
 
 # Inside pinned(): a one-element list holding the token once it was read (None before).
 _pinned_token: ContextVar[list | None] = ContextVar("page_facts_token", default=None)
@@ -68,6 +74,12 @@ class _Store:
     def __init__(self, token: str | None):
         self.token = token
         self.facts: dict[int, PageFacts] = {}
+        self.expires = time.monotonic() + MAX_AGE_SECONDS
+
+    def serves(self, token: str) -> bool:
+        """Whether this store may answer for ``token`` now."""
+        return (self.token == token and len(self.facts) <= MAX_PAGES
+                and time.monotonic() < self.expires)
 
 
 _store = _Store(None)
@@ -112,14 +124,16 @@ def facts_for(page_ids: Iterable[int]) -> dict[int, PageFacts]:
     that are gone or are no knowledge pages are missing from the answer.
     """
     global _store
+    wanted = dict.fromkeys(page_ids)
+    if not wanted:
+        return {}
     token = content_token()
     store = _store
-    if store.token != token or len(store.facts) > MAX_PAGES:
+    if not store.serves(token):
         with _lock:
-            if _store.token != token or len(_store.facts) > MAX_PAGES:
+            if not _store.serves(token):
                 _store = _Store(token)
             store = _store
-    wanted = dict.fromkeys(page_ids)
     missing = [page_id for page_id in wanted if page_id not in store.facts]
     if missing:
         store.facts.update(_load(missing))

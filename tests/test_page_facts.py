@@ -51,14 +51,16 @@ def test_committed_renames_and_moves_show_in_the_next_search(
         topic = Topic.objects.get(name="Abfallwirtschaft")
         topic.name = "Abfall und Wertstoffe"
         topic.save()
+    renamed = search("Abfuhrtermine", mode="fulltext")
+    assert _hit(renamed, abfall).topics == ["Abfall und Wertstoffe"]
+    assert _labels(renamed, "topics") == {"Abfall und Wertstoffe": 1}
+
+    with django_capture_on_commit_callbacks(execute=True):
         municipality = Municipality.objects.get(name="Lemgo")
         municipality.name = "Alte Hansestadt Lemgo"
         municipality.save()
     renamed = search("Abfuhrtermine", mode="fulltext")
-    hit = _hit(renamed, abfall)
-    assert hit.topics == ["Abfall und Wertstoffe"]
-    assert hit.municipality == "Alte Hansestadt Lemgo"
-    assert _labels(renamed, "topics") == {"Abfall und Wertstoffe": 1}
+    assert _hit(renamed, abfall).municipality == "Alte Hansestadt Lemgo"
     assert _labels(renamed, "municipalities") == {"Alte Hansestadt Lemgo": 1}
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -67,16 +69,60 @@ def test_committed_renames_and_moves_show_in_the_next_search(
     assert _hit(moved, abfall).url.startswith(corpus["pr-kita"].url)
     assert _hit(moved, abfall).url != _hit(before, abfall).url
 
+    # A new slug of the parent changes the URL of every page below it.
+    with django_capture_on_commit_callbacks(execute=True):
+        kita = corpus["pr-kita"]
+        kita.slug = "kita-portal-neu"
+        kita.save_revision().publish()
+    assert "/kita-portal-neu/" in _hit(search("Abfuhrtermine", mode="fulltext"), abfall).url
 
-def test_facts_of_a_changed_token_are_loaded_again(corpus):
+
+def test_an_exported_page_gets_its_external_id_in_search_hits(
+        import_lines, make_page, django_capture_on_commit_callbacks):
+    from knowledge.importing import export_pages
+    from knowledge.models import KnowledgePage
+
+    corpus = import_indexed(import_lines, *shared_records())
+    abfall = corpus["bp-abfall"]
+    KnowledgePage.objects.filter(pk=abfall.pk).update(external_id=None)  # made in the admin
+    page_facts.forget()
+    assert _hit(search("Abfuhrtermine", mode="fulltext"), abfall).external_id is None
+    with django_capture_on_commit_callbacks(execute=True):
+        list(export_pages())
+    hit = _hit(search("Abfuhrtermine", mode="fulltext"), abfall)
+    assert hit.external_id == f"wagtail-{abfall.pk}"
+
+
+def test_one_search_keeps_one_view_of_the_facts(corpus):
+    from knowledge.page_cache import renew_token
+
     abfall = corpus["bp-abfall"]
     with page_facts.pinned():
         assert page_facts.facts_for([abfall.pk])[abfall.pk].title == "Digitaler Abfallkalender"
         abfall.title = "Abfallkalender als App"
-        abfall.save()  # the token is renewed on commit only: this search keeps its view
+        abfall.save()
+        renew_token()  # as after a commit in another process, while this search runs
         assert page_facts.facts_for([abfall.pk])[abfall.pk].title == "Digitaler Abfallkalender"
-    from knowledge.page_cache import renew_token
-
-    renew_token()
     assert page_facts.facts_for([abfall.pk])[abfall.pk].title == "Abfallkalender als App"
     assert page_facts.facts_for([10**9]) == {}  # no such page: missing, not an error
+
+
+def test_facts_expire_even_without_a_new_token(corpus, monkeypatch):
+    abfall = corpus["bp-abfall"]
+    assert page_facts.facts_for([abfall.pk])[abfall.pk].title == "Digitaler Abfallkalender"
+    abfall.title = "Abfallkalender als App"
+    abfall.save()  # not committed: the token stays
+    assert page_facts.facts_for([abfall.pk])[abfall.pk].title == "Digitaler Abfallkalender"
+    monkeypatch.setattr(page_facts, "MAX_AGE_SECONDS", -1)
+    page_facts.forget()  # a store made now is already past its age
+    page_facts.facts_for([abfall.pk])
+    abfall.title = "Abfallkalender 2025"
+    abfall.save()
+    assert page_facts.facts_for([abfall.pk])[abfall.pk].title == "Abfallkalender 2025"
+
+
+def test_a_search_without_results_reads_no_token(corpus):
+    with CaptureQueriesContext(connection) as queries:
+        results = search("Zebraschnecke", mode="fulltext")
+    assert results.results == [] and results.facets["topics"] == []
+    assert not any("pagecachegeneration" in query["sql"] for query in queries)

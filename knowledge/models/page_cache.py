@@ -8,8 +8,9 @@ class PageCacheGeneration(models.Model):
 
     Each gunicorn process keeps its own page cache in memory; this row is what they share, so
     a page published through one process is never served stale by another. A random token
-    (not a counter) cannot repeat after a restore or a rolled-back test, so an old entry can
-    never be mistaken for a current one.
+    (not a counter) cannot repeat after a rolled-back test, and a restore renews it
+    (:func:`knowledge.backup.restore_backup`), so an old entry can never be mistaken for a
+    current one. Search's page facts (:mod:`search.page_facts`) are keyed by it too.
     """
 
     token = models.UUIDField()
