@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -71,7 +72,7 @@ class PageFacts:
 class _Store:
     """The facts of one content token; replaced as a whole when the token changes."""
 
-    def __init__(self, token: str | None):
+    def __init__(self, token: str):
         self.token = token
         self.facts: dict[int, PageFacts] = {}
         self.expires = time.monotonic() + MAX_AGE_SECONDS
@@ -82,7 +83,11 @@ class _Store:
                 and time.monotonic() < self.expires)
 
 
-_store = _Store(None)
+# The stores of the newest tokens, newest last. Two, not one: a search that read the token
+# just before a renewal keeps using its own store instead of replacing the new one that
+# searches begun after the renewal are filling (and they would replace it back).
+_stores: OrderedDict[str, _Store] = OrderedDict()
+_KEPT_STORES = 2
 _lock = threading.Lock()
 
 
@@ -123,17 +128,19 @@ def facts_for(page_ids: Iterable[int]) -> dict[int, PageFacts]:
     Pages not remembered under the current token are loaded in one round trip; ids of pages
     that are gone or are no knowledge pages are missing from the answer.
     """
-    global _store
     wanted = dict.fromkeys(page_ids)
     if not wanted:
         return {}
     token = content_token()
-    store = _store
-    if not store.serves(token):
+    store = _stores.get(token)
+    if store is None or not store.serves(token):
         with _lock:
-            if not _store.serves(token):
-                _store = _Store(token)
-            store = _store
+            store = _stores.get(token)
+            if store is None or not store.serves(token):
+                store = _stores[token] = _Store(token)
+                _stores.move_to_end(token)
+                while len(_stores) > _KEPT_STORES:
+                    _stores.popitem(last=False)
     missing = [page_id for page_id in wanted if page_id not in store.facts]
     if missing:
         store.facts.update(_load(missing))
@@ -143,9 +150,8 @@ def facts_for(page_ids: Iterable[int]) -> dict[int, PageFacts]:
 
 def forget() -> None:
     """Drop everything remembered (tests: their transactions roll back behind the token)."""
-    global _store
     with _lock:
-        _store = _Store(None)
+        _stores.clear()
 
 
 # Topics as (id, slug, name) triples ordered by name: the order the hits showed before.

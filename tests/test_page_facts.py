@@ -126,3 +126,20 @@ def test_a_search_without_results_reads_no_token(corpus):
         results = search("Zebraschnecke", mode="fulltext")
     assert results.results == [] and results.facets["topics"] == []
     assert not any("pagecachegeneration" in query["sql"] for query in queries)
+
+
+def test_a_search_begun_before_a_renewal_leaves_the_new_facts_in_place(corpus):
+    import contextvars
+
+    from knowledge.page_cache import renew_token
+
+    abfall = corpus["bp-abfall"]
+    with page_facts.pinned():  # a search that read the token before the renewal
+        page_facts.facts_for([abfall.pk])
+        renew_token()
+        # A search begun after the renewal (no pin of its own yet) fills the new token's store.
+        contextvars.Context().run(page_facts.facts_for, [abfall.pk])
+        assert page_facts.facts_for([abfall.pk])  # the older search keeps its own
+    with CaptureQueriesContext(connection) as queries:
+        page_facts.facts_for([abfall.pk])
+    assert not any("kp.external_id" in query["sql"] for query in queries)
