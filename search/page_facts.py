@@ -33,8 +33,8 @@ from django.db import connection
 from knowledge.types import knowledge_type_of
 from search.query import int_array
 
-# Bounds the memory of one process (about 1.5 kB per page); on overflow the facts are loaded
-# again as needed.
+# Bounds the memory of one token's store (about 1.5 kB per page; two stores are kept); on
+# overflow the facts are loaded again as needed.
 MAX_PAGES = 50_000
 # A safety net, as the page cache's timeout is: a change that renewed no token (a failed
 # renewal, a hand-made edit in psql) shows after this long at the latest.
