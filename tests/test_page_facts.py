@@ -47,19 +47,19 @@ def test_committed_renames_and_moves_show_in_the_next_search(
     assert _hit(before, abfall).municipality == "Lemgo"
     assert _labels(before, "topics") == {"Abfallwirtschaft": 1}
 
-    with django_capture_on_commit_callbacks(execute=True):
-        topic = Topic.objects.get(name="Abfallwirtschaft")
-        topic.name = "Abfall und Wertstoffe"
-        topic.save()
-    renamed = search("Abfuhrtermine", mode="fulltext")
+    def rename(model, name, new_name):
+        """Each rename in a commit of its own: one renewal must not hide another's absence."""
+        with django_capture_on_commit_callbacks(execute=True):
+            item = model.objects.get(name=name)
+            item.name = new_name
+            item.save()
+        return search("Abfuhrtermine", mode="fulltext")
+
+    renamed = rename(Topic, "Abfallwirtschaft", "Abfall und Wertstoffe")
     assert _hit(renamed, abfall).topics == ["Abfall und Wertstoffe"]
     assert _labels(renamed, "topics") == {"Abfall und Wertstoffe": 1}
 
-    with django_capture_on_commit_callbacks(execute=True):
-        municipality = Municipality.objects.get(name="Lemgo")
-        municipality.name = "Alte Hansestadt Lemgo"
-        municipality.save()
-    renamed = search("Abfuhrtermine", mode="fulltext")
+    renamed = rename(Municipality, "Lemgo", "Alte Hansestadt Lemgo")
     assert _hit(renamed, abfall).municipality == "Alte Hansestadt Lemgo"
     assert _labels(renamed, "municipalities") == {"Alte Hansestadt Lemgo": 1}
 
