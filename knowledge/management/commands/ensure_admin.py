@@ -31,6 +31,7 @@ class Command(BaseCommand):
         users = get_user_model()
         if not users.objects.filter(username="admin").exists():
             users.objects.create_superuser("admin", "admin@example.org", password)
+        municipality = Municipality.objects.filter(name=DEMO_MUNICIPALITY).first()
         for username, group_name in DEMO_ACCOUNTS:
             user, created = users.objects.get_or_create(
                 username=username, defaults={"email": f"{username}@example.org"}
@@ -39,7 +40,6 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
             user.groups.add(Group.objects.get(name=group_name))
-            municipality = Municipality.objects.filter(name=DEMO_MUNICIPALITY).first()
             if group_name == KOMMUNE and municipality is not None:
                 MunicipalityMember.objects.get_or_create(
                     user=user, defaults={"municipality": municipality})
