@@ -16,6 +16,10 @@ from network.forms import SubscriptionForm
 from network.models import QueryLog
 from network.querylog import log_query, logged_text
 
+# The search a vote without JavaScript was given on: its result page, shown again after the
+# vote, is logged already (a one-time entry in the voter's session, set by the vote).
+VOTED_SEARCH_SESSION_KEY = "network_voted_search"
+
 
 def remember_voted_search(request, log_id: int) -> None:
     """Called by a vote on a search result: the result page it returns to is logged."""
@@ -45,11 +49,6 @@ def promoted_pages(user, query: str) -> list[dict]:
                viewable_pages(user).filter(pk__in=[p.page_id for p in promotions]).specific()}
     return [{"page": visible[p.page_id], "description": p.description}
             for p in promotions if p.page_id in visible]
-
-
-# The search a vote without JavaScript was given on: its result page, shown again after the
-# vote, is logged already (a one-time entry in the voter's session, set by the vote).
-VOTED_SEARCH_SESSION_KEY = "network_voted_search"
 
 
 def search_page_extras(request, results, page_number: int, mode: str, filtered: bool) -> dict:
