@@ -15,7 +15,6 @@ Related material on a page needs no model call and lives in :mod:`search.related
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from collections import defaultdict
@@ -41,8 +40,6 @@ from search.query import SearchFilters, query_tokens
 from search.results import headlines
 from search.retrieval import Ranking, rank_pages
 from search.vector import current_embedder
-
-logger = logging.getLogger(__name__)
 
 GROUPS = (
     ("lessons_learned", _("Lessons Learned"), ("lesson_learned",)),
@@ -155,18 +152,22 @@ class _DescriptionEmbedder:
 
     ``rank_pages`` embeds its query with the embedder it is given; wrapping lets a
     description longer than the model's window count in full (the windows are averaged and
-    re-normalised, as the reference e5 engine does).
+    re-normalised, as the reference e5 engine does). The windows are embedded only when
+    ``rank_pages`` asks, on its embedding thread, so the model works while PostgreSQL
+    nominates the full-text candidates, as in a hybrid search.
     """
 
     def __init__(self, embedder, text: str):
         self.model_id = embedder.model_id
-        windows = _windows(text, embedder)
-        vectors = np.stack([embedder.embed_query(w) for w in windows])
-        mean = vectors.mean(axis=0)
-        self.vector = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
+        self.embedder = embedder
+        self.text = text
 
     def embed_query(self, _text: str):
-        return self.vector
+        """The description's vector; ``_text`` is the ranked query, the same description."""
+        windows = _windows(self.text, self.embedder)
+        vectors = np.stack([self.embedder.embed_query(w) for w in windows])
+        mean = vectors.mean(axis=0)
+        return (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
 
 
 # --- Matching -------------------------------------------------------------------------------
@@ -201,20 +202,13 @@ def _match(description: str, *, user, municipality, topics, limit: int,
     filters = SearchFilters(
         exclude_municipality_ids=(municipality.pk,) if municipality is not None else ()
     )
+    # Without a model, full text with current_embedder's notice; an embedding that fails
+    # degrades to full text inside rank_pages, with its notice.
     embedder, notice = current_embedder()
-    wrapped = None
-    if embedder is not None:
-        from search.embedding import EmbeddingUnavailable
-
-        try:
-            wrapped = _DescriptionEmbedder(embedder, description)
-        except EmbeddingUnavailable as exc:
-            logger.warning("Description embedding failed: %s", exc)
-            notice = _("Die semantische Suche ist gerade nicht verfügbar; es werden nur "
-                       "Treffer der Volltextsuche angezeigt.")
-    mode = "hybrid" if wrapped is not None else "fulltext"
+    wrapped = None if embedder is None else _DescriptionEmbedder(embedder, description)
     ranked = rank_pages(
-        description, user=user, mode=mode, filters=filters, params=params, embedder=wrapped
+        description, user=user, mode="fulltext" if wrapped is None else "hybrid",
+        filters=filters, params=params, embedder=wrapped
     )
     notice = ranked.notice or notice
     # Enough pages to fill every group after folding and the per-project caps; loading them

@@ -1,6 +1,7 @@
 """Matching a new project to what other municipalities learned, and related material."""
 
 import re
+import threading
 
 import pytest
 from django.test import Client
@@ -257,6 +258,41 @@ def test_related_cache_follows_publish_and_unpublish(corpus, indexed_page, synce
 
 def test_related_needs_no_model(corpus, model_unavailable):
     assert related_pages(corpus["lesson1"], user=None, limit=3)
+
+
+@pytest.mark.parametrize("failure", ["model", "embedding"])
+def test_matching_falls_back_to_full_text_with_a_german_notice(corpus, monkeypatch, failure):
+    from search.embedding import Embedder, EmbeddingUnavailable
+
+    def broken(*_args):
+        raise EmbeddingUnavailable("kaputt")
+
+    if failure == "model":
+        monkeypatch.setattr("search.embedding.get_embedder", broken)
+    else:
+        monkeypatch.setattr(Embedder, "embed_query", broken)
+    results = match_project(DESCRIPTION, user=None)
+    assert results.degraded
+    assert "semantische Suche ist gerade nicht verfügbar" in results.notice
+    assert "Bürgerbüro scannt die Post" in [item.title for item in results.results]
+
+
+def test_the_description_is_embedded_while_full_text_nominates(corpus, monkeypatch):
+    """Matching embedded its description before ranking began, so the model and PostgreSQL
+    took turns; a hybrid search overlaps them (the embedding on a thread of its own)."""
+    from search.embedding import Embedder
+
+    threads = []
+    embed_query = Embedder.embed_query
+
+    def recording(self, text):
+        threads.append(threading.current_thread().name)
+        return embed_query(self, text)
+
+    monkeypatch.setattr(Embedder, "embed_query", recording)
+    results = match_project(DESCRIPTION, user=None)
+    assert not results.degraded
+    assert threads and all(name.startswith("query-embedding") for name in threads)
 
 
 def test_project_matches_use_goals_and_summary(corpus):
