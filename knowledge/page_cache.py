@@ -6,10 +6,11 @@ queues behind search and matching. Viewers who may see the same pages see the sa
 from a few personal parts, so what one of them got can be handed to the next until the
 content changes.
 
-Who shares an entry (the viewer class in the key): anonymous visitors without a session
-(``anonymous``); logged-in members with the same :func:`knowledge.access.visibility_key`, the
-restricted sections they may not see (``member:<key>``). Everything a render shows that
-depends on the viewer and not on that class is a personal part (:mod:`knowledge.personal`):
+Who shares an entry (the viewer class in the key): anonymous visitors, whose session, if
+any, holds nothing a page reads (``anonymous``); logged-in members with the same
+:func:`knowledge.access.visibility_key`, the restricted sections they may not see
+(``member:<key>``). Everything a render shows that depends on the viewer and not on that
+class is a personal part (:mod:`knowledge.personal`):
 the account block with the user's name and logout form, Django messages, "Projekt … folgen"
 with the user's own subscription state and Wagtail's userbar are filled per request on every
 hit; the CSRF token of every other form (feedback) is too. Group-restricted pages, related
@@ -22,10 +23,12 @@ page permission to change, publish, lock or unlock, members of a moderation task
 Redaktion and Beratung); their pages show edit tools and drafts matter to them, and they are
 few. Members of the group Kommune, who may only draft their own lessons and best practices,
 are cached; their userbar (edit link of their own page) is a personal part. Also never:
-requests with credentials, previews, methods other than GET/HEAD, anonymous visitors with a
-session, members whose session holds pending messages or a password-unlocked page, and
-responses that are not a plain 200 (redirects, 403/404), stream, set cookies, are marked
-private or no-cache, modify the session or add messages.
+requests with credentials, previews, methods other than GET/HEAD, anonymous visitors whose
+session holds a key not declared page-neutral (declared: the last matching and a search's vote
+reference, :func:`share_pages_despite_session_key`; feedback leaves an empty session), members
+whose session holds pending messages or a password-unlocked page, and responses that are not a
+plain 200 (redirects, 403/404), stream, set cookies, are marked private or no-cache, modify the
+session or add messages.
 
 Freshness: the key contains the shared token of :class:`PageCacheGeneration`, which
 :func:`connect` replaces after every commit that changes pages, their privacy, files, images
@@ -76,6 +79,10 @@ _CSRF_PLACEHOLDER = b"\x00csrf-token\x00"
 # Session keys that make a member's page their own: pending messages (session storage) and
 # pages unlocked by password.
 _PERSONAL_SESSION_KEYS = ("_messages", PageViewRestriction.passed_view_restrictions_session_key)
+# Keys an anonymous visitor's session may hold and still get the shared anonymous pages: each
+# registered by the app that writes it (:func:`share_pages_despite_session_key`). Any other
+# key (a login, messages, an unlocked page, a key added later) keeps the visitor out.
+_PAGE_NEUTRAL_SESSION_KEYS: set[str] = set()
 # Page permissions (besides "add": drafts of one's own pages) that make a user an editor.
 _EDITOR_PERMISSIONS = frozenset({"change_page", "publish_page", "lock_page", "unlock_page",
                                  "bulk_delete_page"})
@@ -158,7 +165,8 @@ def viewer_class(request) -> str | None:
         return None
     user = request.user
     if not user.is_authenticated:
-        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        # Resolving the user has loaded the session already; an unknown cookie reads as empty.
+        if not set(request.session.keys()) <= _PAGE_NEUTRAL_SESSION_KEYS:
             return None
         return "anonymous"
     if not settings.KNOWLEDGE_PAGE_CACHE_MEMBERS:
@@ -169,6 +177,16 @@ def viewer_class(request) -> str | None:
     if edits_or_moderates(user):
         return None
     return f"member:{visibility_key(user)}"
+
+
+def share_pages_despite_session_key(key: str) -> None:
+    """Declare that ``key`` in an anonymous visitor's session changes no cached page.
+
+    Feedback, a vote on search results or a matching on /lernen/ gives an anonymous visitor a
+    session; without this, every page they viewed afterwards was rendered for them alone.
+    Only the app that writes a key knows that no page or listing reads it.
+    """
+    _PAGE_NEUTRAL_SESSION_KEYS.add(key)
 
 
 def edits_or_moderates(user) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.search.utils import normalise_query_string
 
+from knowledge import page_cache
 from knowledge.access import viewable_pages
 from knowledge.text import strip_control_characters
 from network.forms import SubscriptionForm
@@ -19,6 +20,7 @@ from network.querylog import log_query, logged_text
 # The search a vote without JavaScript was given on: its result page, shown again after the
 # vote, is logged already (a one-time entry in the voter's session, set by the vote).
 VOTED_SEARCH_SESSION_KEY = "network_voted_search"
+page_cache.share_pages_despite_session_key(VOTED_SEARCH_SESSION_KEY)  # read by search only
 
 
 def remember_voted_search(request, log_id: int) -> None:

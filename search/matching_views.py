@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from knowledge import page_cache
 from knowledge.audit import client_address
 from knowledge.models import Municipality, Topic
 from network import ratelimit
@@ -54,6 +55,7 @@ class MatchForm(forms.Form):
 
 # The last matching of this session: a vote sent without JavaScript returns to it.
 SESSION_KEY = "lernen"
+page_cache.share_pages_despite_session_key(SESSION_KEY)  # read by /lernen/ only
 LAST_MATCH_PARAMETER = "zuletzt"
 
 

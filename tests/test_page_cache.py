@@ -20,6 +20,8 @@ from wagtail.models import PageViewRestriction
 from knowledge import page_cache
 from knowledge.models import KnowledgePage, PageCacheGeneration
 from network.models import Subscription
+from network.search_hooks import VOTED_SEARCH_SESSION_KEY
+from search.matching_views import SESSION_KEY
 from tests.conftest import record
 
 pytestmark = pytest.mark.django_db
@@ -105,12 +107,42 @@ def test_page_a_member_saw_first_shows_anonymous_visitors_nothing_restricted(
         assert listing[STATUS] == expected and "Kranichfeld" not in listing.content.decode()
 
 
-def test_visitors_with_a_session_or_messages_bypass_the_cache(lesson):
+def test_visitors_with_messages_bypass_the_cache(lesson):
     Client().get(lesson.url)
-    for cookie in ("sessionid", "messages"):
-        client = Client()
-        client.cookies[cookie] = "x"
-        assert STATUS not in client.get(lesson.url), cookie
+    client = Client()
+    client.cookies["messages"] = "x"
+    assert STATUS not in client.get(lesson.url)
+
+
+def test_anonymous_visitors_keep_the_shared_pages_after_a_matching(lesson):
+    """/lernen/ keeps the last description in the session; every page such a visitor viewed
+    afterwards was rendered for them alone."""
+    Client().get(lesson.url)
+    visitor = Client()
+    answer = visitor.post("/lernen/", {"description": "Wir wollen Wasserzähler per Funk "
+                                                      "auslesen und die Ablesung digitalisieren."})
+    assert answer.status_code == 200 and SESSION_KEY in visitor.session
+    assert visitor.get(lesson.url)[STATUS] == "hit"
+
+
+@pytest.mark.parametrize(("key", "shared"), [
+    (None, True),  # page feedback: a session without any key
+    (VOTED_SEARCH_SESSION_KEY, True),
+    ("_auth_user_id", False),  # a login that no longer resolves to a user
+    (PageViewRestriction.passed_view_restrictions_session_key, False),
+    ("_messages", False),
+    ("a_key_added_later", False),
+])
+def test_an_anonymous_session_shares_pages_only_with_keys_no_page_reads(lesson, key, shared):
+    Client().get(lesson.url)
+    visitor = Client()
+    session = visitor.session  # saved, with its cookie set on the client
+    if key is not None:
+        session[key] = "999999"
+        session.save()
+    page = visitor.get(lesson.url)
+    assert page.status_code == 200
+    assert (page.get(STATUS) == "hit") is shared
 
 
 def test_restricted_page_is_never_cached_and_privacy_changes_apply_at_once(lesson):
