@@ -7,10 +7,10 @@ from a few personal parts, so what one of them got can be handed to the next unt
 content changes.
 
 Who shares an entry (the viewer class in the key): anonymous visitors, whose session, if
-any, holds nothing a page reads (``anonymous``); logged-in members with the same
-:func:`knowledge.access.visibility_key`, the restricted sections they may not see
-(``member:<key>``). Everything a render shows that depends on the viewer and not on that
-class is a personal part (:mod:`knowledge.personal`):
+any, holds nothing a cached view reads (``anonymous``; only renders without session data are
+stored); logged-in members with the same :func:`knowledge.access.visibility_key`, the
+restricted sections they may not see (``member:<key>``). Everything a render shows that
+depends on the viewer and not on that class is a personal part (:mod:`knowledge.personal`):
 the account block with the user's name and logout form, Django messages, "Projekt … folgen"
 with the user's own subscription state and Wagtail's userbar are filled per request on every
 hit; the CSRF token of every other form (feedback) is too. Group-restricted pages, related
@@ -124,7 +124,7 @@ def cache_pages(view):
 
         def finish(rendered):
             body = rendered.content
-            if request.method == "GET" and _cacheable_response(request, rendered):
+            if request.method == "GET" and _cacheable_response(request, rendered, viewer):
                 stored = _CSRF_VALUE.sub(rb"\1" + _CSRF_PLACEHOLDER + rb"\2", body)
                 store.set(key, (rendered["Content-Type"], nonce, stored),
                           settings.KNOWLEDGE_PAGE_CACHE_SECONDS)
@@ -151,8 +151,11 @@ def cached_bytes(request, name: str, produce: Callable[[], bytes]) -> bytes:
     viewer = viewer_class(request)
     if viewer is None:
         return produce()
-    return caches[CACHE_ALIAS].get_or_set(f"{_cache_key(request, viewer)}#{name}", produce,
-                                          settings.KNOWLEDGE_PAGE_CACHE_SECONDS)
+    key = f"{_cache_key(request, viewer)}#{name}"
+    if _stores_renders_of(request, viewer):
+        return caches[CACHE_ALIAS].get_or_set(key, produce, settings.KNOWLEDGE_PAGE_CACHE_SECONDS)
+    stored = caches[CACHE_ALIAS].get(key)
+    return produce() if stored is None else stored
 
 
 def viewer_class(request) -> str | None:
@@ -180,11 +183,12 @@ def viewer_class(request) -> str | None:
 
 
 def share_pages_despite_session_key(key: str) -> None:
-    """Declare that ``key`` in an anonymous visitor's session changes no cached page.
+    """Declare that ``key`` in an anonymous visitor's session changes no cached view.
 
     Feedback, a vote on search results or a matching on /lernen/ gives an anonymous visitor a
     session; without this, every page they viewed afterwards was rendered for them alone.
-    Only the app that writes a key knows that no page or listing reads it.
+    Only the app that writes a key knows that no cached view (pages, listings, the report)
+    reads it. Such visitors get stored entries; their own renders are not stored.
     """
     _PAGE_NEUTRAL_SESSION_KEYS.add(key)
 
@@ -268,8 +272,10 @@ def _renew_after_commit():
         transaction.on_commit(renew_token, robust=True)
 
 
-def _cacheable_response(request, response) -> bool:
+def _cacheable_response(request, response, viewer: str) -> bool:
     if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    if not _stores_renders_of(request, viewer):
         return False
     if any(word in response.get("Cache-Control", "") for word in ("private", "no-")):
         return False
@@ -278,6 +284,13 @@ def _cacheable_response(request, response) -> bool:
     return not (session is not None and session.modified) and not (
         messages is not None and messages.added_new
     )
+
+
+def _stores_renders_of(request, viewer: str) -> bool:
+    """Anonymous visitors with page-neutral session data get the shared entries, but only
+    renders without any session data are stored: should a cached view ever show such a key,
+    it would show it to its owner alone, never to everyone."""
+    return not (viewer == "anonymous" and request.session.keys())
 
 
 def _cache_key(request, viewer: str) -> str:

@@ -125,6 +125,46 @@ def test_anonymous_visitors_keep_the_shared_pages_after_a_matching(lesson):
     assert visitor.get(lesson.url)[STATUS] == "hit"
 
 
+def test_renders_for_a_visitor_with_session_data_are_never_stored(lesson):
+    """Such a visitor may get the shared entry, but what was rendered for them stays theirs:
+    a cached view that ever showed their key would otherwise show it to everyone."""
+    visitor = Client()
+    session = visitor.session
+    session[SESSION_KEY] = {"form": {"description": "Unser internes Vorhaben"}}
+    session.save()
+    assert STATUS not in visitor.get(lesson.url)  # rendered for them, not stored
+    assert Client().get(lesson.url)[STATUS] == "miss"  # the first sessionless view stores it
+    assert visitor.get(lesson.url)[STATUS] == "hit"
+
+
+def test_generated_files_follow_the_same_rule(lesson):
+    """The PDF report goes through cached_bytes: a visitor with session data gets the stored
+    file, or one made for them alone."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+
+    made = []
+
+    def request_with(session_data):
+        request = RequestFactory().get("/bericht.pdf")
+        request.user = AnonymousUser()
+        request.session = SessionStore()
+        request.session.update(session_data)
+        return request
+
+    def produce():
+        made.append(len(made))
+        return f"Datei {len(made)}".encode()
+
+    with_description = {SESSION_KEY: {"form": {"description": "Unser internes Vorhaben"}}}
+    assert page_cache.cached_bytes(request_with(with_description), "pdf", produce) == b"Datei 1"
+    assert page_cache.cached_bytes(request_with({}), "pdf", produce) == b"Datei 2"  # stored
+    assert page_cache.cached_bytes(request_with(with_description), "pdf", produce) == b"Datei 2"
+    assert page_cache.cached_bytes(request_with({}), "pdf", produce) == b"Datei 2"
+    assert len(made) == 2
+
+
 @pytest.mark.parametrize(("key", "shared"), [
     (None, True),  # page feedback: a session without any key
     (VOTED_SEARCH_SESSION_KEY, True),
@@ -133,7 +173,8 @@ def test_anonymous_visitors_keep_the_shared_pages_after_a_matching(lesson):
     ("_messages", False),
     ("a_key_added_later", False),
 ])
-def test_an_anonymous_session_shares_pages_only_with_keys_no_page_reads(lesson, key, shared):
+def test_an_anonymous_session_shares_pages_only_with_keys_no_cached_view_reads(lesson, key,
+                                                                            shared):
     Client().get(lesson.url)
     visitor = Client()
     session = visitor.session  # saved, with its cookie set on the client
