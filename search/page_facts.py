@@ -70,17 +70,16 @@ class PageFacts:
 
 
 class _Store:
-    """The facts of one content token; replaced as a whole when the token changes."""
+    """The facts of one content token (its key in ``_stores``); replaced as a whole when it
+    is full or expired."""
 
-    def __init__(self, token: str):
-        self.token = token
+    def __init__(self):
         self.facts: dict[int, PageFacts] = {}
         self.expires = time.monotonic() + MAX_AGE_SECONDS
 
-    def serves(self, token: str) -> bool:
-        """Whether this store may answer for ``token`` now."""
-        return (self.token == token and len(self.facts) <= MAX_PAGES
-                and time.monotonic() < self.expires)
+    def serves(self) -> bool:
+        """Whether this store may still answer for its token."""
+        return len(self.facts) <= MAX_PAGES and time.monotonic() < self.expires
 
 
 # The stores of the newest tokens, newest last. Two, not one: a search that read the token
@@ -133,11 +132,11 @@ def facts_for(page_ids: Iterable[int]) -> dict[int, PageFacts]:
         return {}
     token = content_token()
     store = _stores.get(token)
-    if store is None or not store.serves(token):
+    if store is None or not store.serves():
         with _lock:
             store = _stores.get(token)
-            if store is None or not store.serves(token):
-                store = _stores[token] = _Store(token)
+            if store is None or not store.serves():
+                store = _stores[token] = _Store()
                 _stores.move_to_end(token)
                 while len(_stores) > _KEPT_STORES:
                     _stores.popitem(last=False)
