@@ -53,11 +53,13 @@ class SearchState:
             raw = request.GET.getlist(key)
             if key in MULTI_KEYS:
                 raw = [part for value in raw for part in value.split(",")]
+            else:  # the last of repeated values, as QueryDict.get and the API take it
+                raw = raw[-1:]
             # The query is cleaned (and length-checked) by the search itself.
             items = [v.strip() if key == "q" else clean_filter_value(v).strip() for v in raw]
             items = list(dict.fromkeys(v for v in items if v))
             if items:
-                values[key] = items if key in MULTI_KEYS else items[:1]
+                values[key] = items
         if "q" in request.GET and "q" not in values:
             values["q"] = [request.GET.get("q", "")]
         return cls(values)

@@ -96,6 +96,21 @@ def test_several_municipalities_filter_the_page_as_the_api(client, corpus, munic
     assert 'type="hidden" name="kommune"' not in html
 
 
+def test_repeated_single_parameters_mean_the_same_on_page_and_api(client, corpus):
+    """``?q=a&q=b``: the page searched the first value, the API (Django's rule) the last, so
+    one link gave two answers. Both take the last now, also for the mode and the dates."""
+    query = "q=Zebraschnecke&q=Abfallkalender&modus=vector&modus=fulltext"
+    page = client.get(f"/suche/?{query}&von=2030-01-01&von=2020-01-01")
+    api = client.get(f"/api/v1/search?{query.replace('modus', 'mode')}"
+                     "&date_from=2030-01-01&date_from=2020-01-01").json()
+    results = page.context["results"]
+    assert (results.query, results.mode) == (api["query"], api["mode"]) == (
+        "Abfallkalender", "fulltext")
+    assert [h.external_id for h in results.results] == [
+        r["external_id"] for r in api["results"]] == ["bp-abfall"]
+    assert 'value="Abfallkalender"' in page.content.decode()
+
+
 def test_page_filters_and_state_in_url(client, corpus):
     response = client.get("/suche/", {"q": "Abfallkalender Akte", "typ": "lesson_learned",
                                       "modus": "fulltext", "von": "2020-01-01"})
