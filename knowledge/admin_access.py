@@ -23,6 +23,7 @@ from wagtail.permission_policies.pages import PagePermissionPolicy
 from wagtail.permissions import policy_registry
 
 from knowledge.access import viewable_pages
+from knowledge.colleague_editing import colleague_pages, may_edit_as_colleague
 from knowledge.page_cache import edits_or_moderates
 
 # Reports (menu item names) that list other people's pages or their edits.
@@ -33,17 +34,30 @@ def admin_visible_pages(pages, user):
     """``pages`` narrowed to live pages the user may view and pages the user may edit."""
     if user.is_superuser:
         return pages
-    editable = PagePermissionPolicy().instances_user_has_any_permission_for(
+    editable = MemberPagePermissionPolicy().instances_user_has_any_permission_for(
         user, ["change", "publish"])
     return pages.filter(Q(pk__in=viewable_pages(user).values("pk"))
                         | Q(pk__in=editable.values("pk")))
 
 
 class MemberPagePermissionPolicy(PagePermissionPolicy):
-    """Wagtail's page policy, exploring only what :func:`admin_visible_pages` allows."""
+    """Wagtail's page policy, exploring only what :func:`admin_visible_pages` allows; a
+    colleague's page of the user's municipality counts as changeable
+    (:mod:`knowledge.colleague_editing`), as in the page's own permission tester."""
 
     def explorable_instances(self, user):
         return admin_visible_pages(super().explorable_instances(user), user)
+
+    def user_has_any_permission_for_instance(self, user, actions, instance):
+        if super().user_has_any_permission_for_instance(user, actions, instance):
+            return True
+        return "change" in actions and may_edit_as_colleague(user, instance)
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        pages = super().instances_user_has_any_permission_for(user, actions)
+        if "change" not in actions or self._base_queryset_for_user(user) is not None:
+            return pages
+        return pages | colleague_pages(user)
 
 
 def register_page_policy():

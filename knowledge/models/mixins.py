@@ -14,6 +14,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.models import Page
 from wagtail.search import index
 
+from knowledge.colleague_editing import ColleaguePagePermissionTester
 from knowledge.page_forms import KnowledgePageForm
 
 
@@ -83,6 +84,11 @@ class KnowledgePage(Page):
     def get_project(self):
         """The project this page belongs to (itself for a project), or None."""
         return None
+
+    def permissions_for_user(self, user):
+        """Wagtail's tester, also letting colleagues of the page's municipality edit it
+        where they draft (:mod:`knowledge.colleague_editing`)."""
+        return ColleaguePagePermissionTester(user, self)
 
     def get_context(self, request, *args, **kwargs):
         from knowledge.access import viewable_pages_for_request

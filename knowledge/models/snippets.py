@@ -108,8 +108,10 @@ class MunicipalityMember(models.Model):
     """Which municipality an account writes for.
 
     A Kommune member drafts lessons and best practices for their own municipality only: the
-    page editor offers no other (:mod:`knowledge.page_forms`). Maintained by the Redaktion
-    under "Stammdaten"; an account without an entry may choose any municipality.
+    page editor offers no other (:mod:`knowledge.page_forms`). The entry also lets the member
+    edit colleagues' pages of that municipality (:mod:`knowledge.colleague_editing`).
+    Maintained by the Redaktion under "Stammdaten"; an account without an entry may choose
+    any municipality and edits only its own pages.
     """
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
