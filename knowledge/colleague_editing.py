@@ -5,7 +5,9 @@ A lesson learned that one member of a municipality had drafted therefore stayed 
 colleague who took the project over (holiday, a change of post) until the Redaktion stepped
 in. An account tied to a municipality (:class:`~knowledge.models.MunicipalityMember`) now also
 edits that municipality's pages below a page where it may add pages, which for the Kommune
-role means the sections Lessons Learned and Best Practices, not the projects of the Beratung.
+role means the sections Lessons Learned and Best Practices, not the projects of the Beratung,
+and not a page restricted to groups the member is not in (the Redaktion may keep a page of
+the municipality from its own staff; its owner keeps Wagtail's right to edit it).
 
 Nothing else widens: publishing still goes through the Redaktion's workflow, and deleting a
 draft stays with its owner, because an edit is a revision that can be reverted and a deletion
@@ -19,6 +21,7 @@ from django.db.models import Q
 from wagtail.models import Page, PagePermissionTester
 from wagtail.permissions import page_permission_policy
 
+from knowledge.access import denied_path_prefixes
 from knowledge.page_forms import own_municipality
 
 ADD_CODENAME = "add_page"
@@ -53,6 +56,8 @@ def may_edit_as_colleague(user, page) -> bool:
         return False
     if not any(page.path.startswith(root.path) for root in _drafting_roots(user)):
         return False
+    if any(page.path.startswith(prefix) for prefix in denied_path_prefixes(user)):
+        return False
     if isinstance(page, KnowledgePage):
         return page.municipality_id == municipality_id
     return KnowledgePage.objects.filter(pk=page.pk, municipality_id=municipality_id).exists()
@@ -66,11 +71,13 @@ def colleague_pages(user):
     roots = _drafting_roots(user) if municipality_id is not None else []
     if not roots:
         return Page.objects.none()
-    below = Q()
+    below, denied = Q(), Q()
     for root in roots:
         below |= Q(path__startswith=root.path)
+    for prefix in denied_path_prefixes(user):
+        denied |= Q(path__startswith=prefix)
     return Page.objects.filter(below, pk__in=KnowledgePage.objects.filter(
-        municipality_id=municipality_id).values("pk"))
+        municipality_id=municipality_id).values("pk")).exclude(denied)
 
 
 class ColleaguePagePermissionTester(PagePermissionTester):

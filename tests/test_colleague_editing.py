@@ -7,7 +7,8 @@ begun stayed closed to the member who took the project over until the Redaktion 
 from __future__ import annotations
 
 import pytest
-from wagtail.models import Page
+from django.contrib.auth.models import Group
+from wagtail.models import Page, PageViewRestriction
 from wagtail.permissions import policy_registry
 
 from knowledge.models import LessonLearnedIndexPage, Municipality, MunicipalityMember
@@ -91,6 +92,18 @@ def test_not_where_the_member_may_not_draft(make_page, lemgo):
     assert not policy.user_has_permission_for_instance(lemgo["colleague"], "change", project)
     assert not policy.instances_user_has_permission_for(
         lemgo["colleague"], "change").filter(pk=project.pk).exists()
+
+
+def test_not_a_page_restricted_to_groups_the_colleague_is_not_in(lemgo):
+    restriction = PageViewRestriction.objects.create(
+        page=lemgo["draft"], restriction_type=PageViewRestriction.GROUPS)
+    restriction.groups.add(Group.objects.get(name="Redaktion"))
+    assert not _tester(lemgo["draft"], lemgo["colleague"]).can_edit()
+    assert not _policy().instances_user_has_permission_for(
+        lemgo["colleague"], "change").filter(pk=lemgo["draft"].pk).exists()
+    assert _tester(lemgo["draft"], lemgo["author"]).can_edit()  # Wagtail's owner rule
+    restriction.groups.add(Group.objects.get(name="Kommune"))
+    assert _tester(lemgo["draft"], lemgo["colleague"]).can_edit()
 
 
 def test_the_policy_agrees_with_the_tester(lemgo):
