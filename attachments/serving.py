@@ -11,7 +11,8 @@ members would still hand out its attachment to anyone with the URL. The
   page's privacy is what its authors chose;
 - a file no live page uses (uploaded for a draft) may be fetched by the people who manage
   it in the admin (Wagtail's "change" permission on it, which the uploader has too), so a
-  draft can be checked before publishing;
+  draft can be checked before publishing, and by a colleague who took the draft over
+  (:func:`may_fetch_for_drafts`);
 - anyone else gets 404 for a file no live page uses, a login redirect when logging in
   could help, the page itself when only its password stands in the way (Wagtail asks for it
   there, and the session then opens the file too), and 403 otherwise.
@@ -39,11 +40,39 @@ def may_manage(user, document) -> bool:
                 .user_has_permission_for_instance(user, "change", document))
 
 
+def may_fetch_for_drafts(user, document) -> bool:
+    """A colleague who took over a municipality's draft checks the files it uses.
+
+    Only when every page that refers to the file (Wagtail's reference index of the page rows,
+    which for a page never published hold its draft) is one the user may edit, and belongs
+    to the municipality of the account that uploaded the file. A reference typed into a
+    draft of one's own therefore opens neither another municipality's unpublished file nor
+    one that a page closed to the user uses as well."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Page, ReferenceIndex
+
+    from knowledge.models import KnowledgePage, MunicipalityMember
+
+    if not user.is_authenticated or document.uploaded_by_user_id is None:
+        return False
+    uploader = MunicipalityMember.objects.filter(
+        user_id=document.uploaded_by_user_id).values_list("municipality_id", flat=True).first()
+    if uploader is None:
+        return False
+    page_ids = {int(pk) for pk in ReferenceIndex.get_references_to(document).filter(
+        base_content_type=ContentType.objects.get_for_model(Page)).values_list(
+        "object_id", flat=True)}
+    pages = list(KnowledgePage.objects.filter(pk__in=page_ids))
+    return (bool(pages) and len(pages) == len(page_ids)
+            and all(page.municipality_id == uploader
+                    and page.permissions_for_user(user).can_edit() for page in pages))
+
+
 def check_download(document, request):
     """The hook: None lets Wagtail serve the file, a response refuses it."""
     pages = list(_pages_using(document))
     if not pages:
-        if may_manage(request.user, document):
+        if may_manage(request.user, document) or may_fetch_for_drafts(request.user, document):
             return None
         raise Http404("Dokument nicht gefunden")
     refusals = []

@@ -43,7 +43,10 @@ def admin_visible_pages(pages, user):
 class MemberPagePermissionPolicy(PagePermissionPolicy):
     """Wagtail's page policy, exploring only what :func:`admin_visible_pages` allows; a
     colleague's page of the user's municipality counts as changeable
-    (:mod:`knowledge.colleague_editing`), as in the page's own permission tester."""
+    (:mod:`knowledge.colleague_editing`), as in the page's own permission tester.
+
+    ``users_with_any_permission_for_instance`` keeps Wagtail's answer (colleagues are not
+    listed): nothing in Wagtail 8 asks it for pages."""
 
     def explorable_instances(self, user):
         return admin_visible_pages(super().explorable_instances(user), user)
@@ -57,7 +60,8 @@ class MemberPagePermissionPolicy(PagePermissionPolicy):
         pages = super().instances_user_has_any_permission_for(user, actions)
         if "change" not in actions or self._base_queryset_for_user(user) is not None:
             return pages
-        return pages | colleague_pages(user)
+        return pages | self.model._default_manager.filter(
+            pk__in=colleague_pages(user).values("pk"))
 
 
 def register_page_policy():

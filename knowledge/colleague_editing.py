@@ -4,80 +4,92 @@ Wagtail lets an account that may only add pages (the Kommune role) edit the page
 A lesson learned that one member of a municipality had drafted therefore stayed closed to the
 colleague who took the project over (holiday, a change of post) until the Redaktion stepped
 in. An account tied to a municipality (:class:`~knowledge.models.MunicipalityMember`) now also
-edits that municipality's pages below a page where it may add pages, which for the Kommune
-role means the sections Lessons Learned and Best Practices, not the projects of the Beratung,
-and not a page restricted to groups the member is not in (the Redaktion may keep a page of
-the municipality from its own staff; its owner keeps Wagtail's right to edit it).
+edits that municipality's pages that lie strictly below a page where it may add pages and
+under a moderation workflow: for the Kommune role the sections Lessons Learned and Best
+Practices, not the projects of the Beratung (which have no workflow, so an unreviewed draft
+could go live with the next publication there). Not included: aliases, and pages the member
+may not view (restricted to other groups, or protected by a password); their owner keeps
+Wagtail's right to edit them.
 
-Nothing else widens: publishing still goes through the Redaktion's workflow, and deleting a
-draft stays with its owner, because an edit is a revision that can be reverted and a deletion
-is not. Wagtail asks two places: the page's permission tester (editor, listings, userbar) and
-the page permission policy (explorer, reports, editing sessions); both use this module.
+Nothing else widens: publishing still goes through the Redaktion's workflow; deleting and
+copying a page stay with its owner, because an edit is a revision that can be reverted and a
+deletion or a copy elsewhere is not. Which pages qualify is decided by the database rows
+(path, municipality, privacy), once per request; the version being edited must belong to the
+municipality too, so an old revision from before the Redaktion refiled a page under another
+municipality cannot be restored by its former colleagues. Wagtail asks two places: the page's
+permission tester (editor, revisions, previews, userbar, editing sessions) and the page
+permission policy (explorer, choosers, reports); both use this module.
 """
 
 from __future__ import annotations
 
 from django.db.models import Q
-from wagtail.models import Page, PagePermissionTester
+from wagtail.models import Page, PagePermissionTester, WorkflowPage
 from wagtail.permissions import page_permission_policy
 
 from knowledge.access import denied_path_prefixes
 from knowledge.page_forms import own_municipality
 
 ADD_CODENAME = "add_page"
-_CACHE_ATTRIBUTE = "_colleague_municipality_id"
+_MUNICIPALITY_CACHE = "_colleague_municipality_id"
+_PAGES_CACHE = "_colleague_page_ids"
 
 
 def colleague_municipality_id(user) -> int | None:
     """The municipality whose pages the user edits as a colleague, or None.
 
     Editors and moderators have none: they change every page anyway. Cached on the user
-    object, as Wagtail caches its permissions, since listings ask once per page."""
+    object, which Django builds per request, as Wagtail caches its permissions there."""
     if not getattr(user, "is_active", False) or user.is_superuser:
         return None
-    if not hasattr(user, _CACHE_ATTRIBUTE):
+    if not hasattr(user, _MUNICIPALITY_CACHE):
         municipality = own_municipality(user)
-        setattr(user, _CACHE_ATTRIBUTE, municipality.pk if municipality is not None else None)
-    return getattr(user, _CACHE_ATTRIBUTE)
+        setattr(user, _MUNICIPALITY_CACHE, municipality.pk if municipality is not None else None)
+    return getattr(user, _MUNICIPALITY_CACHE)
 
 
-def _drafting_roots(user) -> list[Page]:
-    """The pages below which the user may add pages (Wagtail's cached permissions)."""
-    return [perm.page for perm in page_permission_policy.get_cached_permissions_for_user(user)
-            if perm.permission.codename == ADD_CODENAME]
-
-
-def may_edit_as_colleague(user, page) -> bool:
-    """Whether ``page`` belongs to the user's municipality and lies where the user drafts."""
+def colleague_pages(user):
+    """The pages the user edits as a colleague (see the module docstring), one ``Page`` query."""
     from knowledge.models import KnowledgePage
 
     municipality_id = colleague_municipality_id(user)
     if municipality_id is None:
-        return False
-    if not any(page.path.startswith(root.path) for root in _drafting_roots(user)):
-        return False
-    if any(page.path.startswith(prefix) for prefix in denied_path_prefixes(user)):
-        return False
-    if isinstance(page, KnowledgePage):
-        return page.municipality_id == municipality_id
-    return KnowledgePage.objects.filter(pk=page.pk, municipality_id=municipality_id).exists()
-
-
-def colleague_pages(user):
-    """The pages :func:`may_edit_as_colleague` allows, as one query of ``Page``."""
-    from knowledge.models import KnowledgePage
-
-    municipality_id = colleague_municipality_id(user)
-    roots = _drafting_roots(user) if municipality_id is not None else []
-    if not roots:
         return Page.objects.none()
-    below, denied = Q(), Q()
+    roots = [perm.page for perm in page_permission_policy.get_cached_permissions_for_user(user)
+             if perm.permission.codename == ADD_CODENAME]
+    moderated = WorkflowPage.objects.filter(workflow__active=True).values_list(
+        "page__path", flat=True)
+    if not roots or not moderated:
+        return Page.objects.none()
+    below_roots, under_workflow, denied = Q(), Q(), Q()
     for root in roots:
-        below |= Q(path__startswith=root.path)
+        below_roots |= Q(path__startswith=root.path, depth__gt=root.depth)
+    for path in moderated:
+        under_workflow |= Q(path__startswith=path)
     for prefix in denied_path_prefixes(user):
         denied |= Q(path__startswith=prefix)
-    return Page.objects.filter(below, pk__in=KnowledgePage.objects.filter(
-        municipality_id=municipality_id).values("pk")).exclude(denied)
+    return (Page.objects.filter(below_roots, under_workflow, alias_of__isnull=True,
+                                pk__in=KnowledgePage.objects.filter(
+                                    municipality_id=municipality_id).values("pk"))
+            .exclude(denied))
+
+
+def may_edit_as_colleague(user, page) -> bool:
+    """Whether the user edits ``page`` (a page or a revision of one) as a colleague."""
+    municipality_id = colleague_municipality_id(user)
+    if municipality_id is None:
+        return False
+    if not hasattr(user, _PAGES_CACHE):
+        setattr(user, _PAGES_CACHE,
+                frozenset(colleague_pages(user).values_list("pk", flat=True)))
+    if page.pk not in getattr(user, _PAGES_CACHE):
+        return False
+    # The version at hand (the latest draft, or a revision to restore) must agree with the
+    # row. A deferred field would be read from the row, which the id set has already checked
+    # (and reading it would cost a query per listed page).
+    if "municipality_id" in page.get_deferred_fields():
+        return True
+    return getattr(page, "municipality_id", municipality_id) == municipality_id
 
 
 class ColleaguePagePermissionTester(PagePermissionTester):
@@ -87,3 +99,7 @@ class ColleaguePagePermissionTester(PagePermissionTester):
         if super().can_edit():
             return True
         return not self.page_is_root and may_edit_as_colleague(self.user, self.page)
+
+    def can_copy(self):
+        """Copying stays with Wagtail's own rule (the owner, or who may change any page)."""
+        return super().can_edit()

@@ -21,8 +21,9 @@ municipality or other profile data that a page shows.
 Who never gets or fills an entry: users who edit or moderate (superusers, anyone with the
 page permission to change, publish, lock or unlock, members of a moderation task's group:
 Redaktion and Beratung); their pages show edit tools and drafts matter to them, and they are
-few. Members of the group Kommune, who may only draft their own lessons and best practices,
-are cached; their userbar (edit link of their own page) is a personal part. Also never:
+few. Members of the group Kommune, who draft lessons and best practices (their own, and their
+municipality's), are cached; their userbar (the edit link of a page they may edit) is a
+personal part. Also never:
 requests with credentials, previews, methods other than GET/HEAD, anonymous visitors whose
 session holds a key not declared page-neutral (declared: the last matching and a search's vote
 reference, :func:`share_pages_despite_session_key`; feedback leaves an empty session), members
@@ -194,7 +195,8 @@ def share_pages_despite_session_key(key: str) -> None:
 
 
 def edits_or_moderates(user) -> bool:
-    """Superusers, anyone who may change others' pages, publish, lock, or moderate."""
+    """Superusers, anyone who may change every page below a section, publish, lock, or
+    moderate (a Kommune member editing colleagues' drafts is none of these)."""
     if user.is_superuser:
         return True
     if not user.has_perm("wagtailadmin.access_admin"):

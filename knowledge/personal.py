@@ -10,7 +10,7 @@ that do with ``{% personal "name" key=value %}`` (``knowledge/templatetags/perso
   cache; marking the part keeps a message added during the render out of the stored body);
 - ``follow``: "Projekt … folgen", or "Sie folgen dem Projekt" with "Nicht mehr folgen";
 - ``userbar``: Wagtail's userbar, which shows members with admin access (group Kommune) the
-  edit link of their own pages.
+  edit link of the pages they may edit (their own and, tied to a municipality, its pages).
 
 A normal render includes the part's template in place. A render for the cache writes a
 placeholder instead (the part's name and its arguments, which belong to the page and so to
