@@ -16,8 +16,9 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 60
 graceful_timeout = 30
-# A restart reloads the model (seconds of CPU, 2 GB), so workers are recycled rarely.
-max_requests = 50000
+# A restart reloads the model (seconds of CPU, 2 GB), so workers are recycled rarely
+# (0: never; the load test measures without recycling, see loadtest/run.sh).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
 max_requests_jitter = 5000
 wsgi_app = "knowledge.wsgi:application"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", None)

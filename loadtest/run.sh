@@ -46,6 +46,11 @@ for q in ('', '?typ=lesson_learned', '?thema=qualifizierung'): print('/inhalte/'
 print('/kommunen/'); print('/uebersicht/'); print('/zeitstrahl/')
 " | grep '^/' > loadtest/listings.txt
 
+# Workers are not recycled during the test (production: every ~50,000 requests). A recycle
+# reloads the model for about 9 s and closes the idle keep-alive connections of the worker;
+# wrk counts a request sent on one of them as a read error, where browsers and proxies
+# retry. LOADTEST_MAX_REQUESTS=50000 measures with the production setting.
+export GUNICORN_MAX_REQUESTS=${LOADTEST_MAX_REQUESTS:-0}
 GUNICORN_BIND=127.0.0.1:$PORT .venv/bin/gunicorn -c deploy/gunicorn.conf.py &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
