@@ -40,6 +40,12 @@ class MatchItem(PageHit):
     project_title: str = ""
     project_url: str = ""
     members: list[MatchItem] = field(default_factory=list)  # protocols folded into a project
+    rank: int = 0  # place in the flat list across the groups (MatchResults.results), from 1
+
+    @property
+    def anchor(self) -> str:
+        """The card's fragment on /lernen/: a vote sent without JavaScript returns to it."""
+        return f"vorschlag-{self.rank}"
 
     @property
     def listed_members(self) -> list[MatchItem]:

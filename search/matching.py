@@ -223,13 +223,16 @@ def _match(description: str, *, user, municipality, topics, limit: int,
     for item in shown:
         item.explanations = explanations.get(item.page_id, [])
     complete_shown(shown, links, request)
-    return MatchResults(
+    results = MatchResults(
         description=description,
         groups=groups,
         municipalities=list_similar_municipalities(rank_municipalities(items), links, request),
         degraded=ranked.mode != "hybrid",
         notice=notice,
     )
+    for rank, item in enumerate(results.results, 1):  # one rank across the groups
+        item.rank = rank
+    return results
 
 def _explanations(page_ids: set[int], ranked: Ranking, description: str,
                   params: FusionParams) -> dict[int, list]:

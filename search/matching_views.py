@@ -97,10 +97,8 @@ def match_page(request):
                 _remember(request, form, extras["search_log"])
             else:
                 extras = logged_match_extras(last.get("log"))
-            back = f"{reverse('match')}?{LAST_MATCH_PARAMETER}=1#vorschlag-"
-            for rank, item in enumerate(results.results, 1):
-                item.rank = rank  # one rank across the groups, as the API lists them
-                item.feedback_back = f"{back}{rank}"
+            # A vote comes back to the same suggestions, at its card (MatchItem.anchor).
+            extras["feedback_back"] = f"{reverse('match')}?{LAST_MATCH_PARAMETER}=1#"
         else:
             status = 400
     else:
