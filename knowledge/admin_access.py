@@ -23,7 +23,7 @@ from wagtail.permission_policies.pages import PagePermissionPolicy
 from wagtail.permissions import policy_registry
 
 from knowledge.access import viewable_pages
-from knowledge.colleague_editing import colleague_pages, may_edit_as_colleague
+from knowledge.colleague_editing import colleague_page_ids, may_edit_as_colleague
 from knowledge.page_cache import edits_or_moderates
 
 # Reports (menu item names) that list other people's pages or their edits.
@@ -60,8 +60,7 @@ class MemberPagePermissionPolicy(PagePermissionPolicy):
         pages = super().instances_user_has_any_permission_for(user, actions)
         if "change" not in actions or self._base_queryset_for_user(user) is not None:
             return pages
-        return pages | self.model._default_manager.filter(
-            pk__in=colleague_pages(user).values("pk"))
+        return pages | self.model._default_manager.filter(pk__in=colleague_page_ids(user))
 
 
 def register_page_policy():

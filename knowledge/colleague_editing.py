@@ -74,15 +74,21 @@ def colleague_pages(user):
             .exclude(denied))
 
 
-def may_edit_as_colleague(user, page) -> bool:
-    """Whether the user edits ``page`` (a page or a revision of one) as a colleague."""
-    municipality_id = colleague_municipality_id(user)
-    if municipality_id is None:
-        return False
+def colleague_page_ids(user) -> frozenset[int]:
+    """The ids of :func:`colleague_pages`, read once per request (cached on the user object):
+    the tester asks for every listed page, the policy for each admin view."""
+    if colleague_municipality_id(user) is None:
+        return frozenset()
     if not hasattr(user, _PAGES_CACHE):
         setattr(user, _PAGES_CACHE,
                 frozenset(colleague_pages(user).values_list("pk", flat=True)))
-    if page.pk not in getattr(user, _PAGES_CACHE):
+    return getattr(user, _PAGES_CACHE)
+
+
+def may_edit_as_colleague(user, page) -> bool:
+    """Whether the user edits ``page`` (a page or a revision of one) as a colleague."""
+    municipality_id = colleague_municipality_id(user)
+    if page.pk not in colleague_page_ids(user):
         return False
     # The version at hand (the latest draft, or a revision to restore) must agree with the
     # row. A deferred field would be read from the row, which the id set has already checked
