@@ -231,7 +231,7 @@ def run_fulltext(built: tuple[str, list]) -> list[tuple[int, int, float]]:
     million passages the planner also chose a parallel bitmap scan for some queries; starting
     its two workers cost more than they saved, and they take the cores that other searches and
     the query embedding need: without them hybrid search was 7 % and full-text search 11 %
-    faster there (median of paired runs, README "Eleventh round").
+    faster there (median of paired runs, docs/speed-history.md, eleventh round).
     """
     rows = fetch_with_settings(*built, FULLTEXT_PLANNER_SETTINGS)
     return [(row[0], row[1], float(row[2])) for row in rows]

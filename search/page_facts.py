@@ -3,7 +3,7 @@ remembered per process until any content changes.
 
 Why: once the query vector exists, a hybrid search still ran three statements that read the
 same few columns of its candidate pages (topics for topic feedback, facet counts, the shown
-hits), about a fifth of its time after the embedding (README "Speed", thirteenth round).
+hits), about a fifth of its time after the embedding (docs/speed-history.md, thirteenth round).
 These columns change only when an editor changes content; searches ask for them all the time.
 
 Freshness: the facts are keyed by :class:`knowledge.models.PageCacheGeneration`'s token, which

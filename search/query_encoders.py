@@ -108,7 +108,7 @@ class OnnxQueryEncoder:
         # afterwards kept both cores busy just when PostgreSQL runs the search's statements.
         # At 100k passages: hybrid search about 14 % faster at p50 and 9 % at p95, the
         # process's CPU per search nearly halved; no spinning at all would also slow the
-        # embedding alone by 1-2 ms (README, Speed, fourteenth round).
+        # embedding alone by 1-2 ms (docs/speed-history.md, fourteenth round).
         options.add_session_config_entry(STOP_SPINNING_AFTER_RUN, "1")
         try:
             self.session = ort.InferenceSession(str(export_dir_for(model_dir) / ONNX_FILE),

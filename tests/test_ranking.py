@@ -588,10 +588,10 @@ def test_fulltext_query_uses_gin_index(corpus):
 
 
 def test_fulltext_candidates_run_without_parallel_workers(corpus):
-    """Parallel workers cost more than they saved at a million passages (README, eleventh
-    round). With ``debug_parallel_query`` PostgreSQL puts a Gather on top of every plan that
-    may run in parallel, whatever the tiny test table's estimates: the plain statement gets
-    one, the candidates' settings keep it serial."""
+    """Parallel workers cost more than they saved at a million passages
+    (docs/speed-history.md, eleventh round). With ``debug_parallel_query`` PostgreSQL puts a
+    Gather on top of every plan that may run in parallel, whatever the tiny test table's
+    estimates: the plain statement gets one, the candidates' settings keep it serial."""
     from search.planner import fetch_with_settings
 
     params = FusionParams.from_settings()

@@ -4,8 +4,8 @@ A passage row is about 2.6 kB: the 384-dimensional vector (1.5 kB), the tsvector
 Above 2 kB PostgreSQL moves the largest values to the TOAST table, so every exact similarity
 read a vector through the TOAST index, and the BM25 expression, which names the tsvector once
 per query term, fetched a moved tsvector again for every mention. Measured at 100,000
-passages (README "Speed"): full-text candidates −17 %, exact scores −34 %, HNSW candidates
-−14 %. Applies to rows written from now on; ``VACUUM FULL search_passage`` rewrites existing
+passages (docs/speed-history.md, ninth round): full-text candidates −17 %, exact scores
+−34 %, HNSW candidates −14 %. Applies to rows written from now on; ``VACUUM FULL search_passage`` rewrites existing
 ones (README, "Operations").
 """
 

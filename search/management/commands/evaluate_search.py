@@ -337,7 +337,8 @@ class Command(BaseCommand):
                                          (None, 0.8), (None, 0.85), (0.6, 0.8), (0.6, 0.85),
                                          (0.5, 0.85))]
         variants += [("weight 0.7", {"vector_weight": 0.7})]
-        # Candidate depths around the default: the latency lever of issue 16 (README "Speed").
+        # Candidate depths around the default: the latency lever of issue 16
+        # (docs/speed-history.md).
         variants += [(f"{n} candidates per retriever, ef_search {ef}",
                       {"candidates": n, "ef_search": ef})
                      for n, ef in ((50, 100), (50, 50), (100, 100))]
