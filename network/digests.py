@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from network.matching import kinds_by_page, matching_pages
 from network.models import Digest, DigestSettings, PageChange, Subscription
-from network.review import due_pages
+from network.review import due_pages, unattended
 from network.tokens import make_token
 from search.models import PageIndexState, Passage
 
@@ -69,10 +69,16 @@ def absolute_url(path: str) -> str:
 
 
 def _candidate_user_ids() -> set[int]:
-    """Members who follow something or own a page due for review."""
+    """Members who follow something, own a page due for review, or belong to a municipality
+    with a due page whose owner gets no reminder (:func:`network.review.unattended`)."""
+    from knowledge.models import MunicipalityMember
+
     subscribers = set(Subscription.objects.values_list("user_id", flat=True))
     owners = set(due_pages().exclude(owner__isnull=True).values_list("owner_id", flat=True))
-    return subscribers | owners
+    municipalities = {page.municipality_id for page in unattended(due_pages())}
+    colleagues = set(MunicipalityMember.objects.filter(municipality_id__in=municipalities)
+                     .values_list("user_id", flat=True))
+    return subscribers | owners | colleagues
 
 
 def plan_digests(now: dt.datetime) -> int:
@@ -118,7 +124,8 @@ def digest_content(user, digest: Digest) -> dict:
     digest.change_ids = [pk for pk, _page, _kind in changes]
     kinds = kinds_by_page((page_id, kind) for _pk, page_id, kind in changes)
     items = matching_pages(user, digest.window_start, digest.window_end, kinds=kinds)
-    return {"items": items, "reviews": review_reminders(user)}
+    return {"items": items, "reviews": review_reminders(user),
+            "colleague_reviews": colleague_review_reminders(user)}
 
 
 def announceable_changes(digest: Digest) -> list[tuple[int, int, str]]:
@@ -163,20 +170,37 @@ def review_reminders(user) -> list:
             if page.permissions_for_user(user).can_edit()]
 
 
+def colleague_review_reminders(user) -> list:
+    """Due pages of the member's municipality that their owner is not reminded of and that the
+    member may edit as a colleague (:mod:`knowledge.colleague_editing`): a lesson whose author
+    left stays someone's task. Every such colleague is reminded until one has reviewed it."""
+    from knowledge.colleague_editing import colleague_page_ids
+
+    if not user.is_active:
+        return []
+    ids = colleague_page_ids(user)
+    if not ids:
+        return []
+    pages = due_pages().filter(pk__in=ids).exclude(owner=user)
+    return [page for page in unattended(pages) if page.permissions_for_user(user).can_edit()]
+
+
 def build_message(user, digest: Digest, content: dict, connection=None):
     prefs = user.digest_settings
     unsubscribe_url = absolute_url(reverse("network:unsubscribe",
                                            args=[make_token(prefs)]))
     context = {
         "user": user, "digest": digest, "items": content["items"],
-        "reviews": content["reviews"], "unsubscribe_url": unsubscribe_url,
+        "reviews": content["reviews"], "colleague_reviews": content["colleague_reviews"],
+        "review_count": len(content["reviews"]) + len(content["colleague_reviews"]),
+        "unsubscribe_url": unsubscribe_url,
         "settings_url": absolute_url(reverse("network:subscriptions")),
         "absolute_url": absolute_url, "frequency": prefs.get_frequency_display(),
         "site_name": settings.WAGTAIL_SITE_NAME,
     }
     for item in content["items"]:
         item["url"] = absolute_url(item["page"].url or "")
-    for page in content["reviews"]:
+    for page in [*content["reviews"], *content["colleague_reviews"]]:
         page.edit_url = absolute_url(reverse("wagtailadmin_pages:edit", args=[page.pk]))
     subject = render_to_string("network/email/digest_subject.txt", context).strip()
     message = EmailMultiAlternatives(
@@ -222,7 +246,7 @@ def send_pending(now: dt.datetime, report: RunReport, connection) -> None:
 def _send_one(digest: Digest, now, report: RunReport, connection) -> None:
     user = digest.user
     content = digest_content(user, digest)
-    count = len(content["items"]) + len(content["reviews"])
+    count = len(content["items"]) + len(content["reviews"]) + len(content["colleague_reviews"])
     wanted = DigestSettings.objects.filter(user=user).exclude(
         frequency=DigestSettings.Frequency.NEVER).exists()
     if count and wanted and user.is_active and user.email:

@@ -2,7 +2,9 @@
 
 A page is due when its ``review_by`` date (set by the editor) is today or earlier, or, without
 such a date, when it was last published more than ``KNOWLEDGE_REVIEW_AFTER_MONTHS`` months
-(default 12) ago. The dashboard lists them; page owners get a reminder in their digest.
+(default 12) ago. The dashboard lists them; page owners get a reminder in their digest, and
+when a page's owner will not (no owner, a deactivated account, or one that may no longer edit
+the page), the colleagues of its municipality who may edit it do (:func:`unattended`).
 """
 
 from __future__ import annotations
@@ -32,3 +34,25 @@ def due_pages(months: int | None = None, today: dt.date | None = None):
 
     return (KnowledgePage.objects.live().filter(due_filter(months, today))
             .select_related("municipality", "owner").order_by("review_by", "last_published_at"))
+
+
+def unattended(pages) -> list:
+    """The pages among ``pages`` whose owner gets no reminder: none, a deactivated account, or
+    an account that may no longer edit the page.
+
+    A lesson whose author left the municipality would otherwise go stale unnoticed by anyone
+    but the Redaktion's report; its colleagues may edit it (:mod:`knowledge.colleague_editing`)
+    and are reminded instead.
+    """
+    owners: dict[int, object] = {}
+    found = []
+    for page in pages:
+        owner = page.owner
+        if owner is None or not owner.is_active:
+            found.append(page)
+            continue
+        # One user object per owner: Wagtail remembers an account's permissions on it.
+        owner = owners.setdefault(owner.pk, owner)
+        if not page.permissions_for_user(owner).can_edit():
+            found.append(page)
+    return found

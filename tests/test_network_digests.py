@@ -175,7 +175,7 @@ def test_subject_says_what_the_digest_holds(kinds, reviews, subject):
 
     rendered = render_to_string("network/email/digest_subject.txt", {
         "site_name": "Wissensnetz", "items": [{"kind": kind} for kind in kinds],
-        "reviews": [object()] * reviews}).strip()
+        "review_count": reviews}).strip()
     assert rendered == subject
 
 
@@ -419,6 +419,72 @@ def test_no_review_reminder_for_a_page_the_owner_may_no_longer_edit(make_page, m
     assert send_digests(timezone.now() + LATER).sent == 0
     assert smtp_server.to(owner.email) == []
     assert Digest.objects.get(user=owner).status == Digest.Status.EMPTY
+
+
+@pytest.fixture
+def lemgo_team(member):
+    """A Lemgo lesson due for review, its author, a Lemgo colleague and a Detmold member."""
+    from knowledge.models import Municipality, MunicipalityMember
+
+    def place(user, name):
+        MunicipalityMember.objects.create(
+            user=user, municipality=Municipality.objects.get_or_create(name=name)[0])
+        return user
+
+    return lambda make_page: _due_lesson(make_page, place(member(n=1), "Lemgo"),
+                                         place(member(n=2), "Lemgo"),
+                                         place(member(n=3), "Detmold"))
+
+
+def _due_lesson(make_page, author, colleague, neighbour):
+    page = make_page("lesson_learned", title="Bürgerkonto: Erfahrungen aus dem Pilot")
+    page.owner = author
+    page.review_by = timezone.localdate() - dt.timedelta(days=1)
+    page.save()
+    return page, author, colleague, neighbour
+
+
+@pytest.mark.parametrize("departure", ["deactivated", "deleted", "left the groups"])
+def test_a_departed_authors_due_page_reminds_the_colleagues(make_page, lemgo_team,
+                                                           smtp_server, departure):
+    page, author, colleague, neighbour = lemgo_team(make_page)
+    if departure == "deactivated":
+        author.is_active = False
+        author.save()
+    elif departure == "deleted":
+        author.delete()  # Wagtail keeps the page; its owner becomes empty
+    else:
+        author.groups.clear()
+    assert send_digests(timezone.now() + LATER).sent == 1
+    message = smtp_server.to(colleague.email)[0]
+    assert "1 Seite zu prüfen" in message["Subject"]
+    plain, html = _text_and_html(message)
+    assert "hat niemand mehr im Blick" in plain and "Bürgerkonto: Erfahrungen" in plain
+    assert f"/admin/pages/{page.pk}/edit/" in html
+    assert smtp_server.to(neighbour.email) == []  # another municipality's page
+    if departure != "deleted":
+        assert smtp_server.to(author.email) == []
+
+
+def test_colleagues_are_not_reminded_while_the_author_is(make_page, lemgo_team, smtp_server):
+    page, author, colleague, neighbour = lemgo_team(make_page)
+    assert send_digests(timezone.now() + LATER).sent == 1
+    assert "Bürgerkonto: Erfahrungen" in _text_and_html(smtp_server.to(author.email)[0])[0]
+    assert smtp_server.to(colleague.email) == []
+
+
+def test_no_colleague_reminder_for_a_page_the_colleague_may_not_edit(make_page, lemgo_team,
+                                                                    smtp_server):
+    from django.contrib.auth.models import Group
+
+    page, author, colleague, neighbour = lemgo_team(make_page)
+    author.is_active = False
+    author.save()
+    PageViewRestriction.objects.create(  # closed to the colleague's group
+        page=page, restriction_type=PageViewRestriction.GROUPS).groups.set(
+        [Group.objects.get(name="Redaktion")])
+    assert send_digests(timezone.now() + LATER).sent == 0
+    assert smtp_server.to(colleague.email) == []
 
 
 def test_reasons_do_not_name_a_followed_project_the_member_may_no_longer_see(make_page,
