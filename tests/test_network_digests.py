@@ -467,7 +467,7 @@ def test_a_departed_authors_due_page_reminds_the_colleagues(make_page, lemgo_tea
 
 
 def test_colleagues_are_not_reminded_while_the_author_is(make_page, lemgo_team, smtp_server):
-    page, author, colleague, neighbour = lemgo_team(make_page)
+    _page, author, colleague, _neighbour = lemgo_team(make_page)
     assert send_digests(timezone.now() + LATER).sent == 1
     assert "Bürgerkonto: Erfahrungen" in _text_and_html(smtp_server.to(author.email)[0])[0]
     assert smtp_server.to(colleague.email) == []
@@ -477,7 +477,7 @@ def test_no_colleague_reminder_for_a_page_the_colleague_may_not_edit(make_page, 
                                                                     smtp_server):
     from django.contrib.auth.models import Group
 
-    page, author, colleague, neighbour = lemgo_team(make_page)
+    page, author, colleague, _neighbour = lemgo_team(make_page)
     author.is_active = False
     author.save()
     PageViewRestriction.objects.create(  # closed to the colleague's group
