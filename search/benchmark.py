@@ -230,7 +230,8 @@ def latency_report(latency: dict) -> str:
                  f"floor p95 = {_against_target(hybrid_t['p95'] / floor_t['p95'])}, "
                  f"median ratio per query {turns['median_ratio']:.2f}")
     paired = latency["matching_vs_search"]
-    lines.append(f"Matching / hybrid search, description by description: median ratio "
+    lines.append(f"Matching / hybrid search, description by description (in turn, 3 rounds): "
+                 f"median ratio "
                  f"{paired['median_ratio']:.2f}, matching no slower for "
                  f"{paired['share_not_slower']:.0%} of them")
     return "\n".join(lines)

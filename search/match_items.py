@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from attachments.refs import AttachmentRef
-from knowledge.types import TYPE_LABELS, knowledge_type_of
+from knowledge.types import TYPE_LABELS
 from search.access_sql import visibility_sql
+from search.page_facts import facts_for, pinned
 from search.params import setting
-from search.results import PageHit, page_url
+from search.query import int_array
+from search.results import PageHit, page_urls
 
 
 @dataclass
@@ -80,32 +82,6 @@ class SimilarMunicipality:
     matches: int
 
 
-# The candidates' columns in one statement: the knowledge page with its municipality, the
-# best-practice columns (left join), the topics sorted by name, and the page's project by the
-# rules of each kind's ``get_project`` (a project is its own, a best practice names one,
-# protocols and lessons belong to the project page they are filed under) with its title, URL
-# path and whether the user may see it: a best practice may name a project the user may not.
-_ITEMS_SQL = """
-    SELECT wp.id, wp.title, wp.content_type_id, wp.url_path, kp.external_id, kp.date, m.name,
-           m.slug, bp.contact_role, bp.contact_email,
-           ARRAY(SELECT ARRAY[t.id::text, t.name] FROM knowledge_knowledgepage_topics kt
-                 JOIN knowledge_topic t ON t.id = kt.topic_id
-                 WHERE kt.knowledgepage_id = wp.id ORDER BY t.name),
-           pj.id, pj.title, pj.url_path, COALESCE({project_visible}, false)
-    FROM wagtailcore_page wp
-    JOIN knowledge_knowledgepage kp ON kp.page_ptr_id = wp.id
-    JOIN knowledge_municipality m ON m.id = kp.municipality_id
-    LEFT JOIN knowledge_bestpracticepage bp ON bp.knowledgepage_ptr_id = wp.id
-    LEFT JOIN wagtailcore_page parent
-           ON parent.path = left(wp.path, -%(steplen)s) AND parent.content_type_id = %(project)s
-    LEFT JOIN wagtailcore_page pj ON pj.id = CASE
-           WHEN wp.content_type_id = %(project)s THEN wp.id
-           WHEN bp.knowledgepage_ptr_id IS NOT NULL THEN bp.related_project_id
-           ELSE parent.id END
-    WHERE wp.id = ANY(%(ids)s)
-"""
-
-
 @dataclass(frozen=True)
 class ItemLinks:
     """What a shown item still needs: its URL path and its project's, if the user may see it."""
@@ -116,76 +92,80 @@ class ItemLinks:
 
 
 def load_items(top, topics, user) -> tuple[list[MatchItem], dict[int, ItemLinks]]:
-    """The candidate pages as items, in one query of plain values.
+    """The candidate pages as items, from the pages' remembered facts.
 
-    Thirty Wagtail page objects with their topics cost more than the ranking's SQL, and
-    separate queries for topics, projects and URLs still cost more than the search's own
-    result loading; the items need only a few columns, and their type comes from the content
-    type. URLs are computed later, only for what is shown (:func:`complete_shown`).
+    Thirty Wagtail page objects with their topics cost more than the ranking's SQL, and a
+    statement of their columns, projects and contacts (2.6 ms of a matching at 100k passages,
+    docs/speed-history.md, fifteenth round) made matching slower than a search with the same
+    text, whose hits come from the remembered facts (:mod:`search.page_facts`). The one thing
+    the facts cannot say is whether the user may see a page's project (a best practice may
+    name a restricted one): PostgreSQL answers that for the projects that are not candidates
+    themselves. URLs are computed later, only for what is shown (:func:`complete_shown`).
     """
-    from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import Page
-
-    from knowledge.models import ProjectPage
-
     if not top:
         return [], {}
-    visible, visible_params = visibility_sql(user, "pj", "%(denied)s")
-    sql = _ITEMS_SQL.replace("{project_visible}", visible)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {
-            "steplen": Page.steplen,
-            "project": ContentType.objects.get_for_model(ProjectPage).pk,
-            "ids": [page_id for page_id, _s, _p in top],
-            "denied": visible_params[0] if visible_params else None,
-        })
-        rows = {row[0]: row for row in cursor.fetchall()}
+    with pinned():  # one view of the facts (nested in matching's own block)
+        facts = facts_for(page_id for page_id, _s, _p in top)
+        project_facts = facts_for({page.project_id for page in facts.values()
+                                   if page.project_id is not None})
+    visible_projects = _visible(set(project_facts) - set(facts), user) | set(facts)
     wanted = {t.pk for t in topics}
     topic_bonus = float(setting("KNOWLEDGE_MATCH_TOPIC_BONUS", 0.05))
     items, links = [], {}
     for page_id, score, _passage in top:
-        if page_id not in rows:
+        page = facts.get(page_id)
+        if page is None:  # deleted since the ranking
             continue
-        (_pk, title, content_type_id, url_path, external_id, date, municipality,
-         municipality_slug, contact_role, contact_email, page_topics, project_id,
-         project_title, project_url_path, project_visible) = rows[page_id]
-        kind = knowledge_type_of(content_type_id)
-        shared = [name for topic_id, name in page_topics if int(topic_id) in wanted]
+        shared = [topic.name for topic in page.topics if topic.id in wanted]
         items.append(MatchItem(
             page_id=page_id,
-            title=title,
+            title=page.title,
             url="",
-            knowledge_type=kind,
-            type_label=str(TYPE_LABELS[kind]),
-            municipality=municipality,
-            municipality_slug=municipality_slug,
-            external_id=external_id,
-            date=date,
+            knowledge_type=page.knowledge_type,
+            type_label=str(TYPE_LABELS[page.knowledge_type]),
+            municipality=page.municipality,
+            municipality_slug=page.municipality_slug,
+            external_id=page.external_id,
+            date=page.date,
             score=score + topic_bonus * min(len(shared), 2),
-            topics=[name for _id, name in page_topics],
+            topics=[topic.name for topic in page.topics],
             shared_topics=shared,
             explanations=[],
-            contact_role=contact_role or "",
-            contact_email=contact_email or "",
-            project_id=project_id,
+            contact_role=page.contact_role,
+            contact_email=page.contact_email,
+            project_id=page.project_id,
             project_title="",
             project_url="",
         ))
-        links[page_id] = (ItemLinks(url_path, project_title, project_url_path) if project_visible
-                          else ItemLinks(url_path))
+        project = project_facts.get(page.project_id)
+        links[page_id] = (ItemLinks(page.url_path, project.title, project.url_path)
+                          if project is not None and page.project_id in visible_projects
+                          else ItemLinks(page.url_path))
     items.sort(key=lambda item: -item.score)
     return items, links
+
+
+def _visible(page_ids: set[int], user) -> set[int]:
+    """The pages among ``page_ids`` the user may see, by the search's own SQL rule."""
+    if not page_ids:
+        return set()
+    visible, params = visibility_sql(user)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT wp.id FROM wagtailcore_page wp "  # noqa: S608 - fixed fragment
+                       f"WHERE wp.id = ANY(%s) AND {visible}", [int_array(page_ids), *params])
+        return {row[0] for row in cursor.fetchall()}
 
 
 def complete_shown(shown: list[MatchItem], links: dict[int, ItemLinks], request) -> None:
     """URLs of the shown items and the title and URL of their project (if the user may see
     it, and unless the item is the project)."""
+    url = page_urls(request)
     for item in shown:
         link = links[item.page_id]
-        item.url = page_url(item.page_id, link.url_path, request)
+        item.url = url(item.page_id, link.url_path)
         if link.project_title and item.project_id != item.page_id:
             item.project_title = link.project_title
-            item.project_url = page_url(item.project_id, link.project_url_path, request)
+            item.project_url = url(item.project_id, link.project_url_path)
 
 
 def rank_municipalities(items: list[MatchItem]) -> list[tuple[float, str, list]]:
@@ -202,14 +182,14 @@ def rank_municipalities(items: list[MatchItem]) -> list[tuple[float, str, list]]
 def list_similar_municipalities(ranked, links: dict[int, ItemLinks],
                                 request) -> list[SimilarMunicipality]:
     """"Kommunen mit ähnlichen Vorhaben" with their matching projects the user may see."""
-    similar = []
+    similar, url = [], page_urls(request)
     for score, slug, group in ranked:
         projects: dict[int, tuple[str, str]] = {}
         for item in group:
             link = links[item.page_id]
             if link.project_title and item.project_id not in projects and len(projects) < 3:
-                projects[item.project_id] = (link.project_title, page_url(
-                    item.project_id, link.project_url_path, request))
+                projects[item.project_id] = (link.project_title,
+                                             url(item.project_id, link.project_url_path))
         similar.append(SimilarMunicipality(name=group[0].municipality, slug=slug, score=score,
                                            projects=list(projects.values()),
                                            matches=len(group)))

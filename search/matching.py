@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from knowledge.access import remembered_access
 from knowledge.text import clean_query_value
+from search import page_facts
 from search.match_items import (
     Explanation,
     MatchItem,
@@ -182,23 +183,24 @@ def match_project(description: str, *, user, municipality=None, topics=(), limit
     """
     description = clean_description(description)
     limit = max(1, min(int(limit), 20))
-    with remembered_access(user), IndexGeneration.pinned():
+    # Ranking and items read the pages' facts under one content token, as a search does.
+    with remembered_access(user), IndexGeneration.pinned(), page_facts.pinned():
         return _match(description, user=user, municipality=municipality, topics=topics,
                       limit=limit, request=request)
 
 
 def _match(description: str, *, user, municipality, topics, limit: int,
            request) -> MatchResults:
-    # The search's tuned retrieval, as deep as the search's (KNOWLEDGE_MATCH_CANDIDATES): 60
-    # or 40 candidates per retriever lost quality (MDK 0.417 instead of 0.418, project
-    # descriptions 0.757 / 0.745 instead of 0.764), 200 changed as many Musterdatenkatalog
-    # rankings for the worse as for the better. Full text nominates from half the search's
-    # budget (KNOWLEDGE_MATCH_FULLTEXT_BUDGET): matching shows its best 30 pages, not pages
-    # of results with facet counts, and a long description's rarest words fill the budget
-    # fast; measured: same nDCG@10 on MDK (0.418) and on the project descriptions (0.764).
+    # The search's tuned retrieval, with one difference: full text passes on its best 100
+    # passages (KNOWLEDGE_MATCH_FULLTEXT_NOMINEES) instead of the search's 70, out of the
+    # same passages the search scores (budget 7 × 100 = the search's 10 × 70). A description's
+    # many words spread its full-text evidence: with 70, the project descriptions lost 0.008
+    # nDCG@10; 100 from both retrievers (until 2026-12-07) ranked alike but made matching 8 to
+    # 12 % slower than a search with the same text (docs/speed-history.md, fifteenth round).
     params = FusionParams.from_settings(
-        candidates=int(setting("KNOWLEDGE_MATCH_CANDIDATES", 100)),
-        fulltext_budget=int(setting("KNOWLEDGE_MATCH_FULLTEXT_BUDGET", 10)))
+        candidates=int(setting("KNOWLEDGE_MATCH_CANDIDATES", 70)),
+        fulltext_nominees=int(setting("KNOWLEDGE_MATCH_FULLTEXT_NOMINEES", 100)),
+        fulltext_budget=int(setting("KNOWLEDGE_MATCH_FULLTEXT_BUDGET", 7)))
     filters = SearchFilters(
         exclude_municipality_ids=(municipality.pk,) if municipality is not None else ()
     )

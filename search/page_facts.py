@@ -1,10 +1,13 @@
-"""What result lists show of a page (title, URL path, type, municipality, topics, date),
-remembered per process until any content changes.
+"""What result lists show of a page (title, URL path, type, municipality, topics, date, and
+for matching's suggestions its project and contact), remembered per process until any content
+changes.
 
 Why: once the query vector exists, a hybrid search still ran three statements that read the
 same few columns of its candidate pages (topics for topic feedback, facet counts, the shown
-hits), about a fifth of its time after the embedding (docs/speed-history.md, thirteenth round).
-These columns change only when an editor changes content; searches ask for them all the time.
+hits), about a fifth of its time after the embedding (docs/speed-history.md, thirteenth round);
+matching loaded the same columns of its thirty candidates with their projects and contacts in
+a statement of its own, which made it slower than a search with the same text. These columns
+change only when an editor changes content; searches ask for them all the time.
 
 Freshness: the facts are keyed by :class:`knowledge.models.PageCacheGeneration`'s token, which
 is renewed after every commit that changes pages, their tree (moves), municipalities, topics
@@ -14,7 +17,8 @@ than :data:`MAX_AGE_SECONDS` are dropped even without a new token.
 
 Privacy: the facts say nothing about who may see a page. They are only looked up for pages
 that a permission-filtered statement has just returned, exactly like the statements they
-replace.
+replace; a page's project (``project_id``) may be one the user may not see, so whoever shows
+it asks PostgreSQL first (:func:`search.match_items.load_items`).
 """
 
 from __future__ import annotations
@@ -67,6 +71,12 @@ class PageFacts:
     municipality_slug: str
     topics: tuple[Topic, ...]  # ordered by name as PostgreSQL orders them
     topic_ids: frozenset[int]  # the same topics' ids, as topic feedback compares them
+    # The page's project by each kind's ``get_project`` rule: a project is its own, a best
+    # practice names one, protocols and lessons belong to the project page they are filed
+    # under; None without one. Not a permission: the project may be restricted.
+    project_id: int | None = None
+    contact_role: str = ""  # best practices: whom to ask
+    contact_email: str = ""
 
 
 class _Store:
@@ -153,31 +163,49 @@ def forget() -> None:
         _stores.clear()
 
 
-# Topics as (id, slug, name) triples ordered by name: the order the hits showed before.
+# Topics as (id, slug, name) triples ordered by name: the order the hits showed before. The
+# project by the rules of PageFacts.project_id: the parent is a project for protocols and
+# lessons filed under one.
 _FACTS_SQL = """
     SELECT wp.id, wp.title, wp.content_type_id, wp.url_path, kp.external_id, kp.date,
            m.id, m.name, m.slug,
            ARRAY(SELECT ARRAY[t.id::text, t.slug, t.name] FROM knowledge_knowledgepage_topics kt
                  JOIN knowledge_topic t ON t.id = kt.topic_id
-                 WHERE kt.knowledgepage_id = wp.id ORDER BY t.name)
+                 WHERE kt.knowledgepage_id = wp.id ORDER BY t.name),
+           CASE WHEN wp.content_type_id = %(project)s THEN wp.id
+                WHEN bp.knowledgepage_ptr_id IS NOT NULL THEN bp.related_project_id
+                ELSE parent.id END,
+           bp.contact_role, bp.contact_email
     FROM wagtailcore_page wp
     JOIN knowledge_knowledgepage kp ON kp.page_ptr_id = wp.id
     JOIN knowledge_municipality m ON m.id = kp.municipality_id
-    WHERE wp.id = ANY(%s::int[])
+    LEFT JOIN knowledge_bestpracticepage bp ON bp.knowledgepage_ptr_id = wp.id
+    LEFT JOIN wagtailcore_page parent
+           ON parent.path = left(wp.path, -%(steplen)s) AND parent.content_type_id = %(project)s
+    WHERE wp.id = ANY(%(ids)s::int[])
 """
 
 
 def _load(page_ids: list[int]) -> dict[int, PageFacts]:
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Page
+
+    from knowledge.models import ProjectPage
+
     with connection.cursor() as cursor:
-        cursor.execute(_FACTS_SQL, [int_array(page_ids)])
+        cursor.execute(_FACTS_SQL, {
+            "ids": int_array(page_ids), "steplen": Page.steplen,
+            "project": ContentType.objects.get_for_model(ProjectPage).pk})
         rows = cursor.fetchall()
     facts = {}
     for (page_id, title, content_type_id, url_path, external_id, date, municipality_id,
-         municipality, municipality_slug, topic_rows) in rows:
+         municipality, municipality_slug, topic_rows, project_id, contact_role,
+         contact_email) in rows:
         topics = tuple(Topic(int(topic_id), slug, name) for topic_id, slug, name in topic_rows)
         facts[page_id] = PageFacts(
             title=title, knowledge_type=knowledge_type_of(content_type_id), url_path=url_path,
             external_id=external_id, date=date, municipality_id=municipality_id,
             municipality=municipality, municipality_slug=municipality_slug, topics=topics,
-            topic_ids=frozenset(topic.id for topic in topics))
+            topic_ids=frozenset(topic.id for topic in topics), project_id=project_id,
+            contact_role=contact_role or "", contact_email=contact_email or "")
     return facts

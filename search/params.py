@@ -43,6 +43,9 @@ class FusionParams:
     exact_hybrid_fulltext: bool = False
     # The first pass of full-text pruning scores about this many passages per wanted candidate.
     fulltext_budget: int = 10
+    # Hybrid mode: how many passages full text nominates; None = ``candidates``, as many as
+    # the HNSW scan. Matching keeps more of the same scored passages (search.matching).
+    fulltext_nominees: int | None = None
     # Pseudo-relevance feedback (search.feedback): the query vector moves towards the best
     # passages of this many top pages of the first ranking by this weight; 0 pages = off.
     feedback_pages: int = 3

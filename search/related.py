@@ -28,7 +28,7 @@ from search.match_items import (
 from search.params import setting
 from search.planner import fetch_with_settings
 from search.query import SearchFilters
-from search.results import page_url
+from search.results import page_urls
 from search.vector import hnsw_candidates_sql, hnsw_scan_settings, vector_literal
 
 
@@ -168,13 +168,13 @@ def _load_related(ranked, user, request) -> list[RelatedItem]:
             .filter(pk__in=[r[0] for r in ranked])
             .values_list("pk", "title", "url_path", "content_type_id", "date",
                          "municipality__name")}
-    items = []
+    items, url = [], page_urls(request)
     for page_id, score, _passage_id, heading in ranked:
         if page_id not in rows:
             continue
         _pk, title, url_path, content_type_id, date, municipality = rows[page_id]
         items.append(RelatedItem(
-            page_id=page_id, title=title, url=page_url(page_id, url_path, request),
+            page_id=page_id, title=title, url=url(page_id, url_path),
             type_label=str(TYPE_LABELS[knowledge_type_of(content_type_id)]),
             municipality=municipality, date=date, score=score, heading=heading,
         ))

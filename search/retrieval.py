@@ -151,7 +151,8 @@ def _rank_pages(query: str, *, user, mode: str, filters: SearchFilters,
     if mode == "hybrid":
         terms = term_weights(query, params, user)
         params = replace(params, vector_weight=vector_weight_for(len(terms.terms), params))
-        ft_rows = fulltext_candidates(query, user, filters, params, params.candidates,
+        ft_rows = fulltext_candidates(query, user, filters, params,
+                                      params.fulltext_nominees or params.candidates,
                                       terms=terms, exact=params.exact_hybrid_fulltext)
     if pending is not None:
         try:

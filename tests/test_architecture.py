@@ -46,8 +46,10 @@ RETRIEVAL = {
 }
 # Matching and related material build on retrieval; retrieval never imports them.
 MATCHING = {
-    "search.match_items": {"search.access_sql", "search.params", "search.results"},
-    "search.matching": {"search.match_items", "search.params", "search.query", "search.results",
+    "search.match_items": {"search.access_sql", "search.page_facts", "search.params",
+                           "search.query", "search.results"},
+    "search.matching": {"search.match_items", "search.page_facts", "search.params",
+                        "search.query", "search.results",
                         "search.retrieval", "search.vector", "search.embedding",
                         "search.models"},
     "search.related": {"search.access_sql", "search.match_items", "search.params",

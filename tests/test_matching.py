@@ -123,14 +123,19 @@ def test_restricted_page_is_never_suggested(corpus, synced, user_in):
     assert "Bürgerbüro scannt die Post" in member
 
 
-def test_a_restricted_project_named_by_a_best_practice_stays_hidden(corpus, indexed_page,
-                                                                     synced, user_in, client):
+@pytest.fixture
+def restricted_project(corpus, indexed_page, synced):
+    """A Detmold best practice naming the Oerlinghausen project, restricted to members."""
     indexed_page("best_practice", title="Scanstraße im Kreishaus", municipality="Detmold",
                  project="p-scan", summary="Der Kreis scannt die Post für kleine Gemeinden.",
                  problem="Posteingang auf Papier.", solution="Gemeinsame Scanstelle.")
     with synced():
         PageViewRestriction.objects.create(page=corpus["project"],
                                            restriction_type=PageViewRestriction.LOGIN)
+
+
+def test_a_restricted_project_named_by_a_best_practice_stays_hidden(restricted_project,
+                                                                     user_in, client):
     results = match_project(DESCRIPTION, user=None, limit=10)
     practice = next(i for i in results.results if i.title == "Scanstraße im Kreishaus")
     assert practice.project_title == "" and practice.project_url == ""
@@ -145,6 +150,52 @@ def test_a_restricted_project_named_by_a_best_practice_stays_hidden(corpus, inde
     member = match_project(DESCRIPTION, user=user_in("Kommune"), limit=10)
     practice = next(i for i in member.results if i.title == "Scanstraße im Kreishaus")
     assert practice.project_title == "Digitaler Posteingang Oerlinghausen"
+
+
+def test_a_repeated_matching_reads_no_page_columns_again(corpus):
+    """The suggestions' titles, topics, contacts and projects come from the pages' remembered
+    facts (search.page_facts), as a search's hits do; only the projects' permission is asked."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = match_project(DESCRIPTION, user=None, limit=10)
+    practice = next(i for i in first.results if i.title == "Bürgerbüro scannt die Post")
+    assert practice.contact_role == "Leitung Bürgerbüro"
+    with CaptureQueriesContext(connection) as queries:
+        again = match_project(DESCRIPTION, user=None, limit=10)
+    statements = [query["sql"] for query in queries]
+    for table in ("knowledge_knowledgepage_topics", "knowledge_municipality",
+                  "knowledge_bestpracticepage"):
+        assert not any(table in sql for sql in statements), table
+    assert sum("pagecachegeneration" in sql for sql in statements) == 1  # one token read
+    assert [i.as_dict() for i in again.results] == [i.as_dict() for i in first.results]
+    assert again.municipalities == first.municipalities
+
+
+def test_remembered_facts_never_show_a_project_the_user_may_not_see(restricted_project,
+                                                                    user_in):
+    # A member's matching remembers the project's facts; the visitor's must not show them.
+    member = match_project(DESCRIPTION, user=user_in("Kommune"), limit=10)
+    assert any(i.project_title == "Digitaler Posteingang Oerlinghausen" for i in member.results)
+    anonymous = match_project(DESCRIPTION, user=None, limit=10)
+    assert all(i.project_title == "" and i.project_url == "" for i in anonymous.results)
+    assert not [p for m in anonymous.municipalities for p in m.projects]
+
+
+def test_changed_contacts_and_projects_show_in_the_next_matching(corpus, synced):
+    practice_page = corpus["practice"]
+    before = match_project(DESCRIPTION, user=None, limit=10)
+    practice = next(i for i in before.results if i.page_id == practice_page.pk)
+    assert practice.contact_role == "Leitung Bürgerbüro" and practice.project_title == ""
+    with synced():
+        practice_page.contact_role = "Team Digitalisierung"
+        practice_page.related_project = corpus["project"]
+        practice_page.save_revision().publish()
+    after = match_project(DESCRIPTION, user=None, limit=10)
+    practice = next(i for i in after.results if i.page_id == practice_page.pk)
+    assert practice.contact_role == "Team Digitalisierung"
+    assert practice.project_title == "Digitaler Posteingang Oerlinghausen"
+    assert practice.project_url.endswith(corpus["project"].url_path.split("/", 2)[2])
 
 
 @pytest.mark.parametrize("bad", ["", "   \n\t ", None, "x" * 6000])

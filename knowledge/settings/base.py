@@ -322,12 +322,11 @@ KNOWLEDGE_SEARCH_FULLTEXT_BUDGET = env_int("KNOWLEDGE_SEARCH_FULLTEXT_BUDGET", 1
 KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT = os.environ.get(
     "KNOWLEDGE_SEARCH_HYBRID_EXACT_FULLTEXT", "0"
 ).strip().lower() in ("1", "true", "yes")
-# Matching (/lernen/): candidate passages per retriever, as in search (60 and 40 were faster
-# but lost quality on both judged matching sets; docs/search-ranking.md).
-KNOWLEDGE_MATCH_CANDIDATES = env_int("KNOWLEDGE_MATCH_CANDIDATES", 100)
-# Passages the full-text nominations score per candidate (the search's budget was 20 when this
-# was halved; now both are 10); same nDCG@10 on both matching sets, 5 lost on MDK.
-KNOWLEDGE_MATCH_FULLTEXT_BUDGET = env_int("KNOWLEDGE_MATCH_FULLTEXT_BUDGET", 10)
+# Matching (/lernen/): HNSW candidates, as in search; full text passes on more of the passages
+# it scores (budget × nominees = the search's 10 × 70), see search/matching.py.
+KNOWLEDGE_MATCH_CANDIDATES = env_int("KNOWLEDGE_MATCH_CANDIDATES", 70)
+KNOWLEDGE_MATCH_FULLTEXT_NOMINEES = env_int("KNOWLEDGE_MATCH_FULLTEXT_NOMINEES", 100)
+KNOWLEDGE_MATCH_FULLTEXT_BUDGET = env_int("KNOWLEDGE_MATCH_FULLTEXT_BUDGET", 7)
 # Results per page of /suche/.
 KNOWLEDGE_SEARCH_PAGE_SIZE = env_int("KNOWLEDGE_SEARCH_PAGE_SIZE", 10)
 # "page": aggregate each retriever's scores per page first, then fuse (title words and body
