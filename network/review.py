@@ -3,8 +3,9 @@
 A page is due when its ``review_by`` date (set by the editor) is today or earlier, or, without
 such a date, when it was last published more than ``KNOWLEDGE_REVIEW_AFTER_MONTHS`` months
 (default 12) ago. The dashboard lists them; page owners get a reminder in their digest, and
-when a page's owner will not (no owner, a deactivated account, or one that may no longer edit
-the page), the colleagues of its municipality who may edit it do (:func:`unattended`).
+when a page's owner will not (no owner, a deactivated account, one without an e-mail address,
+or one that may no longer edit the page), the colleagues of its municipality who may edit it
+do (:func:`unattended`).
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ def due_pages(months: int | None = None, today: dt.date | None = None):
 
 
 def unattended(pages) -> list:
-    """The pages among ``pages`` whose owner gets no reminder: none, a deactivated account, or
-    an account that may no longer edit the page.
+    """The pages among ``pages`` whose owner gets no reminder: none, a deactivated account, an
+    account without an e-mail address, or one that may no longer edit the page.
 
     A lesson whose author left the municipality would otherwise go stale unnoticed by anyone
     but the Redaktion's report; its colleagues may edit it (:mod:`knowledge.colleague_editing`)
@@ -48,7 +49,7 @@ def unattended(pages) -> list:
     found = []
     for page in pages:
         owner = page.owner
-        if owner is None or not owner.is_active:
+        if owner is None or not owner.is_active or not owner.email:
             found.append(page)
             continue
         # One user object per owner: Wagtail remembers an account's permissions on it.
