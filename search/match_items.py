@@ -10,14 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection
-
 from attachments.refs import AttachmentRef
+from knowledge.access import viewable_pages
 from knowledge.types import TYPE_LABELS
-from search.access_sql import visibility_sql
 from search.page_facts import facts_for, pinned
 from search.params import setting
-from search.query import int_array
 from search.results import PageHit, page_urls
 
 
@@ -146,14 +143,10 @@ def load_items(top, topics, user) -> tuple[list[MatchItem], dict[int, ItemLinks]
 
 
 def _visible(page_ids: set[int], user) -> set[int]:
-    """The pages among ``page_ids`` the user may see, by the search's own SQL rule."""
+    """The pages among ``page_ids`` the user may see (:func:`knowledge.access.viewable_pages`)."""
     if not page_ids:
         return set()
-    visible, params = visibility_sql(user)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT wp.id FROM wagtailcore_page wp "  # noqa: S608 - fixed fragment
-                       f"WHERE wp.id = ANY(%s) AND {visible}", [int_array(page_ids), *params])
-        return {row[0] for row in cursor.fetchall()}
+    return set(viewable_pages(user).filter(pk__in=page_ids).values_list("pk", flat=True))
 
 
 def complete_shown(shown: list[MatchItem], links: dict[int, ItemLinks], request) -> None:

@@ -46,8 +46,7 @@ RETRIEVAL = {
 }
 # Matching and related material build on retrieval; retrieval never imports them.
 MATCHING = {
-    "search.match_items": {"search.access_sql", "search.page_facts", "search.params",
-                           "search.query", "search.results"},
+    "search.match_items": {"search.page_facts", "search.params", "search.results"},
     "search.matching": {"search.match_items", "search.page_facts", "search.params",
                         "search.query", "search.results",
                         "search.retrieval", "search.vector", "search.embedding",
