@@ -74,8 +74,9 @@ def _candidate_user_ids() -> set[int]:
     from knowledge.models import MunicipalityMember
 
     subscribers = set(Subscription.objects.values_list("user_id", flat=True))
-    owners = set(due_pages().exclude(owner__isnull=True).values_list("owner_id", flat=True))
-    municipalities = {page.municipality_id for page in unattended(due_pages())}
+    due = list(due_pages())  # one read for the owners and the unattended pages
+    owners = {page.owner_id for page in due if page.owner_id is not None}
+    municipalities = {page.municipality_id for page in unattended(due)}
     colleagues = set(MunicipalityMember.objects.filter(municipality_id__in=municipalities)
                      .values_list("user_id", flat=True))
     return subscribers | owners | colleagues
