@@ -5,8 +5,8 @@ Above 2 kB PostgreSQL moves the largest values to the TOAST table, so every exac
 read a vector through the TOAST index, and the BM25 expression, which names the tsvector once
 per query term, fetched a moved tsvector again for every mention. Measured at 100,000
 passages (docs/speed-history.md, ninth round): full-text candidates −17 %, exact scores
-−34 %, HNSW candidates −14 %. Applies to rows written from now on; ``VACUUM FULL search_passage`` rewrites existing
-ones (README, "Operations").
+−34 %, HNSW candidates −14 %. Applies to rows written from now on; ``VACUUM FULL
+search_passage`` rewrites existing ones (README, "Operations").
 """
 
 from django.db import migrations
