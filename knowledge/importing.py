@@ -816,13 +816,13 @@ def export_pages():
     their first export, so that re-importing the file updates them instead of duplicating.
     """
     from knowledge.models import KnowledgePage
-    from knowledge.page_cache import renew_token
+    from knowledge.page_cache import renew_after_commit
 
     named = 0
     for page in KnowledgePage.objects.filter(external_id__isnull=True):
         named += KnowledgePage.objects.filter(pk=page.pk).update(
             external_id=f"wagtail-{page.pk}")
     if named:  # update() sends no signal: pages and search hits show the id from now on
-        transaction.on_commit(renew_token, robust=True)
+        renew_after_commit()
     pages = KnowledgePage.objects.live().specific().order_by("path")
     return sorted(pages, key=lambda p: (p.knowledge_type != "project", p.path))

@@ -51,6 +51,7 @@ import uuid
 from collections.abc import Callable
 from functools import wraps
 
+from asgiref.local import Local
 from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError, transaction
@@ -259,19 +260,47 @@ def _content_changed(sender, **kwargs):
     meta = getattr(sender, "_meta", None)
     if meta is None or meta.app_label not in _CONTENT_APPS or meta.label_lower in _NOT_CONTENT:
         return
-    _renew_after_commit()
+    renew_after_commit()
 
 
 def _page_changed(sender, **kwargs):
-    _renew_after_commit()
+    renew_after_commit()
 
 
-def _renew_after_commit():
-    # After the commit: readers must not see the new token before the new content (they
-    # would cache the old content under it); robust, because the change itself is done.
-    # Renewed with the page cache off too: search keys its page facts by the same token.
-    if not _Migrating.active:
-        transaction.on_commit(renew_token, robust=True)
+def renew_after_commit():
+    """Renew the token once the current transaction commits, with one statement per commit.
+
+    After the commit: readers must not see the new token before the new content (they would
+    cache the old content under it); robust, because the change itself is done. Renewed with
+    the page cache off too: search keys its page facts by the same token.
+
+    A publication sends a handful of signals and an import a dozen per page. Each change
+    still queues its own callback, so whichever of them survives a savepoint rollback
+    renews the token; the callbacks queued since the last renewal share one
+    :class:`_Renewal`, and only the first of them to run writes.
+    """
+    if _Migrating.active:
+        return
+    renewal = getattr(_pending, "renewal", None)
+    if renewal is None or renewal.done:
+        renewal = _pending.renewal = _Renewal()
+    transaction.on_commit(renewal.run, robust=True)
+
+
+# Per thread, as Django's connections and so their transactions are.
+_pending = Local()
+
+
+class _Renewal:
+    """The renewal the changes since the last one are waiting for."""
+
+    def __init__(self):
+        self.done = False
+
+    def run(self):
+        if not self.done:
+            self.done = True
+            renew_token()
 
 
 def _cacheable_response(request, response, viewer: str) -> bool:

@@ -14,7 +14,9 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client, TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 from wagtail.models import PageViewRestriction
 
 from knowledge import page_cache
@@ -254,6 +256,62 @@ def test_rolled_back_change_keeps_the_token(lesson):
         lesson.save_revision().publish()
         raise RuntimeError
     assert PageCacheGeneration.objects.get().token == before
+
+
+def _renewals(queries) -> int:
+    return sum(1 for query in queries
+               if query["sql"].startswith('INSERT INTO "knowledge_pagecachegeneration"'))
+
+
+def test_one_renewal_per_commit_of_a_publication(lesson):
+    """A publication sends several signals: its commit writes the token once, and the
+    indexing after it (which changes related material) once more."""
+    with (CaptureQueriesContext(connection) as queries,
+          TestCase.captureOnCommitCallbacks(execute=True)):
+        lesson.title = "Funkablesung im Praxistest"
+        lesson.save_revision().publish()
+    assert _renewals(queries) == 2
+
+
+def test_one_renewal_per_commit_of_an_import(lesson, import_lines):
+    """An import sends a dozen signals per page."""
+    with (CaptureQueriesContext(connection) as queries,
+          TestCase.captureOnCommitCallbacks(execute=True)):
+        import_lines(record("lesson_learned"), record("best_practice"))
+    assert _renewals(queries) == 2
+
+
+def test_change_after_a_rolled_back_savepoint_still_renews(lesson):
+    """The renewal queued inside a savepoint goes with its rollback; a later change queues
+    its own."""
+    from django.db import transaction
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        page_cache.renew_token()
+    before = PageCacheGeneration.objects.get().token
+    with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            lesson.title = "Nie veröffentlicht"
+            lesson.save_revision().publish()
+            raise RuntimeError
+        KnowledgePage.objects.get(pk=lesson.pk).specific.save_revision().publish()
+    assert PageCacheGeneration.objects.get().token != before
+
+
+def test_change_in_a_released_savepoint_renews_despite_a_later_rollback(lesson):
+    from django.db import transaction
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        page_cache.renew_token()
+    before = PageCacheGeneration.objects.get().token
+    with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
+        with transaction.atomic():
+            lesson.title = "Funkablesung im Praxistest"
+            lesson.save_revision().publish()
+        with pytest.raises(RuntimeError), transaction.atomic():
+            KnowledgePage.objects.get(pk=lesson.pk).specific.save_revision().publish()
+            raise RuntimeError
+    assert PageCacheGeneration.objects.get().token != before
 
 
 def test_new_token_from_another_process_turns_every_entry_into_a_miss(lesson):
