@@ -32,6 +32,7 @@ model: bootstrap
 run: model pdf-setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo_content
+	$(PY) manage.py rebuild_search_index --stale
 	$(PY) manage.py ensure_admin
 	@echo "Kommunales Wissensnetz: http://$(HOST):$(PORT)/  (Verwaltung: http://$(HOST):$(PORT)/admin/)"
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)

@@ -6,6 +6,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from network import reports
+from network.index_health import add_search_index_panel
 from network.roles import is_redaktion
 
 REPORTS = [
@@ -68,3 +69,6 @@ def review_menu_item():
 def gaps_menu_item():
     return _item(RedaktionMenuItem, _("Themen und Kommunen ohne neues Material"), "gaps",
                  "folder-open-inverse", 54)
+
+
+hooks.register("construct_homepage_panels", add_search_index_panel)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 import numpy as np
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -389,6 +391,17 @@ def test_stale_handles_other_models_and_unpublished_pages(five_pages, embedder):
     assert set(Passage.objects.filter(page=lesson).values_list("model_id", flat=True)) == {
         embedder.model_id}
     call_command("rebuild_search_index", "--check")  # clean now
+
+
+def test_stale_without_stale_pages_needs_no_model(five_pages, monkeypatch, model_unavailable):
+    """`make run` calls it on every start: with nothing to index it does not load the model
+    (seconds), but still removes the passages of unpublished pages."""
+    _project, protocol, *_ = five_pages
+    KnowledgePage.objects.filter(pk=protocol.pk).update(live=False)  # no signal
+    out = StringIO()
+    call_command("rebuild_search_index", "--stale", "--no-progress", stdout=out)
+    assert "up to date" in out.getvalue()
+    assert not Passage.objects.filter(page=protocol).exists()
 
 
 def test_rebuild_refuses_a_column_of_another_dimension(five_pages, monkeypatch):

@@ -144,6 +144,11 @@ WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL
 
 WAGTAIL_SITE_NAME = "Kommunales Wissensnetz"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+# The admin asks no third party: Wagtail's avatars would send a hash of each user's e-mail
+# address to gravatar.com, and its update check the superuser's IP address to wagtail.org.
+# Tested in tests/e2e/test_third_parties.py.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "pptx", "odt", "ods", "odp", "txt", "md", "csv"]
 # Documents are always served through Wagtail's view, where attachments.serving checks the
 # privacy of the pages that use them (never as plain media files).

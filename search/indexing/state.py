@@ -81,6 +81,29 @@ def stale_page_ids(model_id: str) -> list[int]:
     )
 
 
+def unsearchable_pages(model_id: str, settled_before):
+    """Live pages whose state says they are not searchable with ``model_id``: never indexed,
+    failed, indexed with another model, or pending since before ``settled_before`` (younger
+    pending pages are the task queue's current work). In tree order, with ``index_state``.
+
+    For the Redaktion's dashboard, which is opened often: it reads the states only (2 ms at
+    2,119 pages and 1M passages) and trusts an indexed state, which the writer sets only
+    together with that model's vectors. :func:`stale_page_ids` also checks every passage
+    (4.4 s there), which is for the rebuild.
+    """
+    status = PageIndexState.Status
+    return (
+        indexable_pages()
+        .filter(Q(index_state__isnull=True)
+                | Q(index_state__status=status.FAILED)
+                | Q(index_state__status=status.PENDING,
+                    index_state__updated_at__lt=settled_before)
+                | (Q(index_state__status=status.INDEXED) & ~Q(index_state__model_id=model_id)))
+        .select_related("index_state")
+        .order_by("path")
+    )
+
+
 def index_status(model_id: str | None) -> dict:
     """Counts for ``rebuild_search_index --check`` and health pages."""
     live = indexable_pages()

@@ -7,8 +7,9 @@ continues where it stopped. Running the full rebuild again also works and is che
 whose text did not change keep their vectors (same content hash, same model).
 
 ``--stale`` handles only pages that need it: pending or failed, never indexed, or indexed with
-another model (after ``KNOWLEDGE_EMBEDDING_MODEL`` changed). Both modes first delete the
-passages of pages that are no longer live.
+another model (after ``KNOWLEDGE_EMBEDDING_MODEL`` changed); when no page is stale it does not
+load the model (``make run`` calls it on every start). Both modes first delete the passages of
+pages that are no longer live.
 
 If the model cannot be loaded the command fails (a rebuild is run to get vectors; silently
 writing none would hide the problem) unless ``--fulltext-only`` asks for passages without
@@ -66,6 +67,13 @@ class Command(BaseCommand):
         if options["reembed"] and (options["stale"] or options["fulltext_only"]):
             raise CommandError("--reembed cannot be combined with --stale or --fulltext-only.")
 
+        if options["stale"] and not options["fulltext_only"] and not state.stale_page_ids(
+                embedding.configured_model_id()):
+            # Loading the model takes seconds (on every `make run`), and nothing needs it.
+            self._remove_unpublished()
+            self.stdout.write(self.style.SUCCESS("The search index is up to date."))
+            return
+
         embedder = None
         if not options["fulltext_only"]:
             try:
@@ -85,10 +93,7 @@ class Command(BaseCommand):
         if options["check"]:
             return self._check(model_id)
 
-        removed = writer.remove_unpublished()
-        if removed:
-            self.stdout.write(f"Removed the passages of {len(removed)} pages that are no "
-                              "longer live.")
+        self._remove_unpublished()
         if not options["stale"]:
             if options["reembed"]:
                 Passage.objects.update(embedding=None, model_id="")
@@ -132,6 +137,12 @@ class Command(BaseCommand):
                 "failed while encoding; run again with --stale."
             )
         self.stdout.write(self.style.SUCCESS("Done."))
+
+    def _remove_unpublished(self):
+        removed = writer.remove_unpublished()
+        if removed:
+            self.stdout.write(f"Removed the passages of {len(removed)} pages that are no "
+                              "longer live.")
 
     def _check_dimensions(self, embedder):
         column = state.column_dimensions()
