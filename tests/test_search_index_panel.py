@@ -66,6 +66,25 @@ def test_a_page_pending_for_a_moment_is_the_queues_work_not_a_problem(client, us
     assert HEADING not in _dashboard(client, user_in("Redaktion"))
 
 
+def test_a_page_published_again_waits_from_now_on(client, user_in, pages):
+    """Long indexed, then published again while the worker has not run yet: pending since
+    the publication, not since the state's last change a day ago."""
+    _state(pages[0], updated_at=timezone.now() - dt.timedelta(days=1))
+    page = pages[0]
+    page.title = "Funkzähler: neue Erfahrungen"
+    page.save_revision().publish()  # its indexing task waits for a commit that never comes
+    assert PageIndexState.objects.get(page=page).status == PageIndexState.Status.PENDING
+    assert HEADING not in _dashboard(client, user_in("Redaktion"))
+
+
+def test_a_rebuild_marks_pages_pending_from_now_on(client, user_in, pages):
+    from search.indexing.state import mark_pending
+
+    _state(pages[0], updated_at=timezone.now() - dt.timedelta(days=1))
+    mark_pending([pages[0].pk], reason="full rebuild")
+    assert HEADING not in _dashboard(client, user_in("Redaktion"))
+
+
 def test_long_lists_name_the_rest(client, user_in, indexed_page):
     many = [indexed_page("best_practice", title=f"Lösung {n}") for n in range(LISTED + 2)]
     PageIndexState.objects.filter(page__in=many).update(status=PageIndexState.Status.FAILED)

@@ -28,6 +28,7 @@ import threading
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import timezone
 
 from search.indexing.events import announce
 from search.indexing.state import page_and_descendant_ids
@@ -53,8 +54,10 @@ def schedule_page_sync(page_id: int, include_descendants: bool = False) -> None:
     still known to be stale and ``rebuild_search_index --stale`` catches it up.
     """
     ids = page_and_descendant_ids(page_id) if include_descendants else [page_id]
+    # update() skips auto_now: the time is set here, it says since when the page waits.
     PageIndexState.objects.filter(page_id__in=ids).update(
-        status=PageIndexState.Status.PENDING, error="indexing scheduled"
+        status=PageIndexState.Status.PENDING, error="indexing scheduled",
+        updated_at=timezone.now(),
     )
     queue = _queue()
     queue[page_id] = queue.get(page_id, False) or include_descendants

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
 
 from search.models import PageIndexState, Passage
 
@@ -50,8 +51,9 @@ def mark_pending(page_ids: Iterable[int] | None = None, reason: str = "") -> int
         live = live.filter(pk__in=list(page_ids))
     ids = list(live.values_list("pk", flat=True))
     with transaction.atomic():
+        # update() skips auto_now: the time says since when the page waits.
         PageIndexState.objects.filter(page_id__in=ids).update(
-            status=PageIndexState.Status.PENDING, error=reason
+            status=PageIndexState.Status.PENDING, error=reason, updated_at=timezone.now()
         )
         PageIndexState.objects.bulk_create(
             [PageIndexState(page_id=pk, status=PageIndexState.Status.PENDING, error=reason)
