@@ -318,6 +318,7 @@ def gap_rows(cutoff: dt.datetime) -> list[dict]:
 
 
 def _latest_per(pages, relation: str):
-    return (pages.values_list(relation)
+    # Without order_by(), Wagtail's page manager orders by path, which would group per page.
+    return (pages.order_by().values_list(relation)
             .annotate(latest=Max("first_published_at"), n=Count("pk", distinct=True))
             .values_list(relation, "latest", "n"))

@@ -196,6 +196,24 @@ def test_gap_report(redaktion_client, make_page):
     assert "Leeres Thema" in html and "Breitband" not in html
 
 
+def test_gap_report_counts_all_pages_and_takes_the_newest(make_page):
+    """Several pages per topic and municipality: the newest date counts, and every page."""
+    today = timezone.localdate()
+    for days in (900, 30, 700):
+        make_page("lesson_learned", topics=["Friedhof"], municipality="Rahden",
+                  date=(today - dt.timedelta(days=days)).isoformat())
+    make_page("lesson_learned", topics=["Breitband"], municipality="Lemgo",
+              date=(today - dt.timedelta(days=800)).isoformat())
+    make_page("lesson_learned", topics=["Breitband"], municipality="Lemgo",
+              date=(today - dt.timedelta(days=600)).isoformat())
+    rows = {(r["kind"], r["name"]): r for r in gap_rows(timezone.now() - dt.timedelta(days=365))}
+    assert ("Thema", "Friedhof") not in rows and ("Kommune", "Rahden") not in rows
+    assert rows[("Thema", "Breitband")]["pages"] == 2
+    assert rows[("Kommune", "Lemgo")]["pages"] == 2
+    assert (timezone.localdate(rows[("Thema", "Breitband")]["latest"])
+            == today - dt.timedelta(days=600))
+
+
 # --- Promotions -----------------------------------------------------------------------------
 
 
