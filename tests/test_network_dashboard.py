@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import openpyxl
 import pytest
@@ -80,6 +81,12 @@ def test_queries_report_page_with_filters_and_chart(redaktion_client, known_log)
     html = response.content.decode()
     assert "glasfaser" in html and "friedhof" in html
     assert '<svg role="img"' in html and "Zahlen als Tabelle" in html
+    start = html.index('<svg role="img"')
+    svg = html[start:html.index("</svg>", start)]
+    coordinates = re.findall(r'\s(?:x|y|height|cx|cy)="([^"]*)"', svg)
+    assert coordinates and all(re.fullmatch(r"-?\d+(\.\d+)?", c) for c in coordinates)
+    points = re.search(r'points="([^"]*)"', svg).group(1).split()
+    assert len(points) == 12 and all(re.fullmatch(r"[\d.]+,[\d.]+", p) for p in points)
     since = (timezone.localdate() - dt.timedelta(days=7)).isoformat()
     html = redaktion_client.get(QUERIES_URL, {"von": since, "ansicht": "ohne_treffer"}) \
         .content.decode()
