@@ -26,13 +26,24 @@ export DJANGO_SETTINGS_MODULE=knowledge.settings.production
 export DJANGO_SECRET_KEY=${DJANGO_SECRET_KEY:-$($PY -c "import secrets; print(secrets.token_urlsafe(50))")}
 export DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost
 export DJANGO_SECURE_SSL_REDIRECT=0  # plain HTTP on loopback
-# The load test measures capacity; the per-client API rate limit (tested in the test suite)
+# The load test measures capacity; the per-client rate limits (tested in the test suite)
 # would otherwise answer most of 50 clients from one address with 429.
 export KNOWLEDGE_API_RATE_LIMIT=off
+export KNOWLEDGE_MATCH_RATE_LIMIT=off
 
 $PY manage.py migrate --noinput -v0
 $PY manage.py load_demo_content
+# The production settings queue indexing for a db_worker that does not run here: without
+# this, a fresh installation would be measured searching an empty index.
+$PY manage.py rebuild_search_index --stale --no-progress
 $PY manage.py collectstatic --noinput -v0
+# The test's searches are not the Redaktion's: the query-log rows written during the run are
+# removed afterwards (do not run this against an installation in use).
+LOG_START=$($PY manage.py shell -c "
+from django.db.models import Max
+from network.models import QueryLog
+print('LOGSTART', QueryLog.objects.aggregate(m=Max('id'))['m'] or 0)
+" | sed -n 's/^LOGSTART //p')
 $PY manage.py shell -c "
 from knowledge.models import KnowledgePage
 from knowledge.access import viewable_pages
@@ -53,11 +64,24 @@ print('/kommunen/'); print('/uebersicht/'); print('/zeitstrahl/')
 export GUNICORN_MAX_REQUESTS=${LOADTEST_MAX_REQUESTS:-0}
 GUNICORN_BIND=127.0.0.1:$PORT .venv/bin/gunicorn -c deploy/gunicorn.conf.py &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
+cleanup() {
+  kill $SERVER 2>/dev/null || true
+  wait $SERVER 2>/dev/null || true
+  $PY manage.py shell -c "
+from network.models import QueryLog
+print('Removed', QueryLog.objects.filter(id__gt=$LOG_START).delete()[0], 'query-log rows of the load test.')
+" | grep '^Removed' || true
+}
+trap cleanup EXIT
 for _ in $(seq 1 120); do
   curl -fs -o /dev/null "http://127.0.0.1:$PORT/suche/?q=Aufw%C3%A4rmen" && break
   sleep 1
 done
+# Measure searches that find something: the first test query must have hits.
+FIRST_QUERY=$(head -1 loadtest/queries.txt | sed 's/ /%20/g')
+if ! curl -fs "http://127.0.0.1:$PORT/api/v1/search?q=$FIRST_QUERY" | grep -q '"total": *[1-9]'; then
+  echo "The search finds nothing for the first test query: is the index built?"; exit 1
+fi
 # Warm every worker thread once (model already loaded in post_worker_init).
 wrk -t2 -c8 -d5s -s loadtest/mix.lua "http://127.0.0.1:$PORT" >/dev/null
 ROWS=""

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.cache import cache
+
+from knowledge.audit import client_address
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -36,3 +39,17 @@ def allow(scope: str, key: str, rate: str) -> bool:
         cache.set(cache_key, 1, timeout=seconds + 1)
         count = 1
     return count <= limit
+
+
+def allow_matching(request, returning: bool = False) -> bool:
+    """``KNOWLEDGE_MATCH_RATE_LIMIT`` ("anonymous per address, members per account"), for
+    ``/lernen/`` and ``POST /api/v1/match`` alike: each matching embeds a description of up to
+    5,000 characters, several times a search query's work.
+
+    Returns after votes (which run the matching again) count apart from new descriptions:
+    voting on several suggestions is not describing many projects, and still bounded."""
+    anonymous, _comma, member = settings.KNOWLEDGE_MATCH_RATE_LIMIT.partition(",")
+    scope = "match-return" if returning else "match"
+    if request.user.is_authenticated:
+        return allow(f"{scope}-member", str(request.user.pk), (member or anonymous))
+    return allow(f"{scope}-address", client_address(request), anonymous)

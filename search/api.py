@@ -24,6 +24,7 @@ from ninja.throttling import AnonRateThrottle, UserRateThrottle
 
 from knowledge.models import Municipality, Topic
 from network.querylog import log_query
+from network.ratelimit import allow_matching
 from search.matching import MatchError, match_project
 from search.query import SearchError, SearchFilters, clean_filter_value, resolve_filters
 from search.retrieval import search
@@ -321,6 +322,8 @@ def match_endpoint(request, payload: MatchIn):
     municipalities that help, grouped by kind, each with the passages that matched. The
     asking ``municipality`` (name or slug) is excluded; ``topics`` gently boost results.
     The description is limited to ``KNOWLEDGE_MATCH_MAX_DESCRIPTION`` characters (5000)."""
+    if not allow_matching(request):
+        raise Throttled(60)
     if not 1 <= payload.limit <= 20:
         raise MatchError("„limit“ muss zwischen 1 und 20 liegen.")
     municipality = (_named(Municipality, payload.municipality, "Kommune")

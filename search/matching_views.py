@@ -1,14 +1,12 @@
 """The matching page /lernen/: describe a new project, see what other municipalities learned."""
 
 from django import forms
-from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from knowledge import page_cache
-from knowledge.audit import client_address
 from knowledge.models import Municipality, Topic
 from network import ratelimit
 from network.search_hooks import logged_match_extras, match_page_extras
@@ -73,7 +71,7 @@ def match_page(request):
     status = 200
     last = request.session.get(SESSION_KEY) if LAST_MATCH_PARAMETER in request.GET else None
     returning = request.method != "POST" and last is not None
-    if (request.method == "POST" or last) and not _within_rate_limit(request, returning):
+    if (request.method == "POST" or last) and not ratelimit.allow_matching(request, returning):
         # Each matching embeds the whole description (seconds of CPU for a long one).
         response = render(request, "search/match.html", {
             "form": MatchForm(request.POST if request.method == "POST" else last["form"]),
@@ -105,18 +103,6 @@ def match_page(request):
         form = MatchForm()
     return render(request, "search/match.html", {"form": form, "results": results, **extras},
                   status=status)
-
-
-def _within_rate_limit(request, returning: bool) -> bool:
-    """``KNOWLEDGE_MATCH_RATE_LIMIT`` ("anonymous per address, members per account").
-
-    Returns after votes (which run the matching again) count apart from new descriptions:
-    voting on several suggestions is not describing many projects, and still bounded."""
-    anonymous, _comma, member = settings.KNOWLEDGE_MATCH_RATE_LIMIT.partition(",")
-    scope = "match-return" if returning else "match"
-    if request.user.is_authenticated:
-        return ratelimit.allow(f"{scope}-member", str(request.user.pk), (member or anonymous))
-    return ratelimit.allow(f"{scope}-address", client_address(request), anonymous)
 
 
 def _remember(request, form, log) -> None:

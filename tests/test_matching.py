@@ -616,3 +616,15 @@ def test_matching_page_is_rate_limited_and_keeps_the_description(client, corpus,
     member = Client()
     member.force_login(user_in("Kommune"))  # same address, own account
     assert member.post("/lernen/", {"description": DESCRIPTION}).status_code == 200
+
+
+def test_matching_api_counts_against_the_same_limit(client, corpus, settings):
+    """``POST /api/v1/match`` embeds the same descriptions: it had only the API's general
+    limit (60/m), six times the matching limit."""
+    settings.KNOWLEDGE_MATCH_RATE_LIMIT = "2/m,3/m"
+    assert client.post("/lernen/", {"description": DESCRIPTION}).status_code == 200
+    answers = [client.post("/api/v1/match", {"description": DESCRIPTION},
+                           content_type="application/json") for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 429]
+    assert answers[1].json()["detail"].startswith("Zu viele Anfragen")
+    assert answers[1]["Retry-After"] == "60"
