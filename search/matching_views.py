@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from knowledge import page_cache
 from knowledge.models import Municipality, Topic
+from knowledge.page_forms import own_municipality
 from network import ratelimit
 from network.search_hooks import logged_match_extras, match_page_extras
 from search.matching import MatchError, clean_description, match_project, max_description_length
@@ -100,7 +101,8 @@ def match_page(request):
         else:
             status = 400
     else:
-        form = MatchForm()
+        # A member's own municipality is preselected, so its own pages are not suggested.
+        form = MatchForm(initial={"municipality": own_municipality(request.user)})
     return render(request, "search/match.html", {"form": form, "results": results, **extras},
                   status=status)
 

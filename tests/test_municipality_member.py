@@ -84,3 +84,17 @@ def test_demo_kommune_account_writes_for_lage(tmp_path, settings):
     kommune = get_user_model().objects.get(username="kommune")
     assert kommune.member_municipality.municipality.name == "Lage"
     assert (tmp_path / "admin_password").stat().st_mode & 0o077 == 0
+
+
+def test_matching_form_preselects_the_members_municipality(client, lage_member, user_in):
+    """"Eigene Inhalte Ihrer Kommune werden nicht vorgeschlagen" held only for those who
+    chose it: a member of Lage was offered Lage's own pages unless they picked Lage."""
+    lage = Municipality.objects.get(name="Lage")
+    client.force_login(lage_member)
+    html = client.get("/lernen/").content.decode()
+    assert f'<option value="{lage.slug}" selected>' in html
+    for visitor in (None, user_in("Kommune"), user_in("Redaktion")):  # no membership
+        client.logout()
+        if visitor is not None:
+            client.force_login(visitor)
+        assert '<option value="" selected>' in client.get("/lernen/").content.decode()
