@@ -1,4 +1,4 @@
-"""How a search hit names the file it came from: "aus Anhang: bericht.pdf, S. 4"."""
+"""How a search hit names the file it came from: "aus Anhang: Abschlussbericht (PDF), S. 4"."""
 
 from __future__ import annotations
 
@@ -28,8 +28,17 @@ class AttachmentRef:
         return f"Folie {self.page}" if slide else f"S. {self.page}"
 
     @property
+    def name(self) -> str:
+        """The document's title and its file type ("Abschlussbericht (PDF)"): the stored file
+        name carries Wagtail's random suffix ("bericht_5UxNr3Y.pdf"), which means nothing."""
+        suffix = PurePosixPath(self.filename).suffix
+        if not self.title or self.title.lower().endswith(suffix.lower()):
+            return self.title or self.filename
+        return f"{self.title} ({suffix.lstrip('.').upper()})" if suffix else self.title
+
+    @property
     def label(self) -> str:
-        return ", ".join(p for p in (self.filename, self.location) if p)
+        return ", ".join(p for p in (self.name, self.location) if p)
 
     def as_dict(self) -> dict:
         return {"title": self.title, "filename": self.filename, "url": self.url,

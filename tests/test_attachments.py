@@ -299,7 +299,8 @@ def test_page_with_a_bad_file_still_publishes_and_is_indexed(case, indexed_page,
 @pytest.mark.django_db
 def test_search_hit_from_an_attachment_names_file_and_page(indexed_page, synced, client):
     page = indexed_page("project", title="Strategie Musterstadt")
-    document = make_document("abschlussbericht.pdf", REPORT_PDF.read_bytes())
+    document = make_document("abschlussbericht.pdf", REPORT_PDF.read_bytes(),
+                             title="Abschlussbericht Musterstadt")
     _attach(page, document, synced)
     from search.retrieval import search
 
@@ -307,13 +308,15 @@ def test_search_hit_from_an_attachment_names_file_and_page(indexed_page, synced,
     hit = results.results[0]
     assert hit.page_id == page.pk and hit.attachment is not None
     assert hit.attachment.filename == document.filename and hit.attachment.page == 2
-    assert hit.attachment.label == f"{document.filename}, S. 2"
+    # Named by its title and type: the stored file name has Wagtail's random suffix.
+    assert hit.attachment.label == f"{document.title} (PDF), S. 2"
 
     html = client.get("/suche/", {"q": "Dokumentenscanner Stapeleinzug"}).content.decode()
-    assert "aus Anhang:" in html and hit.attachment.url in html and "S. 2" in html
+    assert f'aus Anhang: <a href="{hit.attachment.url}">{document.title} (PDF)</a>, S. 2' in html
     api = client.get("/api/v1/search", {"q": "Dokumentenscanner Stapeleinzug"}).json()
     first = api["results"][0]
-    assert first["attachment"]["label"] == f"aus Anhang: {document.filename}, S. 2"
+    assert first["attachment"]["label"] == f"aus Anhang: {document.title} (PDF), S. 2"
+    assert first["attachment"]["filename"] == document.filename
     assert client.get(first["attachment"]["url"]).status_code == 200
 
 
