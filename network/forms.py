@@ -63,6 +63,10 @@ class SubscriptionForm(forms.Form):
         if not chosen and not self.errors:
             raise forms.ValidationError(_("Bitte wählen Sie ein Thema, eine Kommune, ein "
                                           "Projekt oder geben Sie eine Suche an."))
+        if len(chosen) > 1:  # one subscription per submission: never drop a choice silently
+            raise forms.ValidationError(_("Bitte wählen Sie nur eines davon: ein Thema, eine "
+                                          "Kommune, ein Projekt oder eine Suche. Mehreren "
+                                          "folgen Sie nacheinander."))
         return data
 
     def subscription(self, filters: dict | None = None) -> Subscription:

@@ -95,6 +95,19 @@ def test_invalid_subscriptions_get_a_german_message(member_client, make_page, da
     assert not Subscription.objects.exists()
 
 
+def test_two_choices_are_refused_not_one_dropped(member_client, make_page):
+    """Topic and municipality chosen together: only the topic was followed, silently."""
+    make_page("lesson_learned", topics=["Breitband"], municipality="Lemgo")
+    response = member_client.post(URL + "neu/", {"thema": "breitband", "kommune": "lemgo",
+                                                 "weiter": URL})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Bitte wählen Sie nur eines davon" in html
+    assert '<option value="breitband" selected>' in html  # the choices stay for a correction
+    assert '<option value="lemgo" selected>' in html
+    assert not Subscription.objects.exists()
+
+
 def test_restricted_project_cannot_be_followed(member_client, make_page):
     project = make_page("project", title="Geheimprojekt")
     restriction = PageViewRestriction.objects.create(
