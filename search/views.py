@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.shortcuts import render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,6 +27,7 @@ from search.query import (
     clean_filter_value,
     clean_mode,
     max_query_length,
+    parse_date,
     resolve_filters,
 )
 from search.retrieval import search
@@ -213,12 +215,21 @@ def _active_filters(state: SearchState) -> list[dict]:
                           "url": state.url(**{key: [v for v in selected if v != value]
                                               or None})})
     if state.get("von"):
-        chips.append({"label": _("ab %(v)s") % {"v": state.get("von")},
+        chips.append({"label": _("ab %(v)s") % {"v": _date_label(state.get("von"))},
                       "url": state.url(von=None)})
     if state.get("bis"):
-        chips.append({"label": _("bis %(v)s") % {"v": state.get("bis")},
+        chips.append({"label": _("bis %(v)s") % {"v": _date_label(state.get("bis"))},
                       "url": state.url(bis=None)})
     return chips
+
+
+def _date_label(value: str) -> str:
+    """"1. Januar 2030" for a date (the form sends ISO dates); what was typed otherwise."""
+    try:
+        day = parse_date(value, "")
+    except SearchError:
+        return value
+    return date_format(day, "j. F Y") if day else value
 
 
 def _choices(user) -> dict:

@@ -119,6 +119,7 @@ def test_page_filters_and_state_in_url(client, corpus):
     assert [h.external_id for h in hits] == ["ll-eakte"]
     html = response.content.decode()
     assert "Art: Lesson Learned" in html  # removable filter chip
+    assert "ab 1. Januar 2020" in html and "ab 2020-01-01" not in html  # a German date
     assert 'value="fulltext" checked' in html
 
 
