@@ -26,9 +26,15 @@ def client_address(request) -> str:
     clicks and matching count per it. Never a client-supplied ``X-Forwarded-For``: a script
     could claim a new address with every request; behind a proxy, the proxy sets it.
     """
+    return client_ip(request) or "-"
+
+
+def client_ip(request) -> str | None:
+    """:func:`client_address` for code that stores it as an IP address (django-axes): None
+    when unknown (a login without a request, such as a test's ``force_login``)."""
     if request is None:
-        return "-"
-    return request.META.get("REMOTE_ADDR", "") or "-"
+        return None
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def _on_login(sender, request, user, **kwargs):

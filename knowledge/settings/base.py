@@ -4,6 +4,7 @@ Configuration that operators change lives in environment variables, documented i
 KNOWLEDGE_DATA_DIR, DATABASE_URL, KNOWLEDGE_EMBEDDING_MODEL, DJANGO_SECRET_KEY, ...
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.sitemaps",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -87,7 +89,28 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "search.api.MethodNotAllowedAsJson",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
+
+# Password guessing (django-axes, on every login form: site and admin): after
+# KNOWLEDGE_LOGIN_FAILURE_LIMIT failed logins for one account from one address, that pair is
+# refused (429, a German page) until 15 minutes without a new attempt have passed. Counted
+# per account *and* address: nobody can lock a colleague out from elsewhere, and a
+# municipality whose staff share one address is not locked as a whole. Attempts are kept
+# only while they count; successful logins are not stored (the audit log has them).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("KNOWLEDGE_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+# The address as the rest of the application sees it (REMOTE_ADDR, never X-Forwarded-For).
+AXES_CLIENT_IP_CALLABLE = "knowledge.audit.client_ip"
+AXES_LOCKOUT_TEMPLATE = "knowledge/login_locked.html"
 
 ROOT_URLCONF = "knowledge.urls"
 
