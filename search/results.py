@@ -29,6 +29,12 @@ from search.query import int_array, tsquery_text
 # stripped from the passage text first, so the HTML can be escaped and <mark> put back safely.
 _MARK_START = "\ue000"
 _MARK_END = "\ue001"
+# What snippets leave out of a passage's text (PostgreSQL regular expressions, line by line):
+# the context lines indexing adds to overview passages for search ("Projekt: …", "Themen: …",
+# search.indexing.page_chunks), which the result shows in its own fields; and list dashes at
+# a line's start, which become bullets.
+_SNIPPET_CONTEXT_LINES = r"^(Projekt|Themen): [^\n]*$"
+_SNIPPET_LIST_DASH = r"^- "
 
 
 @dataclass
@@ -115,7 +121,8 @@ def headlines(passage_ids: Sequence[int], query: str, params: FusionParams
               ) -> dict[int, Headline]:
     """Passage id -> :class:`Headline`: snippets of search results and matching explanations.
 
-    The snippet is PostgreSQL's ts_headline with the same (German, OR) query as full text.
+    The snippet is PostgreSQL's ts_headline with the same (German, OR) query as full text,
+    over the passage's text without its context lines.
     """
     if not passage_ids:
         return {}
@@ -126,13 +133,16 @@ def headlines(passage_ids: Sequence[int], query: str, params: FusionParams
     )
     sql = """
         SELECT p.id, p.heading, ts_headline('german',
-               translate(p.text, %s, ''), to_tsquery('german', %s), %s),
+               regexp_replace(regexp_replace(translate(p.text, %s, ''), %s, '', 'gn'),
+                              %s, '• ', 'gn'),
+               to_tsquery('german', %s), %s),
                p.document_id, d.title, d.file, p.source_page
         FROM search_passage p LEFT JOIN wagtaildocs_document d ON d.id = p.document_id
         WHERE p.id = ANY(%s::bigint[])
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_MARK_START + _MARK_END, text, options, int_array(passage_ids)])
+        cursor.execute(sql, [_MARK_START + _MARK_END, _SNIPPET_CONTEXT_LINES, _SNIPPET_LIST_DASH,
+                             text, options, int_array(passage_ids)])
         rows = cursor.fetchall()
     return {pid: Headline(heading, highlight_html(headline), AttachmentRef.from_row(*source))
             for pid, heading, headline, *source in rows}

@@ -86,6 +86,24 @@ def test_snippet_is_highlighted_and_escaped(corpus, import_lines):
     assert "&lt;" in hit.snippet
 
 
+def test_snippets_leave_out_the_context_lines_of_the_index(import_lines):
+    """Overview passages end with "Projekt: …" and "Themen: …" for search; snippets showed
+    them as if they were the page's text, and list dashes as " - "."""
+    from knowledge.models import KnowledgePage
+
+    import_lines(record("project", external_id="pr-glas", title="Glasfaser für alle Ortsteile"),
+                 record("lesson_learned", external_id="ll-glas", project="pr-glas",
+                        title="Ausbau", topics=["Breitband"],
+                        summary="Der Ausbau lief gut.\n\n- Trassen früh mit Glasfaser planen"))
+    index_pages(list(KnowledgePage.objects.filter(external_id__in=["pr-glas", "ll-glas"])
+                     .specific()))
+    hit = next(h for h in search("Glasfaser Breitband", mode="fulltext").results
+               if h.external_id == "ll-glas")
+    assert "<mark>Glasfaser</mark>" in hit.snippet
+    assert "Projekt:" not in hit.snippet and "Themen:" not in hit.snippet
+    assert "• Trassen" in hit.snippet and "- Trassen" not in hit.snippet
+
+
 def test_vector_snippet_marks_query_terms(corpus):
     # Whatever the model ranks first: the page containing the word has it marked.
     hit = next(h for h in search("Schulungen", mode="vector").results
