@@ -16,6 +16,8 @@ from wagtail.admin.forms import WagtailAdminPageForm
 class KnowledgePageForm(WagtailAdminPageForm):
     def __init__(self, *args, for_user=None, **kwargs):
         super().__init__(*args, for_user=for_user, **kwargs)
+        if not self.instance.pk:
+            self._start_from_the_project()
         own = own_municipality(for_user)
         field = self.fields.get("municipality")
         if own is None or field is None:
@@ -29,6 +31,25 @@ class KnowledgePageForm(WagtailAdminPageForm):
             self.initial["municipality"] = own.pk
         field.help_text = _("Sie schreiben für Ihre Kommune; eine andere trägt die Redaktion "
                             "ein.")
+
+    def _start_from_the_project(self):
+        """A new page below a project (a consultant's protocol of the next session, a lesson
+        of the project) starts with the project's municipality and topics, and a protocol with
+        the number after the project's last session: the consultant changes what differs
+        instead of typing what the project already says."""
+        from knowledge.models import ProjectPage, SessionProtocolPage
+
+        parent = self.parent_page.specific if self.parent_page is not None else None
+        if not isinstance(parent, ProjectPage):
+            return
+        if "municipality" in self.fields and parent.municipality_id:
+            self.initial["municipality"] = parent.municipality_id
+        if "topics" in self.fields:
+            self.initial["topics"] = list(parent.topics.values_list("pk", flat=True))
+        if "session_number" in self.fields:
+            numbers = SessionProtocolPage.objects.child_of(parent).values_list(
+                "session_number", flat=True)
+            self.initial["session_number"] = max(numbers, default=0) + 1
 
 
 def own_municipality(user):
