@@ -431,6 +431,10 @@ def test_two_members_of_one_class_share_the_entry_each_with_their_own_parts(
     assert "Sie folgen" not in theirs and "Projekt „Funkzähler Lemgo“ folgen" in theirs
     assert _TOKEN.findall(mine) != _TOKEN.findall(theirs)
     assert _without_tokens(second.content) == _without_tokens(jonas.get(project.url).content)
+    # Shared between members by this cache, never by a proxy: what members see may list
+    # restricted pages. The entry is stored although the answers are private.
+    assert all("private" in r["Cache-Control"] for r in (first, second))
+    assert "private" not in Client().get(project.url).get("Cache-Control", "")
 
 
 def test_group_restricted_content_never_crosses_classes(lesson, secret, user_in):
