@@ -1,9 +1,13 @@
 """JSON API (django-ninja) under ``/api/v1/``; OpenAPI schema at ``/api/v1/openapi.json``.
 
 Authentication is the browser session: the request's user decides what can be found, exactly as
-on the search page (anonymous requests see public pages only). The search endpoint only reads,
-so it is a GET without CSRF token; endpoints that change state must use POST with Django's CSRF
-protection (django-ninja enforces it for session-authenticated calls).
+on the search page (anonymous requests see public pages only). Neither endpoint changes
+anything but the query log, so neither asks for a CSRF token: search is a GET, matching a POST
+only because a description is long. Another site can make a member's browser send a matching
+but cannot read the answer (no CORS), and the matching rate limit bounds it. An endpoint that
+changes state would need django-ninja's session authentication (``ninja.security.django_auth``,
+which checks the CSRF token) or its own check: this API has no authentication class, so
+django-ninja checks nothing.
 
 Every error is JSON with a German ``detail``: 400 for invalid search input (empty or overlong
 query, unknown mode or filter value, malformed date) and for a body that is not JSON or a query
