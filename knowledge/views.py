@@ -56,7 +56,8 @@ def roadmap_comparison(request):
 
 
 def project_report(request, page_id):
-    """The project's Abschlussbericht as PDF; 404 unless the user may view the project."""
+    """The project's report as PDF (Abschlussbericht, or Zwischenbericht before the project is
+    finished); 404 unless the user may view the project."""
     project = viewable_page_for_request(request, page_id, ProjectPage)
     if project is None:
         raise Http404(_("Dieses Projekt gibt es nicht oder Sie dürfen es nicht sehen."))
@@ -69,6 +70,6 @@ def project_report(request, page_id):
                               "Bitte versuchen Sie es später noch einmal."),
                             status=503, content_type="text/plain; charset=utf-8")
     response = HttpResponse(pdf, content_type="application/pdf")
-    filename = f"abschlussbericht-{german_slugify(project.title)}.pdf"
+    filename = f"{german_slugify(project.report_title)}-{german_slugify(project.title)}.pdf"
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response

@@ -48,9 +48,12 @@ def project(make_page):
 
 def test_report_contains_every_section_with_toc_and_page_numbers(client, project):
     html = client.get(project.url).content.decode()
-    assert f'href="/abschlussbericht/{project.pk}/"' in html
-    text, pages = pdf_text(client.get(f"/abschlussbericht/{project.pk}/"))
-    assert pages[0].lstrip().startswith("ABSCHLUSSBERICHT") or "Abschlussbericht" in pages[0]
+    assert f'href="/abschlussbericht/{project.pk}/">Zwischenbericht als PDF' in html
+    response = client.get(f"/abschlussbericht/{project.pk}/")
+    assert 'filename="zwischenbericht-digitalisierungsstrategie-spenge.pdf"' in (
+        response["Content-Disposition"])
+    text, pages = pdf_text(response)
+    assert "ZWISCHENBERICHT" in pages[0].upper()  # the project is still running
     assert "Digitalisierungsstrategie Spenge" in pages[0]
     assert "Inhalt" in pages[1]
     for heading in ("1 Das Projekt", "2 Sitzungsprotokolle", "3 Lessons Learned",
@@ -65,6 +68,18 @@ def test_report_contains_every_section_with_toc_and_page_numbers(client, project
     assert "Terminvergabe online" in text
     assert f"Seite 2 von {len(pages)}" in pages[1]
     assert f"Seite {len(pages)} von {len(pages)}" in pages[-1]
+
+
+def test_a_finished_projects_report_is_its_abschlussbericht(client, make_page):
+    """A planned or running project's PDF was called "Abschlussbericht" too."""
+    project = make_page("project", title="E-Akte Spenge", municipality="Spenge",
+                        phase="abgeschlossen")
+    html = client.get(project.url).content.decode()
+    assert f'href="/abschlussbericht/{project.pk}/">Abschlussbericht als PDF' in html
+    response = client.get(f"/abschlussbericht/{project.pk}/")
+    assert 'filename="abschlussbericht-e-akte-spenge.pdf"' in response["Content-Disposition"]
+    _text, pages = pdf_text(response)
+    assert "ABSCHLUSSBERICHT" in pages[0].upper()
 
 
 def test_report_holds_only_what_the_reader_may_see(client, project, user_in):

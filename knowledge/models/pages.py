@@ -119,6 +119,13 @@ class ProjectPage(KnowledgePage):
     goals = RichTextField(_("Ziele"), blank=True, features=RICH_TEXT_FEATURES)
     body = StreamField(BodyBlock(), verbose_name=_("Inhalt"), blank=True)
 
+    @property
+    def report_title(self) -> str:
+        """What the project's PDF is: its final report once the project is finished, an
+        interim report while it is planned or running."""
+        return _("Abschlussbericht") if self.phase == self.Phase.FINISHED else _(
+            "Zwischenbericht")
+
     content_panels = [
         *Page.content_panels,
         *KnowledgePage.metadata_panels,
