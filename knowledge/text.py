@@ -2,6 +2,7 @@
 
 import unicodedata
 
+from django.utils.formats import number_format
 from django.utils.text import slugify
 
 _GERMAN_TRANSLITERATION = str.maketrans(
@@ -53,3 +54,9 @@ def int_in_range(value: str, lowest: int, highest: int) -> int | None:
         return None
     number = int(digits)
     return number if lowest <= number <= highest else None
+
+
+def german_count(value: int) -> str:
+    """A count as users read it in German text: "5.000", not "5000" (Django groups digits
+    only when asked; the separator follows the active language)."""
+    return number_format(value, force_grouping=True)

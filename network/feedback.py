@@ -15,7 +15,7 @@ from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
 from knowledge.audit import client_address
-from knowledge.text import strip_control_characters
+from knowledge.text import german_count, strip_control_characters
 from network import ratelimit
 from network.models import Feedback, QueryLog
 
@@ -39,7 +39,8 @@ class FeedbackForm(forms.Form):
                                       "required": _("Bitte wählen Sie „Ja“ oder „Nein“."),
                                       "invalid_choice": _("Bitte wählen Sie „Ja“ oder „Nein“.")})
     kommentar = CommentField(required=False, max_length=MAX_COMMENT_LENGTH, error_messages={
-        "max_length": _("Der Kommentar darf höchstens %(limit_value)d Zeichen lang sein.")})
+        "max_length": _("Der Kommentar darf höchstens %(max)s Zeichen lang sein.") % {
+            "max": german_count(MAX_COMMENT_LENGTH)}})
     herkunft = forms.ChoiceField(choices=Feedback.Source.choices, initial="seite",
                                  error_messages={
                                      "required": _("Die Herkunft der Rückmeldung fehlt."),

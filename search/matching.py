@@ -24,7 +24,7 @@ import numpy as np
 from django.utils.translation import gettext as _
 
 from knowledge.access import remembered_access
-from knowledge.text import clean_query_value
+from knowledge.text import clean_query_value, german_count
 from search import page_facts
 from search.match_items import (
     Explanation,
@@ -97,9 +97,9 @@ def clean_description(text) -> str:
         raise MatchError(_("Bitte beschreiben Sie Ihr Vorhaben in ein paar Worten."))
     if len(cleaned) > max_description_length():
         raise MatchError(_(
-            "Die Beschreibung ist zu lang (höchstens %(max)d Zeichen). Bitte kürzen Sie sie auf "
+            "Die Beschreibung ist zu lang (höchstens %(max)s Zeichen). Bitte kürzen Sie sie auf "
             "das Wesentliche."
-        ) % {"max": max_description_length()})
+        ) % {"max": german_count(max_description_length())})
     return cleaned
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 from knowledge import page_cache
 from knowledge.models import Municipality, Topic
 from knowledge.page_forms import own_municipality
+from knowledge.text import german_count
 from network import ratelimit
 from network.search_hooks import logged_match_extras, match_page_extras
 from search.matching import MatchError, clean_description, match_project, max_description_length
@@ -42,8 +43,9 @@ class MatchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["description"].widget.attrs["maxlength"] = str(max_description_length())
         self.fields["description"].help_text = _(
-            "%(hint)s Höchstens %(max)d Zeichen."
-        ) % {"hint": self.fields["description"].help_text, "max": max_description_length()}
+            "%(hint)s Höchstens %(max)s Zeichen."
+        ) % {"hint": self.fields["description"].help_text,
+             "max": german_count(max_description_length())}
 
     def clean_description(self):
         try:

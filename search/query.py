@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from knowledge.text import german_count
 from knowledge.types import TYPE_LABELS
 from search import compounds
 
@@ -81,8 +82,8 @@ def clean_query(text) -> str:
     limit = max_query_length()
     if len(text) > limit:
         raise SearchError(
-            _("Die Suchanfrage ist zu lang: höchstens %(limit)d Zeichen, erhalten %(length)d.")
-            % {"limit": limit, "length": len(text)}
+            _("Die Suchanfrage ist zu lang: höchstens %(limit)s Zeichen, erhalten %(length)s.")
+            % {"limit": german_count(limit), "length": german_count(len(text))}
         )
     return text
 

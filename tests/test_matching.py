@@ -378,9 +378,12 @@ def test_matching_page_ties_help_and_errors_to_their_fields(client):
     for described in re.findall(r'aria-describedby="([^"]+)"', html):
         for target in described.split():
             assert f'id="{target}"' in html, target
+    assert "Höchstens 5.000 Zeichen." in html  # counts in German
     html = client.post("/lernen/", {"description": "?!"}).content.decode()
     assert 'aria-describedby="id_description_helptext id_description_error"' in html
     assert 'id="id_description_error"' in html and "<title>Fehler:" in html
+    too_long = client.post("/lernen/", {"description": "Akte " * 1200}).content.decode()
+    assert "höchstens 5.000 Zeichen" in too_long
 
 
 @pytest.mark.parametrize("data", [

@@ -54,7 +54,7 @@ def test_second_vote_of_a_session_replaces_the_first(client, make_page):
 @pytest.mark.parametrize(("data", "message"), [
     ({"hilfreich": "vielleicht"}, "Bitte wählen Sie „Ja“ oder „Nein“."),
     ({"hilfreich": ""}, "Bitte wählen Sie „Ja“ oder „Nein“."),
-    ({"kommentar": "x" * 1001}, "höchstens 1000 Zeichen"),
+    ({"kommentar": "x" * 1001}, "höchstens 1.000 Zeichen"),
     ({"seite": "abc"}, "Die Seite der Rückmeldung ist ungültig."),
     ({"herkunft": "irgendwo"}, "Unbekannte Herkunft"),
     ({"rang": "-3"}, "Der Rang muss mindestens 1 sein."),

@@ -201,7 +201,7 @@ BAD_PAGE_INPUT = [
     ({"q": ""}, "Suchbegriff"),
     ({"q": "   "}, "Suchbegriff"),
     ({"q": "\x00"}, "Suchbegriff"),
-    ({"q": "a" * 1001}, "zu lang"),
+    ({"q": "a" * 1001}, "höchstens 1.000 Zeichen, erhalten 1.001"),
     ({"q": "Akte", "modus": "magic"}, "Unbekannter Suchmodus"),
     ({"q": "Akte", "typ": "blog"}, "Unbekannter Inhaltstyp"),
     ({"q": "Akte", "kommune": "atlantis"}, "unbekannt"),
