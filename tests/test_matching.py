@@ -409,9 +409,18 @@ def test_matching_form_requires_csrf(corpus):
 
 
 def test_pages_render_related_material_and_project_matches(client, corpus):
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils.html import escape
+
+    from search.related import related_pages
+
     html = client.get(corpus["lesson1"].url).content.decode()
     assert "Das haben andere Kommunen dazu gelernt" in html
     assert "Bürgerbüro scannt die Post" in html
+    # The section that matched is named as one ("passend: Aufgabe 4" read as a verdict).
+    headings = [i.heading for i in related_pages(corpus["lesson1"], user=AnonymousUser())
+                if i.heading]
+    assert headings and all(f"passender Abschnitt: „{escape(h)}“" in html for h in headings)
     project_html = client.get(corpus["project"].url).content.decode()
     assert "Passt zu diesem Vorhaben: Erfahrungen anderer Kommunen" in project_html
 
