@@ -239,6 +239,23 @@ def test_comparison_filters_by_topic_and_municipality(client, network):
     assert len(rows) == 4  # 1/2022 to 2/2023, gaps included
 
 
+def test_topic_filter_leaves_out_phases_without_a_measure_of_the_topic(client, network,
+                                                                       make_page):
+    """The filtered table still named a phase that had no measure of the topic, as if it
+    had one ("Qualifizierung I" under "Bürgerbeteiligung")."""
+    kalletal = make_page("project", title="Strategie Kalletal", municipality="Kalletal")
+    make_page("roadmap", title="Zeitstrahl Kalletal", municipality="Kalletal",
+              project=kalletal.external_id, steps=[
+                  {"year": 2022, "half": 2, "title": "Bürgerportal",
+                   "measures": [{"title": "Online-Anträge", "topic": "Onlinezugangsgesetz",
+                                 "status": "erledigt"}]}])
+    header, rows = comparison_rows(soup_of(client.get(
+        "/zeitstrahl/?thema=e-akte-und-dokumentenmanagement")))
+    kalletal_column = header.index("Kalletal Zeitstrahl Kalletal")
+    assert rows[0][0] == "2. Halbjahr 2022" and "E-Akte" in rows[0][1]  # Lemgo's
+    assert rows[0][kalletal_column] == "– keine Maßnahme zu diesem Thema"
+
+
 @pytest.mark.parametrize("query", ["kommune=atlantis", "thema=gibt-es-nicht",
                                    "kommune=%00&thema=" + "y" * 3000])
 def test_comparison_ignores_bad_filters_with_a_notice(client, network, query):
