@@ -59,7 +59,7 @@ class FeedbackForm(forms.Form):
         if not token:
             return None
         try:
-            return int(signing.loads(token, salt=_TOKEN_SALT, max_age=_TOKEN_MAX_AGE))
+            return read_feedback_token(token)
         except signing.SignatureExpired:
             raise forms.ValidationError(_("Die Suche ist zu lange her; bitte suchen Sie "
                                           "erneut.")) from None
@@ -91,6 +91,14 @@ def feedback_token(log_id: int) -> str:
     vote can only name a search this server logged, not any id (which would tie votes to
     other people's queries in the reports)."""
     return signing.dumps(log_id, salt=_TOKEN_SALT)
+
+
+def read_feedback_token(token: str) -> int:
+    """The log id of a :func:`feedback_token`; ``signing.BadSignature`` (or its subclass
+    ``SignatureExpired``) for a forged or week-old one, ``ValueError`` for a malformed one.
+    Result clicks are counted by the same token, so a script cannot count clicks on other
+    people's searches by trying ids."""
+    return int(signing.loads(token, salt=_TOKEN_SALT, max_age=_TOKEN_MAX_AGE))
 
 
 _TOKEN_SALT = "network.feedback.query-log"  # noqa: S105 - a signing namespace, no secret

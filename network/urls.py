@@ -8,7 +8,7 @@ app_name = "network"
 
 urlpatterns = [
     path("rueckmeldung/", views.feedback, name="feedback"),
-    path("klick/<int:log_id>/", views.result_click, name="click"),
+    path("klick/<str:token>/", views.result_click, name="click"),
     path("benachrichtigungen/", views.subscriptions, name="subscriptions"),
     path("benachrichtigungen/neu/", views.subscribe, name="subscribe"),
     path("benachrichtigungen/<int:pk>/loeschen/", views.unsubscribe_one,

@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpResponse, JsonResponse
@@ -27,6 +28,7 @@ from knowledge.text import int_in_range
 from network import ratelimit
 from network.feedback import (
     FeedbackForm,
+    read_feedback_token,
     session_hash,
     store_feedback,
     within_rate_limit,
@@ -136,12 +138,18 @@ def csrf_failure(request, reason=""):
 _FOREIGN_POST = ("Origin checking failed", "Referer checking failed")
 
 
-@csrf_exempt  # sent by the browser's <a ping>, which carries no token; it only counts
+@csrf_exempt  # sent by the browser's <a ping>, which carries no CSRF token; it only counts
 @require_POST
-def result_click(request, log_id: int):
-    """Count a click on a result of a logged query (for "low-click" queries)."""
+def result_click(request, token: str):
+    """Count a click on a result of a logged query (for "low-click" queries). The URL holds
+    the search's signed feedback token, not its id: ids are sequential, and anyone could
+    have counted clicks on every search in the Redaktion's report."""
     if not ratelimit.allow("click", client_address(request), "120/m"):
         return HttpResponse(status=429, headers={"Retry-After": "60"})
+    try:
+        log_id = read_feedback_token(token)
+    except (signing.BadSignature, ValueError, TypeError):
+        return HttpResponse(status=404)
     updated = QueryLog.objects.filter(pk=log_id).update(clicks=F("clicks") + 1)
     return HttpResponse(status=204 if updated else 404)
 

@@ -124,7 +124,7 @@ def test_search_result_feedback_records_query_and_rank(client, indexed_page):
                                                           "suche", 1)
     html = response.content.decode()
     assert f'name="suche" value="{log.feedback_token}"' in html
-    assert f'ping="/netz/klick/{log.pk}/"' in html
+    assert f'ping="/netz/klick/{log.feedback_token}/"' in html
     vote = client.post("/netz/rueckmeldung/", {"seite": page.pk, "hilfreich": "nein",
                                                "herkunft": "suche", "suche": log.feedback_token,
                                                "rang": 1})
@@ -241,11 +241,16 @@ def test_click_counter(client, indexed_page):
     indexed_page("lesson_learned", title="Bauamt")
     client.get("/suche/", {"q": "Bauamt"})
     log = QueryLog.objects.get()
-    assert client.post(f"/netz/klick/{log.pk}/", content_type="text/ping").status_code == 204
+    url = f"/netz/klick/{log.feedback_token}/"
+    assert client.post(url, content_type="text/ping").status_code == 204
     log.refresh_from_db()
     assert log.clicks == 1
-    assert client.post("/netz/klick/999999/").status_code == 404
-    assert client.get(f"/netz/klick/{log.pk}/").status_code == 405
+    assert client.get(url).status_code == 405
+    # Ids are sequential: a bare or forged id counts nothing on anyone's search.
+    for forged in (str(log.pk), log.feedback_token[:-2] + "xx", "999999"):
+        assert client.post(f"/netz/klick/{forged}/").status_code == 404
+    log.refresh_from_db()
+    assert log.clicks == 1
 
 
 def test_retention_deletes_old_entries(settings):
