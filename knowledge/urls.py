@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
@@ -64,15 +66,18 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    from django.conf.urls.static import static
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
     urlpatterns += staticfiles_urlpatterns()
+if settings.DEBUG or getattr(settings, "KNOWLEDGE_SERVE_IMAGES", False):
+    from django.views.static import serve
+
     # Images only: documents go through Wagtail's serve view and its privacy check
-    # (attachments.serving), never as plain media files.
+    # (attachments.serving), never as plain media files. In production a proxy serves them.
     for folder in ("images", "original_images"):
-        urlpatterns += static(f"{settings.MEDIA_URL}{folder}/",
-                              document_root=settings.MEDIA_ROOT / folder)
+        urlpatterns.append(re_path(
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}{folder}/(?P<path>.*)$", serve,
+            {"document_root": settings.MEDIA_ROOT / folder}))
 
 # Wagtail's own URLs, with its page view behind the page cache.
 urlpatterns += [

@@ -83,6 +83,19 @@ def test_404_is_german(client):
     assert "Seite nicht gefunden" in response.content.decode()
 
 
+def test_make_run_serves_images_but_never_documents_as_media(client, settings):
+    """`make run` runs without DEBUG (German error pages), so the application serves uploaded
+    images itself; a document's file stays behind Wagtail's serve view and its privacy
+    check even where someone guesses its path under media/."""
+    for folder in ("images", "documents"):
+        (settings.MEDIA_ROOT / folder).mkdir(parents=True, exist_ok=True)
+        (settings.MEDIA_ROOT / folder / "probe.txt").write_text("probe")
+    response = client.get("/media/images/probe.txt")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"probe"
+    assert client.get("/media/documents/probe.txt").status_code == 404
+    assert client.get("/media/images/../documents/probe.txt").status_code == 400  # refused
+
+
 def test_too_large_requests_get_a_german_400(client, make_page):
     make_page("lesson_learned")
     too_many = client.get("/suche/?q=Akte&" + "&".join(f"typ=t{n}" for n in range(1200)))

@@ -27,6 +27,7 @@ SECRET_KEY = "test-only-secret-key-not-for-production"  # noqa: S105
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="wissensnetz-media-"))
+KNOWLEDGE_SERVE_IMAGES = True  # as `make run` (knowledge/settings/dev.py)
 WAGTAILADMIN_BASE_URL = "http://testserver"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
