@@ -81,6 +81,16 @@ def test_reports_naming_other_peoples_pages_are_for_editors(client, pages, user_
     assert client.get(url).status_code == 200
 
 
+def test_aging_pages_report_names_no_publisher_as_a_dash(client, make_page, user_in):
+    """Pages the importer published have no publishing account: Wagtail's report wrote
+    "None" in the column "Zuletzt veröffentlicht durch"."""
+    make_page("lesson_learned", title="Importierte Erfahrung")
+    client.force_login(user_in("Redaktion"))
+    html = client.get("/admin/reports/aging-pages/").content.decode()
+    row = html.split("Importierte Erfahrung")[1].split("</tr>")[0]
+    assert "None" not in row and '<span class="w-sr-only">unbekannt</span>' in row
+
+
 def test_reports_menu_hides_them_from_members(client, pages):
     client.force_login(pages["other"])
     menu = client.get("/admin/").content.decode()
