@@ -53,7 +53,7 @@ def test_follow_button_on_a_protocol_page(member_client, make_page):
 def test_saved_search_from_the_search_page(member_client, indexed_page):
     indexed_page("lesson_learned", title="E-Akte Schulung")
     html = member_client.get("/suche/", {"q": "E-Akte", "kommune": "lemgo"}).content.decode()
-    assert "Diese Suche abonnieren" in html
+    assert "Dieser Suche folgen" in html
     response = member_client.post(URL + "neu/", {"q": "E-Akte", "filter_kommune": "lemgo",
                                                  "weiter": "/suche/?q=E-Akte"})
     assert response.status_code == 302 and response["Location"] == "/suche/?q=E-Akte"
@@ -67,7 +67,7 @@ def test_a_search_without_results_can_be_subscribed(member_client, indexed_page)
     indexed_page("lesson_learned", title="E-Akte Schulung")
     html = member_client.get("/suche/", {"q": "Zzyzx", "modus": "fulltext"}).content.decode()
     assert "Dazu haben wir leider nichts gefunden" in html
-    assert "Diese Suche abonnieren" in html
+    assert "Dieser Suche folgen" in html
 
 
 def test_a_search_too_long_to_save_explains_instead_of_offering_the_button(
@@ -76,8 +76,8 @@ def test_a_search_too_long_to_save_explains_instead_of_offering_the_button(
     indexed_page("lesson_learned", title="E-Akte Schulung")
     query = "E-Akte Schulung " * 20  # 320 characters
     html = member_client.get("/suche/", {"q": query, "modus": "fulltext"}).content.decode()
-    assert "Diese Suche abonnieren" not in html
-    assert "Suchen mit mehr als 300 Zeichen lassen sich nicht abonnieren" in html
+    assert "Dieser Suche folgen" not in html
+    assert "Einer Suche mit mehr als 300 Zeichen können Sie nicht folgen" in html
 
 
 @pytest.mark.parametrize(("data", "message"), [
