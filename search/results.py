@@ -154,12 +154,6 @@ def highlight_html(headline: str) -> str:
     return html.replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
 
 
-def page_url(page_id: int, url_path: str, request) -> str:
-    """A page's URL from its id and ``url_path``, as ``Page.get_url`` computes it (for one
-    page; a result list takes :func:`page_urls` once)."""
-    return page_urls(request)(page_id, url_path)
-
-
 def page_urls(request) -> Callable[[int, str], str]:
     """``(page id, url_path) -> URL`` for the pages of one result list, as ``Page.get_url``
     computes it.

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page, Site
 
 from search.models import IndexGeneration
-from search.results import page_url
+from search.results import page_urls
 from search.vector import model_has_passages
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,8 @@ def test_result_urls_equal_wagtails_with_one_site(make_page):
     request = RequestFactory().get("/suche/")
     Site.get_site_root_paths()  # Wagtail's own cache of the root paths, filled once
     with CaptureQueriesContext(connection) as queries:
-        urls = [page_url(p.pk, p.url_path, request) for p in pages]
+        url = page_urls(request)
+        urls = [url(p.pk, p.url_path) for p in pages]
     assert urls == [_wagtail_url(p, request) for p in pages]
     assert all(url.startswith("/") for url in urls)
     assert not [q for q in queries.captured_queries if "wagtailcore_site" in q["sql"]]
@@ -80,10 +81,11 @@ def test_result_urls_equal_wagtails_with_several_sites(make_page):
     Site.clear_site_root_paths_cache()
     try:
         request = RequestFactory().get("/suche/", HTTP_HOST="localhost")
+        url = page_urls(request)
         for page in (here, there):
-            assert page_url(page.pk, page.url_path, request) == _wagtail_url(page, request)
-        assert page_url(here.pk, here.url_path, request).startswith("/")
-        assert page_url(there.pk, there.url_path, request) == "http://andere.example/"
+            assert url(page.pk, page.url_path) == _wagtail_url(page, request)
+        assert url(here.pk, here.url_path).startswith("/")
+        assert url(there.pk, there.url_path) == "http://andere.example/"
     finally:
         Site.clear_site_root_paths_cache()
 
