@@ -67,9 +67,12 @@ class Command(BaseCommand):
         if options["reembed"] and (options["stale"] or options["fulltext_only"]):
             raise CommandError("--reembed cannot be combined with --stale or --fulltext-only.")
 
-        if options["stale"] and not options["fulltext_only"] and not state.stale_page_ids(
-                embedding.configured_model_id()):
-            # Loading the model takes seconds (on every `make run`), and nothing needs it.
+        # --stale asks which pages are stale before loading the model, which takes seconds (on
+        # every `make run`) and is not needed when none are; the answer is used below too.
+        configured = embedding.configured_model_id()
+        stale = (state.stale_page_ids(configured)
+                 if options["stale"] and not options["fulltext_only"] else None)
+        if stale == []:
             self._remove_unpublished()
             self.stdout.write(self.style.SUCCESS("The search index is up to date."))
             return
@@ -101,7 +104,9 @@ class Command(BaseCommand):
             marked = state.mark_pending(reason="full rebuild")
             self.stdout.write(f"Marked {marked} live pages for indexing.")
 
-        page_ids = state.stale_page_ids(model_id)
+        # Passages of pages no longer live, just removed, never made a live page stale.
+        page_ids = (stale if stale is not None and model_id == configured
+                    else state.stale_page_ids(model_id))
         if not page_ids:
             self.stdout.write(self.style.SUCCESS("The search index is up to date."))
             return
